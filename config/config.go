@@ -1,0 +1,172 @@
+// Package config reads .stet.yaml, the per-repository settings file.
+//
+// A missing file is not an error: every setting has a default. Unknown keys
+// are an error with their line, so a typo never silently turns a rule off.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the settings file stet looks for at the repository root.
+const FileName = ".stet.yaml"
+
+// DefaultMaxFileSize is the size above which files are skipped with a warning.
+const DefaultMaxFileSize = 4 << 20
+
+// DefaultConcurrency bounds requests in flight per registry.
+const DefaultConcurrency = 16
+
+// DefaultGitURL is where actions are resolved with git's smart-HTTP protocol.
+const DefaultGitURL = "https://github.com"
+
+// Config is the content of .stet.yaml.
+type Config struct {
+	// Ignore lists gitignore-style globs, relative to the directory holding
+	// the config file, of paths never scanned.
+	Ignore []string `yaml:"ignore"`
+	// Rules overrides rule severities: error, warning or off.
+	Rules map[string]string `yaml:"rules"`
+	// MaxFileSize in bytes; files above it are skipped. Default 4 MiB.
+	MaxFileSize int64      `yaml:"maxFileSize"`
+	Registries  Registries `yaml:"registries"`
+	Actions     Actions    `yaml:"actions"`
+	// Ledger is the release ledger location (sqlite:PATH or oci://registry/repo).
+	Ledger string `yaml:"ledger"`
+
+	// Path is the file this was read from; empty when defaults are in use.
+	Path string `yaml:"-"`
+	// Dir is the directory the ignore globs are relative to.
+	Dir string `yaml:"-"`
+}
+
+// Registries holds registry access settings.
+type Registries struct {
+	// Mirrors maps a registry host to the mirror that serves it, optionally
+	// with a path prefix: docker.io → mirror.internal:5000/dockerhub.
+	Mirrors map[string]string `yaml:"mirrors"`
+	// Insecure lists hosts reached over plain HTTP (loopback always is).
+	Insecure []string `yaml:"insecure"`
+	// Concurrency bounds requests in flight per registry. Default 16.
+	Concurrency int `yaml:"concurrency"`
+}
+
+// Actions holds settings for resolving GitHub Actions.
+type Actions struct {
+	// GitURL is the base URL of the git host. Default https://github.com.
+	GitURL string `yaml:"gitURL"`
+}
+
+// Default returns the settings used when there is no .stet.yaml.
+func Default() *Config {
+	return &Config{
+		MaxFileSize: DefaultMaxFileSize,
+		Registries:  Registries{Concurrency: DefaultConcurrency},
+		Actions:     Actions{GitURL: DefaultGitURL},
+	}
+}
+
+// Load reads the settings file at path. A missing file is an error here; use
+// Find to look for one that may not exist.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.Path = path
+	c.Dir = filepath.Dir(path)
+	return c, nil
+}
+
+// Find looks for .stet.yaml in dir and its parents, stopping at the root of
+// the git work tree that holds dir (or the file system root). It returns the
+// defaults, with Dir set to that root, when there is none.
+func Find(dir string) (*Config, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		abs = filepath.Dir(abs)
+	}
+	for d := abs; ; {
+		p := filepath.Join(d, FileName)
+		if _, err := os.Stat(p); err == nil {
+			return Load(p)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reading config: %w", err)
+		}
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			c := Default()
+			c.Dir = d
+			return c, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			c := Default()
+			c.Dir = abs
+			return c, nil
+		}
+		d = parent
+	}
+}
+
+// Parse decodes and validates settings; name is used in error messages.
+func Parse(name string, data []byte) (*Config, error) {
+	c := Default()
+	if len(bytes.TrimSpace(data)) == 0 {
+		return c, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	for id, sev := range c.Rules {
+		switch sev {
+		case "error", "warning", "off":
+		default:
+			return fmt.Errorf("rules.%s: severity %q: want error, warning or off", id, sev)
+		}
+	}
+	if c.MaxFileSize < 0 {
+		return fmt.Errorf("maxFileSize: must not be negative")
+	}
+	if c.MaxFileSize == 0 {
+		c.MaxFileSize = DefaultMaxFileSize
+	}
+	if c.Registries.Concurrency < 0 {
+		return fmt.Errorf("registries.concurrency: must not be negative")
+	}
+	if c.Registries.Concurrency == 0 {
+		c.Registries.Concurrency = DefaultConcurrency
+	}
+	if c.Actions.GitURL == "" {
+		c.Actions.GitURL = DefaultGitURL
+	}
+	for host, m := range c.Registries.Mirrors {
+		if host == "" || m == "" {
+			return fmt.Errorf("registries.mirrors: empty host or mirror")
+		}
+	}
+	return nil
+}
