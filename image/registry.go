@@ -1,0 +1,139 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+type registrySource struct {
+	arg  string
+	ref  name.Reference
+	desc *remote.Descriptor
+	opts []remote.Option
+}
+
+func openRegistry(ctx context.Context, arg, rest string, o Options) (*registrySource, error) {
+	var nopts []name.Option
+	if r, err := name.ParseReference(rest); err == nil && slices.Contains(o.Insecure, r.Context().RegistryStr()) {
+		nopts = append(nopts, name.Insecure)
+	}
+	ref, err := name.ParseReference(rest, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("image %q: %w", arg, err)
+	}
+	var ropts []remote.Option
+	if o.Remote != nil {
+		ropts, err = o.Remote(ctx, ref)
+		if err != nil {
+			return nil, fmt.Errorf("registry options for %s: %w", arg, err)
+		}
+	} else {
+		kc := o.Keychain
+		if kc == nil {
+			kc = authn.DefaultKeychain
+		}
+		ropts = append(ropts, remote.WithAuthFromKeychain(kc))
+		if o.Transport != nil {
+			ropts = append(ropts, remote.WithTransport(o.Transport))
+		}
+	}
+	ropts = append(ropts, remote.WithContext(ctx))
+	desc, err := remote.Get(ref, ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("fetching manifest of %s: %w", arg, err)
+	}
+	return &registrySource{arg: arg, ref: ref, desc: desc, opts: ropts}, nil
+}
+
+func (s *registrySource) image(ctx context.Context, p *v1.Platform) (*Image, error) {
+	if !isIndex(s.desc.MediaType) {
+		img, err := s.desc.Image()
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", s.arg, err)
+		}
+		return fromV1(s.arg, SourceRegistry, img, "", remoteBlobs{img})
+	}
+	idx, err := s.desc.ImageIndex()
+	if err != nil {
+		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+	}
+	d, err := pick(im, p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.arg, err)
+	}
+	img, err := idx.Image(d.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
+	}
+	return fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img})
+}
+
+func (s *registrySource) all(ctx context.Context) ([]*Image, error) {
+	if !isIndex(s.desc.MediaType) {
+		im, err := s.image(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []*Image{im}, nil
+	}
+	idx, err := s.desc.ImageIndex()
+	if err != nil {
+		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+	}
+	var out []*Image
+	for _, d := range runnable(im) {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
+		}
+		one, err := fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, one)
+	}
+	return out, nil
+}
+
+func (s *registrySource) platforms(ctx context.Context) ([]string, error) {
+	ims, err := s.all(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, im := range ims {
+		out = append(out, im.Platform)
+	}
+	return out, nil
+}
+
+type remoteBlobs struct{ img v1.Image }
+
+func (r remoteBlobs) open(ctx context.Context, l Layer) (io.ReadCloser, error) {
+	h, err := v1.NewHash(l.Digest)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := r.img.LayerByDigest(h)
+	if err != nil {
+		return nil, err
+	}
+	return layer.Compressed()
+}
+
+func (remoteBlobs) verifiesUncompressed() bool { return false }

@@ -1,0 +1,187 @@
+package image
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// zstdMaxWindow bounds the memory a zstd frame may ask for (the format lets
+// a frame claim up to 3.75 TB of window).
+const zstdMaxWindow = 128 << 20
+
+// LayerReader streams a layer's tar, decompressed, from its stored bytes.
+// Every byte read is hashed; Close reads whatever the caller left unread and
+// fails with ErrDigestMismatch if the layer is not what its digest says, so a
+// caller that acts on what it read must check Close's error.
+type LayerReader struct {
+	layer  Layer
+	raw    io.ReadCloser
+	stored *countingHash // the stored bytes
+	plain  *countingHash // the decompressed bytes, when the check is on the DiffID
+	tar    io.Reader
+	dec    io.Closer
+	want   string
+	closed bool
+	err    error
+}
+
+// Stored returns the number of stored (compressed) bytes read so far.
+func (r *LayerReader) Stored() int64 { return r.stored.n }
+
+// Layer returns the layer being read.
+func (r *LayerReader) Layer() Layer { return r.layer }
+
+// OpenLayer starts streaming layer i. The caller must Close the reader.
+func (im *Image) OpenLayer(ctx context.Context, i int) (*LayerReader, error) {
+	if i < 0 || i >= len(im.Layers) {
+		return nil, fmt.Errorf("layer %d out of range (image has %d)", i, len(im.Layers))
+	}
+	l := im.Layers[i]
+	raw, err := im.blobs.open(ctx, l)
+	if err != nil {
+		return nil, fmt.Errorf("opening layer %d (%s) of %s: %w", i, short(l.Digest), im.Name, err)
+	}
+	r := &LayerReader{layer: l, raw: raw, want: l.Digest}
+	r.stored, err = newCountingHash(ctxReader{ctx, raw}, l.Digest)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	br := bufio.NewReaderSize(r.stored, 1<<16)
+	magic, _ := br.Peek(4)
+	var plain io.Reader
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("layer %d (%s): gzip: %w", i, short(l.Digest), err)
+		}
+		gz.Multistream(true)
+		plain, r.dec = gz, gz
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(zstdMaxWindow))
+		if err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("layer %d (%s): zstd: %w", i, short(l.Digest), err)
+		}
+		plain, r.dec = zr, zstdCloser{zr}
+	default:
+		plain = br
+	}
+	if im.blobs.verifiesUncompressed() {
+		r.plain, err = newCountingHash(plain, l.DiffID)
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		plain = r.plain
+	}
+	r.tar = plain
+	return r, nil
+}
+
+// Read reads decompressed tar bytes.
+func (r *LayerReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.tar.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.err = fmt.Errorf("reading layer %s: %w", short(r.layer.Digest), err)
+		return n, r.err
+	}
+	return n, err
+}
+
+// Close drains the unread rest of the layer through the digest check and
+// reports a mismatch. Only the stored bytes are drained when the check is on
+// them, which skips decompressing what nobody needs.
+func (r *LayerReader) Close() error {
+	if r.closed {
+		return r.err
+	}
+	r.closed = true
+	defer r.raw.Close()
+	if r.dec != nil {
+		defer r.dec.Close()
+	}
+	if r.err != nil {
+		return r.err
+	}
+	var err error
+	if r.plain != nil {
+		_, err = io.Copy(io.Discard, r.tar)
+	} else {
+		_, err = io.Copy(io.Discard, r.stored)
+	}
+	if err != nil {
+		r.err = fmt.Errorf("reading layer %s: %w", short(r.layer.Digest), err)
+		return r.err
+	}
+	check := r.stored
+	if r.plain != nil {
+		check = r.plain
+	}
+	if got := check.sum(); got != check.want {
+		r.err = fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, short(got), short(check.want), ErrDigestMismatch)
+	}
+	return r.err
+}
+
+type countingHash struct {
+	r    io.Reader
+	h    hash.Hash
+	n    int64
+	want string
+}
+
+func newCountingHash(r io.Reader, want string) (*countingHash, error) {
+	if !strings.HasPrefix(want, "sha256:") {
+		return nil, fmt.Errorf("unsupported digest algorithm in %q", want)
+	}
+	return &countingHash{r: r, h: sha256.New(), want: want}, nil
+}
+
+func (c *countingHash) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingHash) sum() string { return "sha256:" + hex.EncodeToString(c.h.Sum(nil)) }
+
+type zstdCloser struct{ d *zstd.Decoder }
+
+func (z zstdCloser) Close() error { z.d.Close(); return nil }
+
+// ctxReader stops a stream when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func short(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
