@@ -193,7 +193,7 @@ func TestPatchErrors(t *testing.T) {
 		{"digest span holds no digest", []Edit{{Span: span(5, 19, ref.FormDigest), Digest: testDigest}}, ErrSpan},
 		{"insert not empty", []Edit{{Span: span(5, 19, ref.FormInsert), Digest: testDigest}}, ErrSpan},
 		{"action without @", []Edit{{Span: span(5, 19, ref.FormAction), Digest: testCommit}}, ErrSpan},
-		{"unpin digest-only", []Edit{{Span: span(25, 96, ref.FormReference), Op: Unpin}}, ErrNoTag},
+		{"unpin digest-only", []Edit{{Span: span(25, 102, ref.FormReference), Op: Unpin}}, ErrNoTag},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
