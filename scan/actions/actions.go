@@ -1,0 +1,304 @@
+// Package actions finds the references that GitHub Actions runs: actions and
+// reusable workflows (owner/repo[/path]@ref), docker:// step images, job
+// containers and service containers, in workflow files
+// (.github/workflows/*.yml) and in action metadata files (action.yml, with
+// composite steps and docker actions). It also returns each step's run script
+// so that the install rules can judge it.
+//
+// What is reported:
+//
+//   - jobs.<id>.steps[i].uses and runs.steps[i].uses: an action (Kind
+//     ref.Action, Edit form ref.FormAction over owner/repo[/path]@ref), or
+//     with docker:// an image (Kind ref.Image, Text and Edit over the part
+//     after docker://). Local actions (./path) are files of the repository,
+//     not references.
+//   - jobs.<id>.uses: a reusable workflow, Kind ref.Action.
+//   - jobs.<id>.container and jobs.<id>.services.<name>, as a string or as a
+//     mapping with image:.
+//   - runs.image of a docker action: docker://image is a reference; a
+//     Dockerfile path is returned in Result.Related to be scanned.
+//
+// A commit-pinned action keeps its version in a trailing comment
+// (uses: actions/checkout@<sha> # v4.2.2): the SHA is the Ref's Digest and
+// the comment's version its Tag; see VersionComment for the spellings read.
+//
+// A value containing a ${{ … }} expression is Dynamic: its Name is filled
+// when the part before the expression names the repository, nothing is
+// guessed and it has no Edit. Values that are not references at all
+// (uses: actions/checkout without @ref, an image name that does not parse)
+// are left out: GitHub rejects them before anything runs.
+//
+// A value written once behind a YAML anchor and reused by alias is reported
+// once, where it is written.
+package actions
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/yamlpos"
+)
+
+// dockerPrefix introduces an image in uses: and runs.image.
+const dockerPrefix = "docker://"
+
+// Scan reads a workflow or an action metadata file. It satisfies scan.Scanner.
+// A file that is not valid YAML is a *scan.Error with the line of the problem.
+func Scan(path string, data []byte) (*scan.Result, error) {
+	docs, err := yamlpos.Documents(path, data)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{
+		path: path,
+		ix:   yamlpos.NewIndex(data),
+		res:  &scan.Result{},
+		seen: make(map[*yaml.Node]bool),
+	}
+	for _, doc := range docs {
+		doc = deref(doc)
+		if doc == nil || doc.Kind != yaml.MappingNode {
+			continue
+		}
+		s.jobs(get(doc, "jobs"))
+		s.runs(get(doc, "runs"))
+	}
+	slices.SortStableFunc(s.res.Refs, ref.Compare)
+	slices.SortStableFunc(s.res.Commands, func(a, b scan.Command) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return s.res, nil
+}
+
+type scanner struct {
+	path string
+	ix   *yamlpos.Index
+	res  *scan.Result
+	// seen holds the scalars already reported, so that a value reached again
+	// through an alias or a merge key is reported once.
+	seen map[*yaml.Node]bool
+}
+
+func (s *scanner) jobs(jobs *yaml.Node) {
+	for _, p := range entries(jobs) {
+		job := p.value
+		if job == nil || job.Kind != yaml.MappingNode {
+			continue
+		}
+		ctx := "jobs." + p.key.Value
+		if k, v := getPair(job, "uses"); v != nil {
+			s.uses(k, v, ctx+".uses", false)
+		}
+		s.container(get(job, "container"), ctx+".container")
+		for _, svc := range entries(get(job, "services")) {
+			s.container(svc.value, ctx+".services."+svc.key.Value)
+		}
+		s.steps(get(job, "steps"), ctx+".steps")
+	}
+}
+
+// runs reads an action's runs: composite steps and a docker action's image.
+func (s *scanner) runs(runs *yaml.Node) {
+	if runs == nil || runs.Kind != yaml.MappingNode {
+		return
+	}
+	s.steps(get(runs, "steps"), "runs.steps")
+	img := get(runs, "image")
+	v, ok := str(img)
+	v = strings.TrimSpace(v)
+	switch {
+	case !ok || v == "":
+	case strings.HasPrefix(v, dockerPrefix):
+		s.image(img, "runs.image", len(dockerPrefix))
+	case !strings.Contains(v, "${{") && !strings.Contains(v, "://"):
+		// A path to the Dockerfile GitHub builds the action from, relative
+		// to the action's directory.
+		s.res.Related = append(s.res.Related, scan.Related{
+			Path:   path.Join(path.Dir(s.path), v),
+			Source: ref.SourceDockerfile,
+		})
+	}
+}
+
+func (s *scanner) steps(steps *yaml.Node, ctx string) {
+	if steps == nil || steps.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, st := range steps.Content {
+		st = deref(st)
+		if st == nil || st.Kind != yaml.MappingNode {
+			continue
+		}
+		sctx := fmt.Sprintf("%s[%d]", ctx, i)
+		if k, v := getPair(st, "uses"); v != nil {
+			s.uses(k, v, sctx+".uses", st.Style&yaml.FlowStyle != 0 && st.Line == v.Line, st)
+		}
+		if run := get(st, "run"); run != nil {
+			s.command(run)
+		}
+	}
+}
+
+// container reads a job container or service: an image string, or a mapping
+// with image:.
+func (s *scanner) container(c *yaml.Node, ctx string) {
+	switch {
+	case c == nil:
+	case c.Kind == yaml.ScalarNode:
+		s.image(c, ctx, 0)
+	case c.Kind == yaml.MappingNode:
+		if img := get(c, "image"); img != nil && img.Kind == yaml.ScalarNode {
+			s.image(img, ctx+".image", 0)
+		}
+	}
+}
+
+// uses reads a step's or a job's uses:. inFlow says the value sits in a
+// one-line flow mapping ({uses: a/b@c}), whose trailing comment yaml.v3 keeps
+// on the mapping (parent[0]).
+func (s *scanner) uses(key, n *yaml.Node, ctx string, inFlow bool, parent ...*yaml.Node) {
+	v, ok := str(n)
+	v = strings.TrimSpace(v)
+	switch {
+	case !ok || v == "" || strings.HasPrefix(v, "."):
+		// Absent, or a local action or workflow in this repository.
+		return
+	case strings.HasPrefix(v, dockerPrefix):
+		s.image(n, ctx, len(dockerPrefix))
+		return
+	}
+	r, value, start, end, exact, ok := s.newRef(n, ctx, 0)
+	if !ok {
+		return
+	}
+	if strings.Contains(value, "${{") {
+		r.Kind, r.Dynamic = ref.Action, true
+		if name, _, found := strings.Cut(value, "@"); found && !strings.Contains(name, "${{") {
+			if a, err := ref.ParseAction(name + "@x"); err == nil {
+				r.Name = a.Name()
+			}
+		}
+		s.add(n, r)
+		return
+	}
+	if err := r.SetAction(value); err != nil {
+		return
+	}
+	if r.Digest != "" {
+		c := n.LineComment
+		if c == "" && key != nil {
+			c = key.LineComment
+		}
+		if c == "" && inFlow && len(parent) > 0 {
+			c = parent[0].LineComment
+		}
+		r.Tag = VersionComment(firstLine(c))
+	}
+	if exact {
+		r.Edit = s.span(start, end, ref.FormAction)
+	}
+	s.add(n, r)
+}
+
+// image reads an image reference from scalar n, skipping skip bytes of
+// prefix (docker://).
+func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
+	r, value, start, end, exact, ok := s.newRef(n, ctx, skip)
+	if !ok {
+		return
+	}
+	r.Kind = ref.Image
+	if strings.Contains(value, "${{") {
+		r.Dynamic = true
+		r.Name = staticName(value[:strings.Index(value, "${{")])
+		s.add(n, r)
+		return
+	}
+	if err := r.SetImage(value); err != nil {
+		return
+	}
+	if exact {
+		r.Edit = s.span(start, end, ref.FormReference)
+	}
+	s.add(n, r)
+}
+
+// newRef starts a Ref for the scalar n, past skip bytes of prefix. Text is
+// the value as written in the file (it differs from the decoded value only
+// for a quoted scalar with escapes); value is the decoded value to parse. ok
+// is false when the node holds no one-line value, or was reported already.
+func (s *scanner) newRef(n *yaml.Node, ctx string, skip int) (r ref.Ref, value string, start, end int, exact, ok bool) {
+	v, isStr := str(n)
+	value = strings.TrimSpace(v)
+	if !isStr || s.seen[n] || len(value) <= skip {
+		return r, "", 0, 0, false, false
+	}
+	start, end, exact = locate(s.ix, n, value)
+	raw := string(s.ix.Data()[start:end])
+	if raw != value {
+		exact = false
+	}
+	if len(raw) >= skip && strings.EqualFold(raw[:skip], value[:skip]) {
+		raw, start = raw[skip:], start+skip
+	}
+	value = strings.TrimSpace(value[skip:])
+	if !oneLine(value) {
+		return r, "", 0, 0, false, false
+	}
+	r = ref.Ref{File: s.path, Source: ref.SourceActions, Text: raw, Context: ctx}
+	r.Line, r.Column = s.ix.Position(start)
+	r.EndLine, r.EndColumn = s.ix.Position(end)
+	return r, value, start, end, exact, true
+}
+
+func (s *scanner) add(n *yaml.Node, r ref.Ref) {
+	s.seen[n] = true
+	s.res.Refs = append(s.res.Refs, r)
+}
+
+func (s *scanner) span(start, end int, form ref.Form) *ref.Span {
+	line, col := s.ix.Position(start)
+	return &ref.Span{Start: start, End: end, Line: line, Column: col, Form: form}
+}
+
+// command records a step's run script.
+func (s *scanner) command(n *yaml.Node) {
+	v, ok := str(n)
+	if !ok || strings.TrimSpace(v) == "" || s.seen[n] {
+		return
+	}
+	s.seen[n] = true
+	start, end := extent(s.ix, n)
+	c := scan.Command{File: s.path, Instruction: "run", Text: v, Source: ref.SourceActions}
+	c.Line, c.Column = s.ix.Position(start)
+	c.EndLine, c.EndColumn = s.ix.Position(end)
+	s.res.Commands = append(s.res.Commands, c)
+}
+
+// staticName returns the canonical image name that prefix (the text before
+// an expression) spells out in full, as in gcc:${{ matrix.v }}, or "".
+func staticName(prefix string) string {
+	i := strings.LastIndexAny(prefix, ":@")
+	if i <= 0 || strings.Contains(prefix[i:], "/") {
+		return ""
+	}
+	im, err := ref.ParseImage(prefix[:i])
+	if err != nil {
+		return ""
+	}
+	return im.Name()
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
