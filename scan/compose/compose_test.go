@@ -1,0 +1,363 @@
+package compose
+
+import (
+	"errors"
+	"flag"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlref"
+	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// got is the part of a ref the table tests compare.
+type got struct {
+	Line, Column int
+	Text         string
+	Name, Tag    string
+	Digest       string
+	Dynamic      bool
+	Context      string
+	Edit         string // what the edit span holds now, "-" when there is none
+}
+
+func summarize(data []byte, res *scan.Result) []got {
+	var out []got
+	for _, r := range res.Refs {
+		g := got{r.Line, r.Column, r.Text, r.Name, r.Tag, r.Digest, r.Dynamic, r.Context, "-"}
+		if r.Edit != nil {
+			g.Edit = string(data[r.Edit.Start:r.Edit.End])
+			if r.Edit.Form != ref.FormReference {
+				g.Edit = "form?"
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+const digest = "sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"
+
+func TestScan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want []got
+	}{
+		{
+			name: "plain",
+			in:   "services:\n  web:\n    image: nginx:1-alpine\n",
+			want: []got{{3, 12, "nginx:1-alpine", "docker.io/library/nginx", "1-alpine", "", false, "services.web.image", "nginx:1-alpine"}},
+		},
+		{
+			name: "quoted and pinned",
+			in:   "services:\n  db:\n    image: \"ghcr.io/a/b:2@" + digest + "\"\n",
+			want: []got{{3, 13, "ghcr.io/a/b:2@" + digest, "ghcr.io/a/b", "2", digest, false, "services.db.image", "ghcr.io/a/b:2@" + digest}},
+		},
+		{
+			name: "no tag means latest",
+			in:   "services:\n  r:\n    image: 'redis'\n",
+			want: []got{{3, 13, "redis", "docker.io/library/redis", "latest", "", false, "services.r.image", "redis"}},
+		},
+		{
+			name: "defaults substituted, no edit",
+			in:   "services:\n  web:\n    image: ${REPO:-ghcr.io/jitsi}/web:${VERSION-unstable}\n",
+			want: []got{{3, 12, "${REPO:-ghcr.io/jitsi}/web:${VERSION-unstable}", "ghcr.io/jitsi/web", "unstable", "", false, "services.web.image", "-"}},
+		},
+		{
+			name: "nested default",
+			in:   "services:\n  web:\n    image: app:${A:-${B:-1.2}}\n",
+			want: []got{{3, 12, "app:${A:-${B:-1.2}}", "docker.io/library/app", "1.2", "", false, "services.web.image", "-"}},
+		},
+		{
+			name: "variable without default in tag",
+			in:   "services:\n  db:\n    image: postgres:${PG_VERSION}\n",
+			want: []got{{3, 12, "postgres:${PG_VERSION}", "docker.io/library/postgres", "", "", true, "services.db.image", "-"}},
+		},
+		{
+			name: "bare variable",
+			in:   "services:\n  db:\n    image: $IMAGE\n",
+			want: []got{{3, 12, "$IMAGE", "", "", "", true, "services.db.image", "-"}},
+		},
+		{
+			name: "required variable",
+			in:   "services:\n  db:\n    image: ${IMAGE:?set IMAGE}\n",
+			want: []got{{3, 12, "${IMAGE:?set IMAGE}", "", "", "", true, "services.db.image", "-"}},
+		},
+		{
+			name: "alternative value is empty when unset",
+			in:   "services:\n  db:\n    image: app${SUFFIX:+-$SUFFIX}:1\n",
+			want: []got{{3, 12, "app${SUFFIX:+-$SUFFIX}:1", "docker.io/library/app", "1", "", false, "services.db.image", "-"}},
+		},
+		{
+			name: "dollar escape is not an image",
+			in:   "services:\n  db:\n    image: a$$b\n",
+		},
+		{
+			name: "image beside build is the build output",
+			in:   "services:\n  app:\n    build: .\n    image: me/app:dev\n",
+		},
+		{
+			name: "anchor and merge key report once where written",
+			in: "x-base: &base\n  image: busybox:1.36\n  restart: always\n" +
+				"services:\n  a:\n    <<: *base\n  b:\n    <<: *base\n    command: x\n  c:\n    <<: *base\n    image: alpine:3\n",
+			want: []got{
+				{2, 10, "busybox:1.36", "docker.io/library/busybox", "1.36", "", false, "services.a.image", "busybox:1.36"},
+				{12, 12, "alpine:3", "docker.io/library/alpine", "3", "", false, "services.c.image", "alpine:3"},
+			},
+		},
+		{
+			name: "merge list, first anchor wins",
+			in: "x-a: &a {image: 'a:1'}\nx-b: &b {image: 'b:1'}\n" +
+				"services:\n  s:\n    <<: [*a, *b]\n",
+			want: []got{{1, 18, "a:1", "docker.io/library/a", "1", "", false, "services.s.image", "a:1"}},
+		},
+		{
+			name: "build in an anchor hides the image",
+			in:   "x-b: &b\n  build: ./app\nservices:\n  s:\n    <<: *b\n    image: me/app\n",
+		},
+		{
+			name: "service is an alias",
+			in:   "x-s: &s\n  image: nginx\nservices:\n  a: *s\n  b: *s\n",
+			want: []got{{2, 10, "nginx", "docker.io/library/nginx", "latest", "", false, "services.a.image", "nginx"}},
+		},
+		{
+			name: "extension fields and odd values",
+			in: "x-image: nginx:1\nservices:\n  a:\n    image: 12\n  b:\n    image:\n  c:\n  d: [1]\n" +
+				"  e:\n    image: |\n      nginx:1\n  f:\n    image: Not/Valid\n",
+		},
+		{
+			name: "version 1 layout",
+			in:   "web:\n  image: nginx:1\n  links: [db]\ndb:\n  image: postgres:16\nversion: '1'\n",
+			want: []got{
+				{2, 10, "nginx:1", "docker.io/library/nginx", "1", "", false, "web.image", "nginx:1"},
+				{5, 10, "postgres:16", "docker.io/library/postgres", "16", "", false, "db.image", "postgres:16"},
+			},
+		},
+		{
+			name: "multibyte before the value and CRLF",
+			in:   "services:\r\n  ü: {image: \"nginx:1\"}  # é\r\n",
+			want: []got{{2, 16, "nginx:1", "docker.io/library/nginx", "1", "", false, "services.ü.image", "nginx:1"}},
+		},
+		{
+			name: "byte order mark",
+			in:   "\ufeffservices: {a: {image: nginx:1}}\n",
+			want: []got{{1, 26, "nginx:1", "docker.io/library/nginx", "1", "", false, "services.a.image", "nginx:1"}},
+		},
+		{
+			name: "escaped double quotes are reported as written, not editable",
+			in:   "services:\n  a:\n    image: \"nginx:\\x31\"\n",
+			want: []got{{3, 13, "nginx:\\x31", "docker.io/library/nginx", "1", "", false, "services.a.image", "-"}},
+		},
+		{
+			name: "unterminated interpolation is skipped",
+			in:   "services:\n  a:\n    image: nginx:${TAG\n",
+		},
+		{
+			name: "multi-document",
+			in:   "services: {a: {image: a}}\n---\nservices: {b: {image: b}}\n",
+			want: []got{
+				{1, 23, "a", "docker.io/library/a", "latest", "", false, "services.a.image", "a"},
+				{3, 23, "b", "docker.io/library/b", "latest", "", false, "services.b.image", "b"},
+			},
+		},
+		{
+			name: "empty file",
+			in:   "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan("compose.yaml", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yamlreftest.Check(t, data, res)
+			if diff := cmp.Diff(tt.want, summarize(data, res)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			for _, r := range res.Refs {
+				if r.File != "compose.yaml" || r.Source != ref.SourceCompose || r.Kind != ref.Image {
+					t.Errorf("ref %q: file %q source %q kind %q", r.Text, r.File, r.Source, r.Kind)
+				}
+			}
+		})
+	}
+}
+
+func TestRelated(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		path string
+		in   string
+		want []scan.Related
+	}{
+		{
+			name: "string context",
+			path: "deploy/compose.yaml",
+			in:   "services:\n  a:\n    build: ../app\n",
+			want: []scan.Related{{Path: "app/Dockerfile", Source: ref.SourceDockerfile}},
+		},
+		{
+			name: "map with context and dockerfile",
+			path: "compose.yml",
+			in:   "services:\n  a:\n    build:\n      context: .\n      dockerfile: backend/Dockerfile\n  b:\n    build: {context: ./web, dockerfile: Dockerfile.dev}\n",
+			want: []scan.Related{
+				{Path: "backend/Dockerfile", Source: ref.SourceDockerfile},
+				{Path: "web/Dockerfile.dev", Source: ref.SourceDockerfile},
+			},
+		},
+		{
+			name: "default context, duplicate named once, absolute dockerfile",
+			path: "x/compose.yaml",
+			in:   "services:\n  a:\n    build: {}\n  b:\n    build: {dockerfile: Dockerfile}\n  c:\n    build: {context: /src, dockerfile: /etc/Dockerfile}\n  d:\n    build: {context: /src}\n",
+			want: []scan.Related{
+				{Path: "x/Dockerfile", Source: ref.SourceDockerfile},
+				{Path: "/etc/Dockerfile", Source: ref.SourceDockerfile},
+				{Path: "/src/Dockerfile", Source: ref.SourceDockerfile},
+			},
+		},
+		{
+			name: "remote, inline and unknown are skipped; defaults apply",
+			path: "compose.yaml",
+			in: "services:\n  a:\n    build: https://github.com/a/b.git#main\n  b:\n    build: git@github.com:a/b.git\n" +
+				"  c:\n    build: {dockerfile_inline: 'FROM alpine'}\n  d:\n    build: {context: ., dockerfile: $DF}\n" +
+				"  e:\n    build: {context: '${CTX:-svc}'}\n  f:\n    build: github.com/a/b\n",
+			want: []scan.Related{{Path: "svc/Dockerfile", Source: ref.SourceDockerfile}},
+		},
+		{
+			name: "include and extends name compose files",
+			path: "a/compose.yaml",
+			in: "include:\n  - other.yaml\n  - path: [../b/compose.yaml, c.yaml]\n  - path: oci://x/y\n" +
+				"services:\n  s:\n    extends: {file: base.yaml, service: s}\n    image: nginx\n",
+			want: []scan.Related{
+				{Path: "a/other.yaml", Source: ref.SourceCompose},
+				{Path: "b/compose.yaml", Source: ref.SourceCompose},
+				{Path: "a/c.yaml", Source: ref.SourceCompose},
+				{Path: "a/base.yaml", Source: ref.SourceCompose},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := Scan(tt.path, []byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, res.Related); diff != "" {
+				t.Errorf("related (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestInterpolate(t *testing.T) {
+	t.Parallel()
+	u := yamlref.Unknown
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"$$HOME", "$HOME"},
+		{"$A-x", u + "-x"},
+		{"${A}", u},
+		{"${A:-x}", "x"},
+		{"${A-}", ""},
+		{"${A:-${B}}", u},
+		{"${A:-$${B}}", "${B}"},
+		{"${A:?e}${B?e}", u + u},
+		{"${A:+x}${B+y}z", "z"},
+		{"a$", "a$"},
+		{"$1", "$1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := interpolate(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("interpolate(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{"${", "${A", "${}", "${A:x}", "${1}", "${A:-${B}"} {
+		if _, err := interpolate(bad); err == nil {
+			t.Errorf("interpolate(%q): no error", bad)
+		}
+	}
+}
+
+func TestScanError(t *testing.T) {
+	t.Parallel()
+	_, err := Scan("compose.yaml", []byte("services:\n  a:\n    image: [nginx\n"))
+	var se *scan.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v is not a *scan.Error", err)
+	}
+	if se.File != "compose.yaml" || se.Line == 0 {
+		t.Errorf("error %v: want file compose.yaml and a line", se)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	yamlreftest.Golden(t, "testdata/golden", *update, Scan)
+}
+
+func TestCorpus(t *testing.T) {
+	files := yamlreftest.Corpus(t, "../../testdata/corpus", "compose", "testdata/corpus.golden", *update, Scan)
+	total := 0
+	for _, f := range files {
+		total += len(f.Result.Refs)
+		// Every service with an image and no build is reported, so a file
+		// never has more refs than image: lines.
+		if n := strings.Count(string(f.Data), "image:"); len(f.Result.Refs) > n {
+			t.Errorf("%s: %d refs for %d image: lines", f.Path, len(f.Result.Refs), n)
+		}
+	}
+	if total < 70 {
+		t.Errorf("%d refs in the compose corpus, want at least 70", total)
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add([]byte("services:\n  web:\n    image: ${R:-ghcr.io/x}/web:${V:-1}\n    build: {context: ., dockerfile: D}\n"))
+	f.Add([]byte("x: &a {image: nginx}\nservices: {a: {<<: *a}, b: *a}\n"))
+	f.Add([]byte("\ufeffservices:\r\n  a:\r\n    image: \"n\\\n  ginx\"\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Scan("compose.yaml", data)
+		if err != nil {
+			return
+		}
+		yamlreftest.Check(t, data, res)
+	})
+}
+
+func BenchmarkScan(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("x-log: &log\n  logging: {driver: json-file}\nservices:\n")
+	for i := range 200 {
+		sb.WriteString("  svc" + strconv.Itoa(i) + ":\n    <<: *log\n")
+		sb.WriteString("    image: ${REPO:-ghcr.io/acme}/svc:${TAG:-1.2.3}\n    restart: unless-stopped\n")
+		sb.WriteString("    environment:\n      - A=1\n      - B=2\n    ports: ['8080:80']\n")
+	}
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Scan("compose.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,303 @@
+// Package yamlreftest checks scanner results against the file they came
+// from, and runs the golden and corpus tests the YAML scanners share.
+package yamlreftest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+)
+
+// Check reports every ref whose position does not hold its Text, or whose
+// edit span lies outside data or disagrees with its own line and column.
+func Check(t testing.TB, data []byte, res *scan.Result) {
+	t.Helper()
+	if res == nil {
+		return
+	}
+	for _, r := range res.Refs {
+		got, err := At(data, r.Line, r.Column, r.EndLine, r.EndColumn)
+		if err != nil {
+			t.Errorf("%s:%d:%d %q: %v", r.File, r.Line, r.Column, r.Text, err)
+			continue
+		}
+		if got != r.Text {
+			t.Errorf("%s:%d:%d: bytes at position are %q, Text is %q", r.File, r.Line, r.Column, got, r.Text)
+		}
+		if r.Kind != ref.Image {
+			t.Errorf("%s:%d:%d: kind %q, want image", r.File, r.Line, r.Column, r.Kind)
+		}
+		if !r.Dynamic && r.Name == "" {
+			t.Errorf("%s:%d:%d %q: static reference without a name", r.File, r.Line, r.Column, r.Text)
+		}
+		if e := r.Edit; e != nil {
+			if r.Dynamic {
+				t.Errorf("%s:%d:%d %q: dynamic reference with an edit span", r.File, r.Line, r.Column, r.Text)
+			}
+			if e.Start < 0 || e.End < e.Start || e.End > len(data) {
+				t.Errorf("%s:%d:%d %q: edit span [%d,%d) outside the file (%d bytes)", r.File, r.Line, r.Column, r.Text, e.Start, e.End, len(data))
+				continue
+			}
+			if l, c := position(data, e.Start); l != e.Line || c != e.Column {
+				t.Errorf("%s:%d:%d %q: edit span at %d:%d, its offset is at %d:%d", r.File, r.Line, r.Column, r.Text, e.Line, e.Column, l, c)
+			}
+			if e.Form == ref.FormInsert && e.Start != e.End {
+				t.Errorf("%s:%d:%d %q: insert span is not empty", r.File, r.Line, r.Column, r.Text)
+			}
+		}
+	}
+}
+
+// At returns the bytes between two 1-based positions (columns in bytes,
+// end exclusive).
+func At(data []byte, line, col, endLine, endCol int) (string, error) {
+	start, err := offset(data, line, col)
+	if err != nil {
+		return "", err
+	}
+	end, err := offset(data, endLine, endCol)
+	if err != nil {
+		return "", err
+	}
+	if end < start {
+		return "", fmt.Errorf("end %d:%d before start %d:%d", endLine, endCol, line, col)
+	}
+	return string(data[start:end]), nil
+}
+
+func offset(data []byte, line, col int) (int, error) {
+	if line < 1 || col < 1 {
+		return 0, fmt.Errorf("position %d:%d is not 1-based", line, col)
+	}
+	off := 0
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			return 0, fmt.Errorf("line %d past the end of the file", line)
+		}
+		off += i + 1
+	}
+	lineEnd := len(data)
+	if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+		lineEnd = off + i
+	}
+	if off+col-1 > lineEnd {
+		return 0, fmt.Errorf("column %d past the end of line %d", col, line)
+	}
+	return off + col - 1, nil
+}
+
+func position(data []byte, off int) (line, col int) {
+	before := data[:off]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	return line, off - (bytes.LastIndexByte(before, '\n') + 1) + 1
+}
+
+// Record is the golden form of a result: the refs with their edit spans
+// (which ref.Ref does not marshal) and what each span currently holds.
+type Record struct {
+	Refs    []RefRecord    `json:"refs"`
+	Related []scan.Related `json:"related,omitempty"`
+	Error   string         `json:"error,omitempty"`
+}
+
+// RefRecord is a ref with its edit span.
+type RefRecord struct {
+	ref.Ref
+	Edit *EditRecord `json:"edit,omitempty"`
+}
+
+// EditRecord is an edit span as golden files show it.
+type EditRecord struct {
+	Start  int    `json:"start"`
+	End    int    `json:"end"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	Form   string `json:"form"`
+	Prefix string `json:"prefix,omitempty"`
+	// Holds is what the span covers now.
+	Holds string `json:"holds"`
+}
+
+var forms = map[ref.Form]string{
+	ref.FormReference: "reference", ref.FormTag: "tag", ref.FormDigest: "digest",
+	ref.FormInsert: "insert", ref.FormAction: "action",
+}
+
+// NewRecord builds the golden record of a scan.
+func NewRecord(data []byte, res *scan.Result, err error) Record {
+	rec := Record{Refs: []RefRecord{}}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	if res == nil {
+		return rec
+	}
+	rec.Related = res.Related
+	for _, r := range res.Refs {
+		rr := RefRecord{Ref: r}
+		if e := r.Edit; e != nil {
+			er := &EditRecord{Start: e.Start, End: e.End, Line: e.Line, Column: e.Column, Form: forms[e.Form], Prefix: e.Prefix}
+			if e.Start >= 0 && e.End <= len(data) && e.Start <= e.End {
+				er.Holds = string(data[e.Start:e.End])
+			}
+			rr.Edit = er
+		}
+		rec.Refs = append(rec.Refs, rr)
+	}
+	return rec
+}
+
+// Golden runs scanner over every case directory under dir: each holds one
+// input file and refs.json, the expected record. The input is scanned under
+// its base name. With update set, refs.json is rewritten instead.
+func Golden(t *testing.T, dir string, update bool, scanner scan.Scanner) {
+	t.Helper()
+	cases, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatalf("no golden cases in %s", dir)
+	}
+	for _, c := range cases {
+		if !c.IsDir() {
+			continue
+		}
+		t.Run(c.Name(), func(t *testing.T) {
+			caseDir := filepath.Join(dir, c.Name())
+			files, err := os.ReadDir(caseDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var input string
+			for _, f := range files {
+				if f.Name() != "refs.json" && !f.IsDir() {
+					if input != "" {
+						t.Fatalf("%s holds more than one input file", caseDir)
+					}
+					input = f.Name()
+				}
+			}
+			if input == "" {
+				t.Fatalf("%s holds no input file", caseDir)
+			}
+			data, err := os.ReadFile(filepath.Join(caseDir, input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := scanner(input, data)
+			Check(t, data, res)
+			got, jerr := json.MarshalIndent(NewRecord(data, res, err), "", "  ")
+			if jerr != nil {
+				t.Fatal(jerr)
+			}
+			got = append(got, '\n')
+			golden := filepath.Join(caseDir, "refs.json")
+			if update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+// CorpusFile is one corpus file and what the scanner found in it.
+type CorpusFile struct {
+	Path   string
+	Data   []byte
+	Result *scan.Result
+}
+
+// Corpus scans every file of the given kind listed in root/SOURCES.tsv,
+// failing on any error and on any ref whose position does not hold its text.
+// It returns the files with their results for the caller's own checks, and
+// compares a one-line-per-ref summary with golden (rewritten with update).
+func Corpus(t *testing.T, root, kind, golden string, update bool, scanner scan.Scanner) []CorpusFile {
+	t.Helper()
+	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []CorpusFile
+	var summary strings.Builder
+	sc := bufio.NewScanner(bytes.NewReader(tsv))
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) < 6 || cols[5] != kind {
+			continue
+		}
+		p := cols[0]
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := scanner(p, data)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if res == nil {
+			t.Errorf("%s: nil result without an error", p)
+			continue
+		}
+		Check(t, data, res)
+		out = append(out, CorpusFile{Path: p, Data: data, Result: res})
+		for _, r := range res.Refs {
+			fmt.Fprintf(&summary, "%s:%d:%d %s %q -> %s", p, r.Line, r.Column, r.Context, r.Text, r.Name)
+			if r.Tag != "" {
+				fmt.Fprintf(&summary, ":%s", r.Tag)
+			}
+			if r.Digest != "" {
+				fmt.Fprintf(&summary, "@%s", r.Digest)
+			}
+			if r.Dynamic {
+				summary.WriteString(" dynamic")
+			}
+			if r.Edit != nil {
+				fmt.Fprintf(&summary, " edit=%s:%q", forms[r.Edit.Form], data[r.Edit.Start:r.Edit.End])
+			}
+			summary.WriteByte('\n')
+		}
+		for _, rel := range res.Related {
+			fmt.Fprintf(&summary, "%s related %s %s\n", p, rel.Source, rel.Path)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no %s files in %s", kind, root)
+	}
+	got := summary.String()
+	if update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", golden, diff)
+	}
+	return out
+}
