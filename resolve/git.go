@@ -1,0 +1,67 @@
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/stet-dev/stet/registry"
+)
+
+// maxAdvertisement caps a ref listing; the largest public repositories
+// advertise a few MiB.
+const maxAdvertisement = 64 << 20
+
+func (r *Resolver) repoURL(repo string) string { return r.gitURL + "/" + repo }
+
+// listing fetches the refs of owner/repo once per Resolver.
+func (r *Resolver) listing(ctx context.Context, repo string) (*gitRefs, error) {
+	return doOnce(ctx, &r.mu, r.listings, repo, func() (*gitRefs, error) {
+		return r.fetchListing(ctx, repo)
+	})
+}
+
+func (r *Resolver) fetchListing(ctx context.Context, repo string) (*gitRefs, error) {
+	u := r.repoURL(repo) + ".git/info/refs?service=git-upload-pack"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("listing refs of %s: %w", repo, err)
+	}
+	host := req.URL.Host
+	resp, err := r.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if asURLError(err, &ue) {
+			err = ue.Err
+		}
+		return nil, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("listing refs: %w", err)}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized:
+		// GitHub answers 401 for repositories that do not exist or are private.
+		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
+			Err: fmt.Errorf("listing refs: repository not found (or private) at %s", r.repoURL(repo))}
+	case resp.StatusCode != http.StatusOK:
+		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode, Err: fmt.Errorf("listing refs at %s", r.repoURL(repo))}
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-git-upload-pack-advertisement") {
+		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
+			Err: fmt.Errorf("listing refs at %s: %w: content type %q, not a smart-HTTP git server", r.repoURL(repo), ErrProtocol, ct)}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAdvertisement+1))
+	if err != nil {
+		return nil, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("reading refs: %w", err)}
+	}
+	if len(data) > maxAdvertisement {
+		return nil, fmt.Errorf("listing refs of %s: advertisement larger than %d bytes", repo, maxAdvertisement)
+	}
+	g, err := parseAdvertisement(data)
+	if err != nil {
+		return nil, fmt.Errorf("listing refs of %s at %s: %w", repo, r.repoURL(repo), err)
+	}
+	return g, nil
+}
