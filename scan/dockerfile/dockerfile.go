@@ -1,0 +1,628 @@
+// Package dockerfile finds the image references in Dockerfiles and
+// Containerfiles: FROM lines, COPY/ADD --from, RUN --mount=…,from=, ONBUILD
+// triggers and the "# syntax=" frontend directive, each at the exact bytes
+// it was written, with ARG defaults substituted. It also collects RUN
+// commands and ADD sources for the install rules.
+//
+// The file is parsed by BuildKit's own parser, so continuations, heredocs,
+// directives and JSON arguments mean exactly what they mean to docker build.
+// The parser keeps no columns, so each instruction's physical lines are
+// joined again here with a map from every byte back to its file offset.
+//
+// Variables follow BuildKit: global ARGs (before the first FROM) apply to
+// FROM; ARGs re-declared inside a stage (inheriting the global default when
+// they have none) and ENV apply to the stage's COPY --from and RUN --mount.
+// BuildKit itself refuses variables in those two places while Buildah
+// expands them, so both readings are covered. A value the file does not
+// determine (an ARG without default, the platform arguments such as
+// TARGETPLATFORM, the base image's environment) makes the reference
+// Dynamic: it is reported, never guessed.
+package dockerfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+)
+
+// Contexts of the references this scanner reports.
+const (
+	ContextFrom   = "FROM"
+	ContextCopy   = "COPY --from"
+	ContextMount  = "RUN --mount from"
+	ContextSyntax = "# syntax"
+)
+
+var _ scan.Scanner = Scan
+
+// Scan finds the references and commands of one Dockerfile. path is only
+// used for reporting. An empty file, or one with only comments, has none. A
+// file BuildKit cannot parse is a *scan.Error with its line.
+//
+// Each reference's Edit is the reference itself (FormReference), or, when
+// the reference is exactly one variable such as FROM ${BASE}, the literal
+// default of that ARG (or the default inside ${BASE:-default}), so a pin
+// rewrites the value where it is defined. Edit is nil for dynamic
+// references, for values assembled from variables, and for references split
+// by quotes, escapes or line continuations.
+//
+// ONBUILD triggers run in a downstream build whose variables are unknown, so
+// every variable in them is dynamic.
+func Scan(path string, data []byte) (*scan.Result, error) {
+	s := &scanner{
+		path:    path,
+		src:     newSource(data),
+		res:     &scan.Result{},
+		global:  newScope(unset),
+		onbuild: newScope(dynamic),
+	}
+	s.syntax()
+	parsed, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		if strings.Contains(err.Error(), "file with no instructions") {
+			return s.res, nil
+		}
+		return nil, parseError(path, err)
+	}
+	s.src.escape = byte(parsed.EscapeToken)
+	s.lex = shell.NewLex(parsed.EscapeToken)
+	s.collectStages(parsed.AST)
+	for _, n := range parsed.AST.Children {
+		if err := s.node(n); err != nil {
+			return nil, err
+		}
+	}
+	return s.res, nil
+}
+
+func parseError(path string, err error) error {
+	line := 0
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		line = le.Locations[0][0].Start.Line
+	}
+	return &scan.Error{File: path, Line: max(line, 1), Err: fmt.Errorf("parsing Dockerfile: %w", err)}
+}
+
+type stage struct {
+	name  string
+	scope *scope
+}
+
+type scanner struct {
+	path    string
+	src     *source
+	lex     *shell.Lex
+	res     *scan.Result
+	global  *scope
+	onbuild *scope
+	// stages are the stages so far, in order; FROM may only name those.
+	stages []stage
+	// names holds every stage name in the file: COPY --from may name any.
+	names map[string]bool
+}
+
+func (s *scanner) collectStages(ast *parser.Node) {
+	s.names = map[string]bool{}
+	for _, n := range ast.Children {
+		if !strings.EqualFold(n.Value, "from") || n.Next == nil || n.Next.Next == nil || n.Next.Next.Next == nil {
+			continue
+		}
+		if strings.EqualFold(n.Next.Next.Value, "as") {
+			s.names[strings.ToLower(n.Next.Next.Next.Value)] = true
+		}
+	}
+}
+
+// scope is the scope of instructions inside the current stage; before the
+// first FROM only global ARGs exist.
+func (s *scanner) scope() *scope {
+	if len(s.stages) == 0 {
+		return s.global
+	}
+	return s.stages[len(s.stages)-1].scope
+}
+
+// node handles one top-level instruction of the parsed file.
+func (s *scanner) node(n *parser.Node) error {
+	l := s.src.instruction(n.StartLine)
+	if l.text != n.Original {
+		return s.internalError(n.StartLine, "instruction text %q, parser has %q", l.text, n.Original)
+	}
+	in := split(&l, l.text, 0, s.src.escape)
+	return s.instruction(n, &l, in, n.EndLine, false)
+}
+
+func (s *scanner) internalError(line int, format string, args ...any) error {
+	return &scan.Error{File: s.path, Line: line, Err: fmt.Errorf("locating instruction: "+format, args...)}
+}
+
+func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int, onbuild bool) error {
+	if len(in.flags) != len(n.Flags) {
+		return s.internalError(n.StartLine, "flags %d, parser has %d", len(in.flags), len(n.Flags))
+	}
+	for i, f := range in.flags {
+		if f.s != n.Flags[i] {
+			return s.internalError(n.StartLine, "flag %q, parser has %q", f.s, n.Flags[i])
+		}
+	}
+	sc := s.scope()
+	if onbuild {
+		sc = s.onbuild
+	}
+	switch strings.ToLower(in.cmd) {
+	case "from":
+		s.from(l, in, onbuild)
+	case "arg":
+		if !onbuild {
+			s.arg(l, in)
+		}
+	case "env":
+		if !onbuild && len(s.stages) > 0 {
+			s.env(l, in)
+		}
+	case "copy":
+		s.copyFrom(l, in, sc)
+	case "add":
+		s.copyFrom(l, in, sc)
+		s.command(n, l, in, endLine, "ADD")
+	case "run":
+		s.mounts(in, sc)
+		s.command(n, l, in, endLine, "RUN")
+	case "onbuild":
+		if n.Next == nil || len(n.Next.Children) == 0 {
+			return nil
+		}
+		child := n.Next.Children[0]
+		sub := split(l, in.args, in.argStart, s.src.escape)
+		return s.instruction(child, l, sub, endLine, true)
+	}
+	return nil
+}
+
+func (s *scanner) word(l *logical, a, b int) located {
+	return located{s: l.text[a:b], offs: l.offsets(a, b)}
+}
+
+func (s *scanner) from(l *logical, in instr, onbuild bool) {
+	f := fields(l.text[in.argStart:in.argStart+len(in.args)], in.argStart)
+	name := ""
+	if len(f) >= 3 && strings.EqualFold(l.text[f[1][0]:f[1][1]], "as") {
+		name = strings.ToLower(l.text[f[2][0]:f[2][1]])
+	}
+	sc := s.global
+	if onbuild {
+		sc = s.onbuild
+	}
+	var parent *stage
+	if len(f) > 0 {
+		w := s.word(l, f[0][0], f[0][1])
+		x, ok := s.expandWord(sc, w, true)
+		if ok && !x.dynamic {
+			v := strings.ToLower(x.value)
+			for i := range s.stages {
+				if s.stages[i].name == v {
+					parent = &s.stages[i]
+				}
+			}
+			if v == "scratch" || parent != nil {
+				ok = false
+			}
+		}
+		if ok {
+			s.addRef(w, x, ContextFrom, true)
+		}
+	}
+	if onbuild {
+		return
+	}
+	st := stage{name: name, scope: newScope(dynamic)}
+	if parent != nil {
+		for k, v := range parent.scope.vars {
+			if v.env {
+				st.scope.vars[k] = v
+			}
+		}
+	}
+	s.stages = append(s.stages, st)
+}
+
+// expandWord substitutes the variables of w (a word as the lexer reads it,
+// quotes included). ok is false when the lexer rejects it.
+func (s *scanner) expandWord(sc *scope, w located, quoted bool) (expansion, bool) {
+	if quoted {
+		w = unquote(w)
+	}
+	if w.s == "" {
+		return expansion{}, false
+	}
+	x, err := sc.expand(s.lex, s.src.escape, w)
+	return x, err == nil
+}
+
+// unquote drops double quotes around a whole word, which the lexer would
+// remove without changing the value, so that "${BASE}" is still exactly one
+// variable. Single quotes stay: they stop expansion.
+func unquote(w located) located {
+	if n := len(w.s); n >= 2 && w.s[0] == '"' && w.s[n-1] == '"' && !strings.Contains(w.s[1:n-1], `"`) {
+		return w.slice(1, n-1)
+	}
+	return w
+}
+
+// textSpan is where the reference is written: the word, without quotes
+// wrapped around all of it.
+func textSpan(w located, quoted bool) located {
+	if n := len(w.s); quoted && n >= 2 && (w.s[0] == '"' || w.s[0] == '\'') && w.s[n-1] == w.s[0] &&
+		!strings.Contains(w.s[1:n-1], w.s[:1]) {
+		return w.slice(1, n-1)
+	}
+	return w
+}
+
+func (s *scanner) span(a, b int, form ref.Form) *ref.Span {
+	line, col := s.src.pos(a)
+	return &ref.Span{Start: a, End: b, Line: line, Column: col, Form: form}
+}
+
+// addRef reports the reference written as w with expansion x.
+func (s *scanner) addRef(w located, x expansion, context string, quoted bool) {
+	t := textSpan(w, quoted)
+	if len(t.s) == 0 {
+		return
+	}
+	a, b := t.span()
+	r := ref.Ref{File: s.path, Kind: ref.Image, Source: ref.SourceDockerfile, Text: string(s.src.data[a:b]), Context: context}
+	r.Line, r.Column = s.src.pos(a)
+	r.EndLine, r.EndColumn = s.src.pos(b - 1)
+	r.EndColumn++
+	if x.dynamic {
+		r.Dynamic = true
+		bestEffort(&r, x.value)
+		s.res.Refs = append(s.res.Refs, r)
+		return
+	}
+	if err := r.SetImage(x.value); err != nil {
+		return
+	}
+	switch {
+	case x.whole:
+		if x.origin != nil {
+			r.Edit = s.span(x.origin[0], x.origin[1], ref.FormReference)
+		}
+	case t.contiguous() && r.Text == t.s && !strings.ContainsAny(t.s, `"'`) && strings.IndexByte(t.s, s.src.escape) < 0:
+		r.Edit = s.span(a, b, ref.FormReference)
+	}
+	s.res.Refs = append(s.res.Refs, r)
+}
+
+// bestEffort fills what can be read from a reference whose value is partly
+// unknown: v keeps the unknown variables as written. The name counts only
+// when every variable sits after it (in the tag or digest); a digest counts
+// when it is written out.
+func bestEffort(r *ref.Ref, v string) {
+	r.Kind = ref.Image
+	base, digest := ref.SplitDigest(v)
+	if ref.IsDigest(digest) {
+		r.Digest = digest
+	}
+	i := strings.IndexByte(base, '$')
+	if i < 0 {
+		if im, err := ref.ParseImage(base); err == nil {
+			r.Name, r.Tag = im.Name(), im.Tag
+		}
+		return
+	}
+	if strings.Contains(base[i:], "/") {
+		return
+	}
+	prefix := base[:i]
+	c := strings.LastIndexByte(prefix, ':')
+	if c < 0 || strings.Contains(prefix[c:], "/") {
+		return
+	}
+	if im, err := ref.ParseImage(prefix[:c]); err == nil && im.Tag == "" {
+		r.Name = im.Name()
+	}
+}
+
+// isStage reports whether a --from value names a stage rather than an image.
+func (s *scanner) isStage(v string, index bool) bool {
+	if index {
+		if _, err := strconv.Atoi(v); err == nil {
+			return true
+		}
+	}
+	v = strings.ToLower(v)
+	return v == "scratch" || s.names[v]
+}
+
+func (s *scanner) copyFrom(l *logical, in instr, sc *scope) {
+	for _, f := range in.flags {
+		if !strings.HasPrefix(f.s, "--from=") {
+			continue
+		}
+		w := f.slice(len("--from="), len(f.s))
+		x, ok := s.expandWord(sc, w, false)
+		if !ok || (!x.dynamic && s.isStage(x.value, true)) {
+			continue
+		}
+		s.addRef(w, x, ContextCopy, false)
+	}
+}
+
+func (s *scanner) mounts(in instr, sc *scope) {
+	for _, f := range in.flags {
+		if !strings.HasPrefix(f.s, "--mount=") {
+			continue
+		}
+		fs, ok := csvFields(f.slice(len("--mount="), len(f.s)))
+		if !ok {
+			continue
+		}
+		for _, fl := range fs {
+			k, _, found := strings.Cut(fl.s, "=")
+			if !found || !strings.EqualFold(k, "from") {
+				continue
+			}
+			w := fl.slice(len(k)+1, len(fl.s))
+			x, ok := s.expandWord(sc, w, false)
+			if !ok || (!x.dynamic && s.isStage(x.value, false)) {
+				continue
+			}
+			s.addRef(w, x, ContextMount, false)
+		}
+	}
+}
+
+// csvFields splits a --mount value into its comma-separated fields with the
+// quoting rules of encoding/csv, which BuildKit uses for it.
+func csvFields(w located) ([]located, bool) {
+	var out []located
+	i := 0
+	for {
+		if i < len(w.s) && w.s[i] == '"' {
+			var sb []byte
+			var offs []int
+			i++
+			for {
+				if i >= len(w.s) {
+					return nil, false
+				}
+				if w.s[i] == '"' {
+					if i+1 < len(w.s) && w.s[i+1] == '"' {
+						sb, offs = append(sb, '"'), append(offs, w.offs[i])
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				sb, offs = append(sb, w.s[i]), append(offs, w.offs[i])
+				i++
+			}
+			out = append(out, located{s: string(sb), offs: offs})
+			if i == len(w.s) {
+				return out, true
+			}
+			if w.s[i] != ',' {
+				return nil, false
+			}
+			i++
+			continue
+		}
+		j := strings.IndexByte(w.s[i:], ',')
+		end := len(w.s)
+		if j >= 0 {
+			end = i + j
+		}
+		if strings.IndexByte(w.s[i:end], '"') >= 0 {
+			return nil, false
+		}
+		out = append(out, w.slice(i, end))
+		if j < 0 {
+			return out, true
+		}
+		i = end + 1
+	}
+}
+
+// arg declares ARG variables in the global scope or the current stage.
+func (s *scanner) arg(l *logical, in instr) {
+	sc := s.scope()
+	stageScope := len(s.stages) > 0
+	for _, wd := range words(in.args, in.argStart, s.src.escape) {
+		raw := l.text[wd[0]:wd[1]]
+		name, _, hasValue := strings.Cut(raw, "=")
+		if old, ok := sc.vars[name]; ok && old.env {
+			continue
+		}
+		if !hasValue {
+			switch {
+			case platformArgs[name]:
+				sc.vars[name] = &variable{state: dynamic}
+			case stageScope:
+				if g, ok := s.global.vars[name]; ok {
+					cp := *g
+					sc.vars[name] = &cp
+				} else {
+					sc.vars[name] = &variable{state: unset}
+				}
+			default:
+				if _, ok := sc.vars[name]; !ok {
+					sc.vars[name] = &variable{state: unset}
+				}
+			}
+			continue
+		}
+		start := wd[0] + len(name) + 1
+		v := s.assign(sc, s.word(l, start, wd[1]))
+		if platformArgs[name] {
+			v.state, v.origin = dynamic, nil
+		}
+		sc.vars[name] = v
+	}
+}
+
+// env declares ENV variables in the current stage; the old "ENV key value"
+// form takes the rest of the line as the value.
+func (s *scanner) env(l *logical, in instr) {
+	sc := s.scope()
+	ws := words(in.args, in.argStart, s.src.escape)
+	if len(ws) == 0 {
+		return
+	}
+	if first := l.text[ws[0][0]:ws[0][1]]; !strings.Contains(first, "=") {
+		args := in.args
+		i := 0
+		for i < len(args) && !isASCIISpace(args[i]) {
+			i++
+		}
+		name := args[:i]
+		for i < len(args) && isASCIISpace(args[i]) {
+			i++
+		}
+		v := s.assign(sc, s.word(l, in.argStart+i, in.argStart+len(args)))
+		v.env = true
+		sc.vars[name] = v
+		return
+	}
+	for _, wd := range ws {
+		raw := l.text[wd[0]:wd[1]]
+		name, _, _ := strings.Cut(raw, "=")
+		v := s.assign(sc, s.word(l, wd[0]+len(name)+1, wd[1]))
+		v.env = true
+		sc.vars[name] = v
+	}
+}
+
+// assign evaluates the value word of an ARG or ENV in scope sc.
+func (s *scanner) assign(sc *scope, w located) *variable {
+	x, err := sc.expand(s.lex, s.src.escape, w)
+	if err != nil || x.dynamic {
+		return &variable{state: dynamic}
+	}
+	v := &variable{state: static, value: x.value}
+	lit := textSpan(w, true)
+	if lit.s != "" && !strings.ContainsAny(lit.s, `$"'`) && strings.IndexByte(lit.s, s.src.escape) < 0 && lit.contiguous() {
+		a, b := lit.span()
+		v.origin = &[2]int{a, b}
+	}
+	return v
+}
+
+// command records a RUN command or ADD sources for the install rules.
+func (s *scanner) command(n *parser.Node, l *logical, in instr, endLine int, instruction string) {
+	c := scan.Command{File: s.path, Instruction: instruction, Source: ref.SourceDockerfile}
+	c.Line, c.Column = s.src.pos(l.fileOff(in.cmdStart))
+	c.EndLine = max(endLine, c.Line)
+	last, _ := s.src.line(c.EndLine)
+	c.EndColumn = len(trimNewline(last)) + 1
+	if len(n.Flags) > 0 {
+		c.Flags = slices.Clone(n.Flags)
+	}
+	var args []string
+	for a := n.Next; a != nil; a = a.Next {
+		args = append(args, a.Value)
+	}
+	if instruction == "ADD" {
+		if len(args) > 1 {
+			args = args[:len(args)-1]
+		}
+		c.Text = strings.Join(args, " ")
+	} else {
+		var sb strings.Builder
+		sb.WriteString(strings.Join(args, " "))
+		for _, h := range n.Heredocs {
+			sb.WriteByte('\n')
+			sb.WriteString(strings.ReplaceAll(h.Content, "\r\n", "\n"))
+			sb.WriteString(h.Name)
+		}
+		c.Text = sb.String()
+	}
+	s.res.Commands = append(s.res.Commands, c)
+}
+
+// directiveRE is the parser's directive syntax.
+var directiveRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`)
+
+// syntax reports the frontend image of a "# syntax=" directive, found the
+// way BuildKit's DetectSyntax finds it: in the leading block of directive
+// comments (after an optional shebang line), or else in "//" comments.
+func (s *scanner) syntax() {
+	data := s.src.data
+	start := 0
+	if bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}) {
+		start = 3
+	}
+	if bytes.HasPrefix(data[start:], []byte("#!")) {
+		if i := bytes.IndexByte(data[start:], '\n'); i >= 0 {
+			start += i + 1
+		} else {
+			return
+		}
+	}
+	for _, prefix := range []string{"#", "//"} {
+		if s.directive(start, prefix) {
+			return
+		}
+	}
+}
+
+func (s *scanner) directive(off int, prefix string) bool {
+	data := s.src.data
+	seen := map[string]bool{}
+	for off < len(data) {
+		end := len(data)
+		next := len(data)
+		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+			end, next = off+i, off+i+1
+		}
+		line := data[off:end]
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		rest, ok := bytes.CutPrefix(line, []byte(prefix))
+		if !ok {
+			return false
+		}
+		trimmed := bytes.TrimLeftFunc(rest, unicode.IsSpace)
+		m := directiveRE.FindSubmatchIndex(trimmed)
+		if m == nil {
+			return false
+		}
+		key := strings.ToLower(string(trimmed[m[2]:m[3]]))
+		if key != "syntax" && key != "escape" && key != "check" {
+			return false
+		}
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		if key == "syntax" {
+			vstart := off + len(prefix) + (len(rest) - len(trimmed)) + m[4]
+			value := string(trimmed[m[4]:m[5]])
+			img, _, _ := strings.Cut(value, " ")
+			r := ref.Ref{File: s.path, Source: ref.SourceDockerfile, Text: img, Context: ContextSyntax}
+			if r.SetImage(img) != nil {
+				return true
+			}
+			r.Line, r.Column = s.src.pos(vstart)
+			r.EndLine, r.EndColumn = r.Line, r.Column+len(img)
+			r.Edit = s.span(vstart, vstart+len(img), ref.FormReference)
+			s.res.Refs = append(s.res.Refs, r)
+			return true
+		}
+		off = next
+	}
+	return false
+}
