@@ -273,8 +273,11 @@ func Corpus(t *testing.T, root, kind, golden string, update bool, scanner scan.S
 			if r.Dynamic {
 				summary.WriteString(" dynamic")
 			}
-			if r.Edit != nil {
-				fmt.Fprintf(&summary, " edit=%s:%q", forms[r.Edit.Form], data[r.Edit.Start:r.Edit.End])
+			if e := r.Edit; e != nil && e.Start >= 0 && e.Start <= e.End && e.End <= len(data) {
+				fmt.Fprintf(&summary, " edit=%s:%q", forms[e.Form], data[e.Start:e.End])
+				if e.Form == ref.FormInsert {
+					fmt.Fprintf(&summary, "+%q", e.Prefix)
+				}
 			}
 			summary.WriteByte('\n')
 		}
@@ -298,6 +301,38 @@ func Corpus(t *testing.T, root, kind, golden string, update bool, scanner scan.S
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", golden, diff)
+	}
+	return out
+}
+
+// Brief is the part of a ref that table tests compare.
+type Brief struct {
+	Line, Column int
+	Text         string
+	Name, Tag    string
+	Digest       string
+	Dynamic      bool
+	Context      string
+	// Edit is "form:what the span holds" ("insert:" plus the prefix for an
+	// insertion), or "" when the ref has no edit span.
+	Edit string
+}
+
+// Briefs summarizes a result for table tests.
+func Briefs(data []byte, res *scan.Result) []Brief {
+	if res == nil {
+		return nil
+	}
+	var out []Brief
+	for _, r := range res.Refs {
+		b := Brief{r.Line, r.Column, r.Text, r.Name, r.Tag, r.Digest, r.Dynamic, r.Context, ""}
+		if e := r.Edit; e != nil && e.Start >= 0 && e.Start <= e.End && e.End <= len(data) {
+			b.Edit = forms[e.Form] + ":" + string(data[e.Start:e.End])
+			if e.Form == ref.FormInsert {
+				b.Edit += fmt.Sprintf("%q", e.Prefix)
+			}
+		}
+		out = append(out, b)
 	}
 	return out
 }

@@ -1,0 +1,228 @@
+// Package kube finds image references in Kubernetes manifests: the
+// containers, initContainers and ephemeralContainers of every pod-spec shape
+// (Pod, the workloads' spec.template, CronJob's jobTemplate, PodTemplate,
+// List items, multi-document files), and string image: fields anywhere in
+// custom resources (Prometheus.spec.image, Argo Workflows templates, Tekton
+// steps) when the value parses as an image reference.
+//
+// Built-in kinds are read only where the API puts images, so values inside a
+// ConfigMap's or Secret's data are never taken for references; block scalars
+// and comments never are either. A document without apiVersion and kind is
+// not Kubernetes and is ignored. A file holding Go or Helm template syntax
+// ({{ … }}) that does not parse as YAML is a template, not a manifest: it
+// yields nothing and no error. A pin rewrites the image scalar
+// (ref.FormReference).
+//
+// In a container, an image written with envsubst-style variables (${VAR},
+// $VAR, $(VAR)) is reported as Dynamic; one holding {{ … }} is skipped, since
+// the values that fill it are scanned where they are written.
+package kube
+
+import (
+	"bytes"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlref"
+)
+
+// Scan finds the image references of a Kubernetes manifest file. It
+// satisfies scan.Scanner.
+func Scan(path string, data []byte) (*scan.Result, error) {
+	f := yamlref.New(path, ref.SourceKube, data)
+	docs, err := f.Documents()
+	if err != nil {
+		if bytes.Contains(data, []byte("{{")) || !looksLikeKube(data) {
+			return &scan.Result{}, nil
+		}
+		return nil, err
+	}
+	s := &scanner{f: f, res: &scan.Result{}, seen: map[*yaml.Node]bool{}}
+	for _, doc := range docs {
+		s.object(doc, "", 0)
+	}
+	slices.SortStableFunc(s.res.Refs, ref.Compare)
+	return s.res, nil
+}
+
+var apiVersionRE = regexp.MustCompile(`(?m)^[ \t-]*apiVersion:`)
+var kindRE = regexp.MustCompile(`(?m)^[ \t-]*kind:`)
+
+// looksLikeKube reports whether a file that failed to parse was meant to be a
+// manifest, so that its syntax error is worth reporting.
+func looksLikeKube(data []byte) bool {
+	return apiVersionRE.Match(data) && kindRE.Match(data)
+}
+
+type scanner struct {
+	f    *yamlref.File
+	res  *scan.Result
+	seen map[*yaml.Node]bool // image scalars reported, for containers reached through aliases
+}
+
+// object scans one Kubernetes object; ctx is its path inside the document
+// ("" at the top, "items[2]" in a List).
+func (s *scanner) object(n *yaml.Node, ctx string, depth int) {
+	n = yamlref.Deref(n)
+	if n == nil || n.Kind != yaml.MappingNode || depth > 8 {
+		return
+	}
+	_, av := yamlref.Lookup(n, "apiVersion")
+	_, k := yamlref.Lookup(n, "kind")
+	apiVersion, ok1 := yamlref.String(av)
+	kind, ok2 := yamlref.String(k)
+	if !ok1 || !ok2 || apiVersion == "" || kind == "" {
+		return
+	}
+	// Lists, and OpenShift templates, hold whole objects.
+	switch {
+	case strings.HasSuffix(kind, "List"):
+		s.items(n, "items", ctx, depth)
+		return
+	case kind == "Template" && (apiVersion == "v1" || strings.HasPrefix(apiVersion, "template.openshift.io/")):
+		s.items(n, "objects", ctx, depth)
+		return
+	}
+	if !builtin(apiVersion) {
+		s.custom(n, ctx, 0)
+		return
+	}
+	var path []string
+	switch kind {
+	case "Pod":
+		path = []string{"spec"}
+	case "CronJob":
+		path = []string{"spec", "jobTemplate", "spec", "template", "spec"}
+	case "PodTemplate":
+		path = []string{"template", "spec"}
+	default:
+		// Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job.
+		path = []string{"spec", "template", "spec"}
+	}
+	spec, sctx := n, ctx
+	for _, p := range path {
+		_, spec = yamlref.Lookup(spec, p)
+		if spec = yamlref.Deref(spec); spec == nil {
+			return
+		}
+		sctx = yamlref.Key(sctx, p)
+	}
+	s.podSpec(spec, sctx)
+}
+
+func (s *scanner) items(n *yaml.Node, key, ctx string, depth int) {
+	_, items := yamlref.Lookup(n, key)
+	if items = yamlref.Deref(items); items == nil || items.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, it := range items.Content {
+		s.object(it, yamlref.Index(yamlref.Key(ctx, key), i), depth+1)
+	}
+}
+
+// builtin reports whether apiVersion names a Kubernetes API group, whose
+// kinds hold images only in pod specs. Everything else is a custom resource.
+func builtin(apiVersion string) bool {
+	group, _, found := strings.Cut(apiVersion, "/")
+	if !found {
+		return true // the core group: v1
+	}
+	switch group {
+	case "apps", "batch", "extensions", "policy", "autoscaling":
+		return true
+	}
+	return strings.HasSuffix(group, ".k8s.io") && !strings.HasSuffix(group, ".x-k8s.io")
+}
+
+func (s *scanner) podSpec(spec *yaml.Node, ctx string) {
+	if spec.Kind != yaml.MappingNode {
+		return
+	}
+	for _, key := range []string{"containers", "initContainers", "ephemeralContainers"} {
+		_, list := yamlref.Lookup(spec, key)
+		if list = yamlref.Deref(list); list == nil || list.Kind != yaml.SequenceNode {
+			continue
+		}
+		for i, c := range list.Content {
+			_, img := yamlref.Lookup(yamlref.Deref(c), "image")
+			s.container(img, yamlref.Key(yamlref.Index(yamlref.Key(ctx, key), i), "image"))
+		}
+	}
+}
+
+var varRE = regexp.MustCompile(`\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*`)
+
+// container reports a container's image field.
+func (s *scanner) container(n *yaml.Node, ctx string) {
+	if n == nil || n.Kind != yaml.ScalarNode || s.seen[n] {
+		return // an alias is reported where its anchor is written, if there
+	}
+	s.seen[n] = true
+	val, ok := yamlref.String(n)
+	if !ok || val == "" || strings.Contains(val, "{{") {
+		return
+	}
+	r, sp, ok := s.f.Place(n, ctx)
+	if !ok {
+		return
+	}
+	if strings.Contains(val, "$") {
+		expanded := varRE.ReplaceAllLiteralString(val, yamlref.Unknown)
+		if expanded == val {
+			return
+		}
+		yamlref.SetPartial(&r, expanded)
+		s.res.Refs = append(s.res.Refs, r)
+		return
+	}
+	if yamlref.SetImage(&r, val) != nil {
+		return
+	}
+	r.Edit = s.f.Edit(sp, ref.FormReference)
+	s.res.Refs = append(s.res.Refs, r)
+}
+
+// custom reports every string image: field of a custom resource whose value
+// parses as an image reference.
+func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
+	if depth > 64 {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if yamlref.IsMerge(k) || k.Kind != yaml.ScalarNode {
+				continue
+			}
+			c := yamlref.Key(ctx, k.Value)
+			if k.Value == "image" && v.Kind == yaml.ScalarNode {
+				s.customImage(v, c)
+				continue
+			}
+			s.custom(v, c, depth+1)
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			s.custom(v, yamlref.Index(ctx, i), depth+1)
+		}
+	}
+}
+
+func (s *scanner) customImage(n *yaml.Node, ctx string) {
+	val, ok := yamlref.String(n)
+	if !ok || val == "" {
+		return
+	}
+	r, sp, ok := s.f.Place(n, ctx)
+	if !ok || yamlref.SetImage(&r, val) != nil {
+		return
+	}
+	r.Edit = s.f.Edit(sp, ref.FormReference)
+	s.res.Refs = append(s.res.Refs, r)
+}

@@ -1,0 +1,225 @@
+package kube
+
+import (
+	"errors"
+	"flag"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type brief = yamlreftest.Brief
+
+func b(line, col int, text, name, tag, digest string, dynamic bool, ctx, edit string) brief {
+	return brief{Line: line, Column: col, Text: text, Name: name, Tag: tag, Digest: digest, Dynamic: dynamic, Context: ctx, Edit: edit}
+}
+
+const digest = "sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"
+
+func TestScan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want []brief
+	}{
+		{
+			name: "pod",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:1.25\n",
+			want: []brief{b(6, 12, "nginx:1.25", "docker.io/library/nginx", "1.25", "", false, "spec.containers[0].image", "reference:nginx:1.25")},
+		},
+		{
+			name: "deployment with init and ephemeral containers",
+			in: "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n" +
+				"      containers:\n        - image: \"ghcr.io/a/app:2@" + digest + "\"\n" +
+				"      initContainers:\n        - image: 'busybox'\n" +
+				"      ephemeralContainers:\n        - {name: dbg, image: alpine:3}\n",
+			want: []brief{
+				b(7, 19, "ghcr.io/a/app:2@"+digest, "ghcr.io/a/app", "2", digest, false, "spec.template.spec.containers[0].image", "reference:ghcr.io/a/app:2@"+digest),
+				b(9, 19, "busybox", "docker.io/library/busybox", "latest", "", false, "spec.template.spec.initContainers[0].image", "reference:busybox"),
+				b(11, 30, "alpine:3", "docker.io/library/alpine", "3", "", false, "spec.template.spec.ephemeralContainers[0].image", "reference:alpine:3"),
+			},
+		},
+		{
+			name: "cronjob",
+			in: "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n" +
+				"          containers:\n          - image: registry.k8s.io/descheduler/descheduler:v0.34.0\n",
+			want: []brief{b(9, 20, "registry.k8s.io/descheduler/descheduler:v0.34.0", "registry.k8s.io/descheduler/descheduler", "v0.34.0", "", false,
+				"spec.jobTemplate.spec.template.spec.containers[0].image", "reference:registry.k8s.io/descheduler/descheduler:v0.34.0")},
+		},
+		{
+			name: "list items and multi-document",
+			in: "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: StatefulSet\n  spec:\n    template:\n      spec:\n        containers: [{image: cassandra:3.11}]\n" +
+				"- apiVersion: v1\n  kind: Service\n  spec: {image: not-here}\n" +
+				"---\n---\napiVersion: v1\nkind: ReplicationController\nspec:\n  template:\n    spec:\n      containers:\n      - image: redis\n",
+			want: []brief{
+				b(9, 30, "cassandra:3.11", "docker.io/library/cassandra", "3.11", "", false, "items[0].spec.template.spec.containers[0].image", "reference:cassandra:3.11"),
+				b(21, 16, "redis", "docker.io/library/redis", "latest", "", false, "spec.template.spec.containers[0].image", "reference:redis"),
+			},
+		},
+		{
+			name: "openshift template objects",
+			in:   "apiVersion: v1\nkind: Template\nobjects:\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - image: ${IMAGE}:${VERSION}\n",
+			want: []brief{b(8, 14, "${IMAGE}:${VERSION}", "", "", "", true, "objects[0].spec.containers[0].image", "")},
+		},
+		{
+			name: "envsubst variables make it dynamic",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: gcr.io/proj/app:$TAG\n  - image: $(REGISTRY)/x\n",
+			want: []brief{
+				b(5, 12, "gcr.io/proj/app:$TAG", "gcr.io/proj/app", "", "", true, "spec.containers[0].image", ""),
+				b(6, 12, "$(REGISTRY)/x", "", "", "", true, "spec.containers[1].image", ""),
+			},
+		},
+		{
+			name: "template expressions and junk are skipped",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n  - image: Bad Image\n  - image: 7\n  - image: |\n      nginx\n  - image:\n",
+		},
+		{
+			name: "configmap and secret data are not images",
+			in: "apiVersion: v1\nkind: ConfigMap\ndata:\n  image: nginx:1\n  spec: |\n    image: nginx\n---\n" +
+				"apiVersion: v1\nkind: Secret\nstringData:\n  image: nginx:1\n",
+		},
+		{
+			name: "custom resource image fields",
+			in: "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {name: k8s}\nspec:\n  image: quay.io/prometheus/prometheus:v3.5.0 # pinned by the operator\n" +
+				"  version: 3.5.0\n  containers:\n  - name: sidecar\n    image: quay.io/thanos/thanos:v0.39.2\n  baseImage: quay.io/prometheus/prometheus\n" +
+				"  extra:\n    image: \"{{inputs.parameters.image}}\"\n    other: {image: true}\n",
+			want: []brief{
+				b(5, 10, "quay.io/prometheus/prometheus:v3.5.0", "quay.io/prometheus/prometheus", "v3.5.0", "", false, "spec.image", "reference:quay.io/prometheus/prometheus:v3.5.0"),
+				b(9, 12, "quay.io/thanos/thanos:v0.39.2", "quay.io/thanos/thanos", "v0.39.2", "", false, "spec.containers[0].image", "reference:quay.io/thanos/thanos:v0.39.2"),
+			},
+		},
+		{
+			name: "argo workflow templates",
+			in: "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n  - name: a\n    container:\n      image: docker/whalesay:latest\n" +
+				"  - name: b\n    script:\n      image: python:alpine3.6\n      source: |\n        image: not-this\n",
+			want: []brief{
+				b(7, 14, "docker/whalesay:latest", "docker.io/docker/whalesay", "latest", "", false, "spec.templates[0].container.image", "reference:docker/whalesay:latest"),
+				b(10, 14, "python:alpine3.6", "docker.io/library/python", "alpine3.6", "", false, "spec.templates[1].script.image", "reference:python:alpine3.6"),
+			},
+		},
+		{
+			name: "cluster api groups are custom resources",
+			in:   "apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnodes:\n- role: control-plane\n  image: kindest/node:v1.31.0\n",
+			want: []brief{b(5, 10, "kindest/node:v1.31.0", "docker.io/kindest/node", "v1.31.0", "", false, "nodes[0].image", "reference:kindest/node:v1.31.0")},
+		},
+		{
+			name: "built-in kinds outside pod specs are not read",
+			in:   "apiVersion: networking.k8s.io/v1\nkind: Ingress\nspec:\n  image: nginx\n",
+		},
+		{
+			name: "anchored container reported once",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - &c {name: a, image: nginx}\n  initContainers:\n  - *c\n",
+			want: []brief{b(5, 25, "nginx", "docker.io/library/nginx", "latest", "", false, "spec.containers[0].image", "reference:nginx")},
+		},
+		{
+			name: "not kubernetes",
+			in:   "containers:\n- image: nginx\n---\nkind: Pod\nspec: {containers: [{image: nginx}]}\n",
+		},
+		{
+			name: "template that does not parse",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  {{- range .Values.x }}\n  - image: {{ . }}\n  {{- end }}\n",
+		},
+		{
+			name: "broken yaml without apiVersion",
+			in:   "a: [b\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan("k8s.yaml", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yamlreftest.Check(t, data, res)
+			if diff := cmp.Diff(tt.want, yamlreftest.Briefs(data, res)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			for _, r := range res.Refs {
+				if r.File != "k8s.yaml" || r.Source != ref.SourceKube {
+					t.Errorf("ref %q: file %q source %q", r.Text, r.File, r.Source)
+				}
+			}
+		})
+	}
+}
+
+func TestScanError(t *testing.T) {
+	t.Parallel()
+	_, err := Scan("deploy.yaml", []byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: [nginx\n"))
+	var se *scan.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v is not a *scan.Error", err)
+	}
+	if se.File != "deploy.yaml" || se.Line == 0 {
+		t.Errorf("error %v: want file deploy.yaml and a line", se)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	yamlreftest.Golden(t, "testdata/golden", *update, Scan)
+}
+
+var imageLineRE = regexp.MustCompile(`(?m)^[ \t-]*image:[ \t]*["']?[a-z0-9]`)
+
+func TestCorpus(t *testing.T) {
+	files := yamlreftest.Corpus(t, "../../testdata/corpus", "k8s", "testdata/corpus.golden", *update, Scan)
+	total := 0
+	for _, f := range files {
+		total += len(f.Result.Refs)
+		lines := len(imageLineRE.FindAll(f.Data, -1))
+		if len(f.Result.Refs) > lines {
+			t.Errorf("%s: %d refs for %d image: lines", f.Path, len(f.Result.Refs), lines)
+		}
+		if lines > 0 && len(f.Result.Refs) == 0 {
+			t.Errorf("%s: no refs, %d image: lines", f.Path, lines)
+		}
+	}
+	if total < 60 {
+		t.Errorf("%d refs in the k8s corpus, want at least 60", total)
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec: {template: {spec: {containers: [{image: nginx}]}}}\n"))
+	f.Add([]byte("apiVersion: a.io/v1\nkind: X\nspec:\n  image: \"a\\\n  b:1\"\n  x: [{image: $(A)}]\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - &c {image: nginx}\n  initContainers: [*c]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Scan("k8s.yaml", data)
+		if err != nil {
+			return
+		}
+		yamlreftest.Check(t, data, res)
+	})
+}
+
+func BenchmarkScan(b *testing.B) {
+	var sb strings.Builder
+	for i := range 100 {
+		n := strconv.Itoa(i)
+		sb.WriteString("---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app" + n + "\n  labels: {app: app" + n + "}\n")
+		sb.WriteString("spec:\n  replicas: 2\n  template:\n    metadata:\n      labels: {app: app" + n + "}\n    spec:\n      containers:\n")
+		sb.WriteString("      - name: app\n        image: ghcr.io/acme/app" + n + ":1.2." + n + "\n        ports: [{containerPort: 8080}]\n")
+		sb.WriteString("        env:\n        - {name: A, value: \"1\"}\n        resources: {limits: {cpu: 100m, memory: 64Mi}}\n")
+		sb.WriteString("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg" + n + "}\ndata:\n  config.yaml: |\n    image: nope\n")
+	}
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Scan("k8s.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
