@@ -113,6 +113,14 @@ type scanner struct {
 	names map[string]bool
 }
 
+func (s *scanner) nameList() []string {
+	out := make([]string, 0, len(s.names))
+	for n := range s.names {
+		out = append(out, n)
+	}
+	return out
+}
+
 func (s *scanner) collectStages(ast *parser.Node) {
 	s.names = map[string]bool{}
 	for _, n := range ast.Children {
@@ -144,8 +152,12 @@ func (s *scanner) node(n *parser.Node) error {
 	return s.instruction(n, &l, in, n.EndLine, false)
 }
 
+// errLocate means the instruction's bytes could not be matched to what the
+// parser read; positions would be wrong, so the file is not reported.
+var errLocate = errors.New("locating instruction")
+
 func (s *scanner) internalError(line int, format string, args ...any) error {
-	return &scan.Error{File: s.path, Line: line, Err: fmt.Errorf("locating instruction: "+format, args...)}
+	return &scan.Error{File: s.path, Line: line, Err: fmt.Errorf("%w: "+format, append([]any{errLocate}, args...)...)}
 }
 
 func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int, onbuild bool) error {
@@ -209,6 +221,13 @@ func (s *scanner) from(l *logical, in instr, onbuild bool) {
 	if len(f) > 0 {
 		w := s.word(l, f[0][0], f[0][1])
 		x, ok := s.expandWord(sc, w, true)
+		if ok && x.dynamic {
+			var earlier []string
+			for _, st := range s.stages {
+				earlier = append(earlier, st.name)
+			}
+			ok = !s.mayNameStage(x.value, earlier)
+		}
 		if ok && !x.dynamic {
 			v := strings.ToLower(x.value)
 			for i := range s.stages {
@@ -337,6 +356,47 @@ func bestEffort(r *ref.Ref, v string) {
 	}
 }
 
+// mayNameStage reports whether a dynamic value (unknown variables kept as
+// written) can only be meant as one of the stage names: FROM
+// binaries-$TARGETOS next to stages binaries-linux and binaries-darwin
+// selects a stage, it does not pull an image.
+func (s *scanner) mayNameStage(v string, names []string) bool {
+	if len(names) == 0 {
+		return false
+	}
+	p := varParser{s: v, esc: s.src.escape}
+	refs, ok := p.refs(0, len(v))
+	if !ok || len(refs) == 0 {
+		return false
+	}
+	var re, lit strings.Builder
+	re.WriteString("^(?i:")
+	last := 0
+	for _, r := range refs {
+		re.WriteString(regexp.QuoteMeta(v[last:r.start]))
+		lit.WriteString(v[last:r.start])
+		re.WriteString(".*")
+		last = r.end
+	}
+	re.WriteString(regexp.QuoteMeta(v[last:]))
+	lit.WriteString(v[last:])
+	re.WriteString(")$")
+	// A value that is nothing but variables could name anything.
+	if !strings.ContainsFunc(lit.String(), func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		return false
+	}
+	rx, err := regexp.Compile(re.String())
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if n != "" && rx.MatchString(n) {
+			return true
+		}
+	}
+	return false
+}
+
 // isStage reports whether a --from value names a stage rather than an image.
 func (s *scanner) isStage(v string, index bool) bool {
 	if index {
@@ -355,7 +415,7 @@ func (s *scanner) copyFrom(l *logical, in instr, sc *scope) {
 		}
 		w := f.slice(len("--from="), len(f.s))
 		x, ok := s.expandWord(sc, w, false)
-		if !ok || (!x.dynamic && s.isStage(x.value, true)) {
+		if !ok || (!x.dynamic && s.isStage(x.value, true)) || (x.dynamic && s.mayNameStage(x.value, s.nameList())) {
 			continue
 		}
 		s.addRef(w, x, ContextCopy, false)
@@ -378,7 +438,7 @@ func (s *scanner) mounts(in instr, sc *scope) {
 			}
 			w := fl.slice(len(k)+1, len(fl.s))
 			x, ok := s.expandWord(sc, w, false)
-			if !ok || (!x.dynamic && s.isStage(x.value, false)) {
+			if !ok || (!x.dynamic && s.isStage(x.value, false)) || (x.dynamic && s.mayNameStage(x.value, s.nameList())) {
 				continue
 			}
 			s.addRef(w, x, ContextMount, false)
