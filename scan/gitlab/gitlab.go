@@ -1,0 +1,290 @@
+// Package gitlab finds the container images that GitLab CI pulls, in
+// .gitlab-ci.yml and in the CI files it includes, and returns the jobs'
+// script lines so that the install rules can judge them.
+//
+// What is reported: image: and services: at the top level (the deprecated
+// global form), under default: and in every job, hidden jobs (.template:)
+// included, in string form and in {name: …} form (entrypoint, alias,
+// pull_policy and the other keys beside name are not references). Top-level
+// keywords that are not jobs (stages, variables, include, workflow, cache,
+// spec, …) are skipped. A !reference [...] tag is a pointer to another part
+// of the configuration, never a reference itself.
+//
+// GitLab expands variables in image names. A $NAME or ${NAME} with a literal
+// value in the job's or the top-level variables: (job first, as GitLab
+// resolves them; inherit: variables: honoured; values that name other
+// variables expanded unless expand: false) is substituted into Name and Tag.
+// Any other variable (predefined CI_ variables, project or group variables,
+// parallel:matrix values) and any $[[ inputs.x ]] interpolation make the
+// reference Dynamic: nothing is guessed and it has no Edit.
+//
+// Edit spans: a reference written without variables is edited where it
+// stands. A reference that is exactly one variable ($IMAGE, ${IMAGE}) whose
+// value is a literal written in this file is edited at that value, so a pin
+// rewrites the variables: entry the way GitLab reads it. Other substituted
+// references cannot be pinned in place and have no Edit.
+//
+// For a .gitlab-ci.yml, include: local files (and trigger: include: child
+// pipelines) are returned in Result.Related, relative to its directory, the
+// project root that GitLab resolves them against; paths with wildcards or
+// variables are not. A value written once behind a YAML anchor and reused by
+// alias or merge key (<<: *x) is reported once, where it is written; extends:
+// is not followed, since the template it names is scanned on its own.
+package gitlab
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/yamlpos"
+)
+
+// keywords are the top-level keys that are not jobs.
+var keywords = map[string]bool{
+	"image": true, "services": true, "default": true, "stages": true,
+	"types": true, "variables": true, "include": true, "workflow": true,
+	"cache": true, "before_script": true, "after_script": true, "spec": true,
+}
+
+// scriptKeys are the job keys that hold shell commands.
+var scriptKeys = []string{"before_script", "script", "after_script"}
+
+// Scan reads a GitLab CI configuration file. It satisfies scan.Scanner.
+// A file that is not valid YAML is a *scan.Error with the line of the problem.
+func Scan(path string, data []byte) (*scan.Result, error) {
+	docs, err := yamlpos.Documents(path, data)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{
+		path: path,
+		ix:   yamlpos.NewIndex(data),
+		res:  &scan.Result{},
+		seen: make(map[*yaml.Node]bool),
+	}
+	for _, doc := range docs {
+		doc = deref(doc)
+		if doc == nil || doc.Kind != yaml.MappingNode {
+			continue
+		}
+		s.document(doc)
+	}
+	slices.SortStableFunc(s.res.Refs, ref.Compare)
+	slices.SortStableFunc(s.res.Commands, func(a, b scan.Command) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return s.res, nil
+}
+
+type scanner struct {
+	path string
+	ix   *yamlpos.Index
+	res  *scan.Result
+	// seen holds the scalars already reported, so that a value reached again
+	// through an alias or a merge key is reported once.
+	seen map[*yaml.Node]bool
+}
+
+func (s *scanner) document(doc *yaml.Node) {
+	global := &scope{vars: variables(get(doc, "variables"))}
+	s.imageField(get(doc, "image"), "image", global)
+	s.services(get(doc, "services"), "services", global)
+	for _, k := range scriptKeys {
+		s.script(get(doc, k), 0)
+	}
+	if def := get(doc, "default"); def != nil && def.Kind == yaml.MappingNode {
+		s.job(def, "default", global)
+	}
+	if path.Base(s.path) == ".gitlab-ci.yml" {
+		s.includes(get(doc, "include"))
+	}
+	for _, p := range entries(doc) {
+		if keywords[p.key.Value] || p.value == nil || p.value.Kind != yaml.MappingNode {
+			continue
+		}
+		s.job(p.value, p.key.Value, global.child(p.value))
+		if path.Base(s.path) == ".gitlab-ci.yml" {
+			if tr := get(p.value, "trigger"); tr != nil && tr.Kind == yaml.MappingNode {
+				s.includes(get(tr, "include"))
+			}
+		}
+	}
+}
+
+// job reads a job, a hidden job or the default: section.
+func (s *scanner) job(job *yaml.Node, ctx string, sc *scope) {
+	s.imageField(get(job, "image"), ctx+".image", sc)
+	s.services(get(job, "services"), ctx+".services", sc)
+	for _, k := range scriptKeys {
+		s.script(get(job, k), 0)
+	}
+	s.script(get(get(job, "hooks"), "pre_get_sources_script"), 0)
+}
+
+// imageField reads image: as a string or as a mapping with name:.
+func (s *scanner) imageField(n *yaml.Node, ctx string, sc *scope) {
+	switch {
+	case n == nil || n.Tag == "!reference":
+	case n.Kind == yaml.ScalarNode:
+		s.image(n, ctx, sc)
+	case n.Kind == yaml.MappingNode:
+		s.image(get(n, "name"), ctx+".name", sc)
+	}
+}
+
+// services reads services:, a list of strings and {name: …} mappings.
+func (s *scanner) services(n *yaml.Node, ctx string, sc *scope) {
+	if n == nil || n.Kind != yaml.SequenceNode || n.Tag == "!reference" {
+		return
+	}
+	for i, item := range n.Content {
+		s.imageField(deref(item), fmt.Sprintf("%s[%d]", ctx, i), sc)
+	}
+}
+
+// script records each line of a script: a string or a list, nested lists
+// (as anchors and !reference produce them) flattened.
+func (s *scanner) script(n *yaml.Node, depth int) {
+	n = deref(n)
+	if n == nil || n.Tag == "!reference" || depth > 8 {
+		return
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			s.script(item, depth+1)
+		}
+	case yaml.ScalarNode:
+		v, ok := str(n)
+		if !ok || strings.TrimSpace(v) == "" || s.seen[n] {
+			return
+		}
+		s.seen[n] = true
+		start, end := extent(s.ix, n)
+		c := scan.Command{File: s.path, Instruction: "script", Text: v, Source: ref.SourceGitLab}
+		c.Line, c.Column = s.ix.Position(start)
+		c.EndLine, c.EndColumn = s.ix.Position(end)
+		s.res.Commands = append(s.res.Commands, c)
+	}
+}
+
+// image reports the image reference in scalar n.
+func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
+	v, ok := str(n)
+	value := strings.TrimSpace(v)
+	if !ok || !oneLine(value) || s.seen[n] {
+		return
+	}
+	start, end, exact := locate(s.ix, n, value)
+	raw := string(s.ix.Data()[start:end])
+	if raw != value {
+		exact = false
+	}
+	r := ref.Ref{File: s.path, Kind: ref.Image, Source: ref.SourceGitLab, Text: raw, Context: ctx}
+	r.Line, r.Column = s.ix.Position(start)
+	r.EndLine, r.EndColumn = s.ix.Position(end)
+	expanded, used, static := sc.expand(value)
+	if !static {
+		r.Dynamic = true
+		r.Name = staticName(value[:strings.IndexByte(value, '$')])
+		s.add(n, r)
+		return
+	}
+	if err := r.SetImage(expanded); err != nil {
+		return
+	}
+	switch {
+	case !used && exact:
+		r.Edit = s.span(start, end)
+	case used:
+		r.Edit = s.variableEdit(value, sc)
+	}
+	s.add(n, r)
+}
+
+// variableEdit returns the edit span of the variable that text consists of
+// ($IMAGE or ${IMAGE}) when its value is a literal reference written in place.
+func (s *scanner) variableEdit(text string, sc *scope) *ref.Span {
+	name, ok := wholeVariable(text)
+	if !ok {
+		return nil
+	}
+	v := sc.lookup(name)
+	if v == nil || v.node == nil || strings.Contains(v.value, "$") {
+		return nil
+	}
+	start, end, exact := locate(s.ix, v.node, v.value)
+	if !exact || v.value == "" {
+		return nil
+	}
+	return s.span(start, end)
+}
+
+func (s *scanner) add(n *yaml.Node, r ref.Ref) {
+	s.seen[n] = true
+	s.res.Refs = append(s.res.Refs, r)
+}
+
+func (s *scanner) span(start, end int) *ref.Span {
+	line, col := s.ix.Position(start)
+	return &ref.Span{Start: start, End: end, Line: line, Column: col, Form: ref.FormReference}
+}
+
+// includes adds the local files that include: names to Result.Related.
+func (s *scanner) includes(n *yaml.Node) {
+	n = deref(n)
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			if item = deref(item); item != nil && item.Kind != yaml.SequenceNode {
+				s.includes(item)
+			}
+		}
+	case yaml.ScalarNode:
+		// A bare string is a local file, or a remote one when it is a URL.
+		if v, ok := str(n); ok && !strings.Contains(v, "://") {
+			s.related(v)
+		}
+	case yaml.MappingNode:
+		if v, ok := str(get(n, "local")); ok {
+			s.related(v)
+		}
+	}
+}
+
+func (s *scanner) related(p string) {
+	p = strings.TrimSpace(p)
+	if p == "" || strings.ContainsAny(p, "$*?[") {
+		return
+	}
+	s.res.Related = append(s.res.Related, scan.Related{
+		Path:   path.Join(path.Dir(s.path), strings.TrimLeft(p, "/")),
+		Source: ref.SourceGitLab,
+	})
+}
+
+// staticName returns the canonical image name that prefix (the text before
+// a variable) spells out in full, as in docker:${DOCKER_VERSION}, or "".
+func staticName(prefix string) string {
+	i := strings.LastIndexAny(prefix, ":@")
+	if i <= 0 || strings.Contains(prefix[i:], "/") {
+		return ""
+	}
+	im, err := ref.ParseImage(prefix[:i])
+	if err != nil {
+		return ""
+	}
+	return im.Name()
+}

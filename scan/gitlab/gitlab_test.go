@@ -1,0 +1,512 @@
+package gitlab
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+)
+
+const digest = "sha256:eae18d032e8d7be3caa97d2e5754ae2b7196d7a3d375b7b4d1ba9034f1229317"
+
+// short renders a Ref on one line: position, text, reading, context and
+// where its edit lies, so that a table states every field compactly.
+func short(r ref.Ref) string {
+	s := fmt.Sprintf("%d:%d-%d:%d %q name=%s tag=%s", r.Line, r.Column, r.EndLine, r.EndColumn, r.Text, r.Name, r.Tag)
+	if r.Digest != "" {
+		s += " digest=" + r.Digest
+	}
+	if r.Dynamic {
+		s += " dynamic"
+	}
+	s += " @" + r.Context
+	switch {
+	case r.Edit == nil:
+		s += " noedit"
+	case r.Edit.Form != ref.FormReference:
+		s += fmt.Sprintf(" edit=form%d", r.Edit.Form)
+	case r.Edit.Line == r.Line && r.Edit.Column == r.Column:
+		s += " edit"
+	default:
+		s += fmt.Sprintf(" edit@%d:%d", r.Edit.Line, r.Edit.Column)
+	}
+	return s
+}
+
+// checkPositions asserts the invariants every Ref and Command must hold:
+// the file's bytes at a Ref's position are its Text; an Edit at the Ref
+// covers exactly those bytes, and one elsewhere (a variable's value) holds
+// the reference the Ref reads.
+func checkPositions(t *testing.T, data []byte, res *scan.Result) {
+	t.Helper()
+	lines := strings.SplitAfter(string(data), "\n")
+	offset := func(line, col int) int {
+		if line < 1 || line > len(lines) || col < 1 {
+			return -1
+		}
+		o := 0
+		for _, l := range lines[:line-1] {
+			o += len(l)
+		}
+		return o + col - 1
+	}
+	for _, r := range res.Refs {
+		start, end := offset(r.Line, r.Column), offset(r.EndLine, r.EndColumn)
+		if start < 0 || end < start || end > len(data) {
+			t.Errorf("%s: position out of range", short(r))
+			continue
+		}
+		if got := string(data[start:end]); got != r.Text {
+			t.Errorf("%s: bytes at position are %q", short(r), got)
+		}
+		if r.Kind != ref.Image || r.Source != ref.SourceGitLab || r.File == "" {
+			t.Errorf("%s: kind %q source %q file %q", short(r), r.Kind, r.Source, r.File)
+		}
+		e := r.Edit
+		if e == nil {
+			continue
+		}
+		if r.Dynamic {
+			t.Errorf("%s: dynamic reference with an edit", short(r))
+		}
+		if e.Start < 0 || e.End < e.Start || e.End > len(data) {
+			t.Errorf("%s: edit %d-%d outside the file", short(r), e.Start, e.End)
+			continue
+		}
+		if l, c := offset(e.Line, e.Column), e.Start; l != c {
+			t.Errorf("%s: edit line/column %d:%d is offset %d, not %d", short(r), e.Line, e.Column, l, c)
+		}
+		text := string(data[e.Start:e.End])
+		if e.Start == start {
+			if text != r.Text {
+				t.Errorf("%s: bytes at edit are %q", short(r), text)
+			}
+			continue
+		}
+		var at ref.Ref
+		if err := at.SetImage(text); err != nil || at.Name != r.Name || at.Tag != r.Tag || at.Digest != r.Digest {
+			t.Errorf("%s: edit elsewhere holds %q (%v)", short(r), text, err)
+		}
+	}
+	for _, c := range res.Commands {
+		start, end := offset(c.Line, c.Column), offset(c.EndLine, c.EndColumn)
+		if start < 0 || end < start || end > len(data) {
+			t.Errorf("command %d:%d-%d:%d %q: position out of range", c.Line, c.Column, c.EndLine, c.EndColumn, c.Text)
+		}
+		if c.Instruction != "script" || c.Source != ref.SourceGitLab {
+			t.Errorf("command %q: instruction %q source %q", c.Text, c.Instruction, c.Source)
+		}
+	}
+}
+
+func TestScan(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{
+			name: "string and map forms everywhere",
+			in: `image: ruby:3.3
+services:
+  - postgres:16
+default:
+  image:
+    name: alpine:3.20
+    entrypoint: [""]
+    pull_policy: if-not-present
+  services:
+    - redis:7
+    - name: docker:27-dind
+      alias: docker
+      command: ["--tls=false"]
+build:
+  stage: build
+  image: "golang:1.23@` + digest + `"
+  services: [{name: 'mysql:8', alias: db}, 'memcached:1.6']
+.template:
+  image: {name: node:20-slim, docker: {platform: linux/arm64}}
+`,
+			want: []string{
+				`1:8-1:16 "ruby:3.3" name=docker.io/library/ruby tag=3.3 @image edit`,
+				`3:5-3:16 "postgres:16" name=docker.io/library/postgres tag=16 @services[0] edit`,
+				`6:11-6:22 "alpine:3.20" name=docker.io/library/alpine tag=3.20 @default.image.name edit`,
+				`10:7-10:14 "redis:7" name=docker.io/library/redis tag=7 @default.services[0] edit`,
+				`11:13-11:27 "docker:27-dind" name=docker.io/library/docker tag=27-dind @default.services[1].name edit`,
+				`16:11-16:94 "golang:1.23@` + digest + `" name=docker.io/library/golang tag=1.23 digest=` + digest + ` @build.image edit`,
+				`17:22-17:29 "mysql:8" name=docker.io/library/mysql tag=8 @build.services[0].name edit`,
+				`17:45-17:58 "memcached:1.6" name=docker.io/library/memcached tag=1.6 @build.services[1] edit`,
+				`19:17-19:29 "node:20-slim" name=docker.io/library/node tag=20-slim @.template.image.name edit`,
+			},
+		},
+		{
+			name: "keywords are not jobs",
+			in: `stages: [build]
+variables:
+  image: not-an-image:1
+workflow:
+  rules:
+    - if: $CI_COMMIT_BRANCH
+cache:
+  key: x
+  paths: [image]
+include:
+  - local: ci/image.yml
+spec:
+  inputs:
+    image:
+      default: alpine:3
+job:
+  script: echo
+`,
+			want: nil,
+		},
+		{
+			name: "variables substituted",
+			in: `variables:
+  DOCKER_VERSION: "27.3"
+  REGISTRY: registry.example.com
+  BASE: $REGISTRY/base
+  TAG:
+    value: "1.2.3"
+    description: the release
+  GO: 1.20
+test:
+  image: docker:${DOCKER_VERSION}
+  services:
+    - docker:$DOCKER_VERSION-dind
+build:
+  variables:
+    TAG: "2.0.0"
+  image: ${BASE}:$TAG
+lint:
+  image: golang:$GO
+escaped:
+  image: alpine$$x
+`,
+			want: []string{
+				`10:10-10:34 "docker:${DOCKER_VERSION}" name=docker.io/library/docker tag=27.3 @test.image noedit`,
+				`12:7-12:34 "docker:$DOCKER_VERSION-dind" name=docker.io/library/docker tag=27.3-dind @test.services[0] noedit`,
+				`16:10-16:22 "${BASE}:$TAG" name=registry.example.com/base tag=2.0.0 @build.image noedit`,
+				`18:10-18:20 "golang:$GO" name=docker.io/library/golang tag=1.20 @lint.image noedit`,
+			},
+		},
+		{
+			name: "a whole variable is edited at its value",
+			in: `variables:
+  IMAGE: "ghcr.io/org/ci:1.4"
+  LIST: &img registry.example.com/tools:2
+  NESTED: ${IMAGE}
+  RAW:
+    value: $NOPE
+    expand: false
+a:
+  image: $IMAGE
+b:
+  image:
+    name: ${LIST}
+c:
+  variables:
+    IMAGE: alpine:3.20
+  services:
+    - name: $IMAGE
+d:
+  image: $NESTED
+`,
+			want: []string{
+				`9:10-9:16 "$IMAGE" name=ghcr.io/org/ci tag=1.4 @a.image edit@2:11`,
+				`12:11-12:18 "${LIST}" name=registry.example.com/tools tag=2 @b.image.name edit@3:14`,
+				`17:13-17:19 "$IMAGE" name=docker.io/library/alpine tag=3.20 @c.services[0].name edit@15:12`,
+				`19:10-19:17 "$NESTED" name=ghcr.io/org/ci tag=1.4 @d.image noedit`,
+			},
+		},
+		{
+			name: "dynamic",
+			in: `variables:
+  CYCLE: $CYCLE
+a:
+  image: $CI_REGISTRY_IMAGE/builder:latest
+b:
+  image: docker:${DOCKER_VERSION}
+c:
+  image: ruby:$RUBY_VERSION
+  parallel:
+    matrix:
+      - RUBY_VERSION: ["3.2", "3.3"]
+d:
+  image: $[[ inputs.image ]]
+e:
+  image: $CYCLE
+f:
+  image: node:${VERSION:-20}
+g:
+  variables:
+    RAW:
+      value: alpine:$TAG
+      expand: false
+  image: $RAW
+`,
+			want: []string{
+				`4:10-4:43 "$CI_REGISTRY_IMAGE/builder:latest" name= tag= dynamic @a.image noedit`,
+				`6:10-6:34 "docker:${DOCKER_VERSION}" name=docker.io/library/docker tag= dynamic @b.image noedit`,
+				`8:10-8:28 "ruby:$RUBY_VERSION" name=docker.io/library/ruby tag= dynamic @c.image noedit`,
+				`13:10-13:29 "$[[ inputs.image ]]" name= tag= dynamic @d.image noedit`,
+				`15:10-15:16 "$CYCLE" name= tag= dynamic @e.image noedit`,
+				`17:10-17:29 "node:${VERSION:-20}" name=docker.io/library/node tag= dynamic @f.image noedit`,
+			},
+		},
+		{
+			name: "inherit variables",
+			in: `variables:
+  V: "1"
+  W: "2"
+none:
+  inherit:
+    variables: false
+  image: alpine:$V
+some:
+  inherit:
+    variables: [W]
+  image: alpine:$W
+  services: [alpine:$V]
+`,
+			want: []string{
+				`7:10-7:19 "alpine:$V" name=docker.io/library/alpine tag= dynamic @none.image noedit`,
+				`11:10-11:19 "alpine:$W" name=docker.io/library/alpine tag=2 @some.image noedit`,
+				`12:14-12:23 "alpine:$V" name=docker.io/library/alpine tag= dynamic @some.services[0] noedit`,
+			},
+		},
+		{
+			name: "references, anchors and merge keys",
+			in: `.base: &base
+  image: &img python:3.12-slim
+  services:
+    - !reference [.db, services]
+.db:
+  services: [postgres:16]
+job1:
+  <<: *base
+  script: [pytest]
+job2:
+  image: *img
+job3:
+  image: !reference [.base, image]
+  services: !reference [.db, services]
+`,
+			want: []string{
+				`2:15-2:31 "python:3.12-slim" name=docker.io/library/python tag=3.12-slim @.base.image edit`,
+				`6:14-6:25 "postgres:16" name=docker.io/library/postgres tag=16 @.db.services[0] edit`,
+			},
+		},
+		{
+			name: "block and escaped scalars are located but not edited",
+			in: `a:
+  image: >-
+    alpine:3.20
+b:
+  image: "alpine:\x33"
+`,
+			want: []string{
+				`3:5-3:16 "alpine:3.20" name=docker.io/library/alpine tag=3.20 @a.image noedit`,
+				`5:11-5:22 "alpine:\\x33" name=docker.io/library/alpine tag=3 @b.image noedit`,
+			},
+		},
+		{
+			name: "not references",
+			in: `a:
+  image: ""
+  services: [{alias: x}, ~, [nested]]
+b: [x]
+c: text
+d:
+  image: "Not An Image"
+`,
+			want: nil,
+		},
+		{
+			name: "component header document",
+			in: `spec:
+  inputs:
+    image:
+      default: alpine:3
+---
+build:
+  image: $[[ inputs.image ]]
+test:
+  image: alpine:3.20
+`,
+			want: []string{
+				`7:10-7:29 "$[[ inputs.image ]]" name= tag= dynamic @build.image noedit`,
+				`9:10-9:21 "alpine:3.20" name=docker.io/library/alpine tag=3.20 @test.image edit`,
+			},
+		},
+		{
+			name: "crlf line endings",
+			in:   "variables:\r\n  IMG: 'alpine:3.20'\r\njob:\r\n  image: ${IMG}\r\n  services:\r\n    - \"redis:7\"\r\n",
+			want: []string{
+				`4:10-4:16 "${IMG}" name=docker.io/library/alpine tag=3.20 @job.image edit@2:9`,
+				`6:8-6:15 "redis:7" name=docker.io/library/redis tag=7 @job.services[0] edit`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := Scan(".gitlab-ci.yml", []byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range res.Refs {
+				got = append(got, short(r))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+				for _, g := range got {
+					t.Logf("GOT %s", g)
+				}
+			}
+			checkPositions(t, []byte(tt.in), res)
+		})
+	}
+}
+
+func TestScanCommands(t *testing.T) {
+	in := `.snippets:
+  prep: &prep
+    - apt-get update
+    - apt-get install -y curl
+before_script:
+  - echo global
+default:
+  after_script: ["echo after"]
+job:
+  before_script:
+    - *prep
+    - !reference [.other, before_script]
+  script:
+    - curl -fsSL https://get.example.com | sh
+    - |
+      go install example.com/tool@latest
+      tool run
+    - - nested
+  hooks:
+    pre_get_sources_script: git config --global x y
+other:
+  script: "echo \"single\""
+`
+	type cmd struct {
+		Line, Column, EndLine, EndColumn int
+		Text                             string
+	}
+	want := []cmd{
+		{3, 7, 3, 21, "apt-get update"},
+		{4, 7, 4, 30, "apt-get install -y curl"},
+		{6, 5, 6, 16, "echo global"},
+		{8, 19, 8, 29, "echo after"},
+		{14, 7, 14, 46, "curl -fsSL https://get.example.com | sh"},
+		{16, 7, 17, 15, "go install example.com/tool@latest\ntool run\n"},
+		{18, 9, 18, 15, "nested"},
+		{20, 29, 20, 52, "git config --global x y"},
+		{22, 12, 22, 27, `echo "single"`},
+	}
+	res, err := Scan(".gitlab-ci.yml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []cmd
+	for _, c := range res.Commands {
+		got = append(got, cmd{c.Line, c.Column, c.EndLine, c.EndColumn, c.Text})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+	checkPositions(t, []byte(in), res)
+}
+
+func TestScanRelated(t *testing.T) {
+	in := `include:
+  - local: '/ci/build.yml'
+  - local: ci/test.yml
+  - 'ci/string.yml'
+  - project: other/repo
+    file: /templates/x.yml
+  - remote: https://example.com/ci.yml
+  - https://example.com/bare.yml
+  - template: Auto-DevOps.gitlab-ci.yml
+  - component: gitlab.com/org/comp@1.0
+  - local: 'ci/*.yml'
+  - local: $FILE
+child:
+  trigger:
+    include: child/pipeline.yml
+child2:
+  trigger:
+    include:
+      - local: child/two.yml
+      - artifact: generated.yml
+        job: gen
+`
+	tests := []struct {
+		path string
+		want []scan.Related
+	}{
+		{".gitlab-ci.yml", []scan.Related{
+			{Path: "ci/build.yml", Source: ref.SourceGitLab},
+			{Path: "ci/test.yml", Source: ref.SourceGitLab},
+			{Path: "ci/string.yml", Source: ref.SourceGitLab},
+			{Path: "child/pipeline.yml", Source: ref.SourceGitLab},
+			{Path: "child/two.yml", Source: ref.SourceGitLab},
+		}},
+		{"project/.gitlab-ci.yml", []scan.Related{
+			{Path: "project/ci/build.yml", Source: ref.SourceGitLab},
+			{Path: "project/ci/test.yml", Source: ref.SourceGitLab},
+			{Path: "project/ci/string.yml", Source: ref.SourceGitLab},
+			{Path: "project/child/pipeline.yml", Source: ref.SourceGitLab},
+			{Path: "project/child/two.yml", Source: ref.SourceGitLab},
+		}},
+		// An included file does not know the project root its own
+		// includes are relative to.
+		{"ci/build.yml", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res, err := Scan(tt.path, []byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, res.Related); diff != "" {
+				t.Errorf("related (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestScanInvalidYAML(t *testing.T) {
+	tests := []struct {
+		name, in string
+		line     int
+	}{
+		// The lines are those yaml.v3 names.
+		{"bad indentation", "job:\n  image: alpine\n    services: [x]\n", 3},
+		{"unclosed flow", "job:\n  services: [a, b\n", 1},
+		{"unclosed quote", "job:\n  script:\n    - \"echo\n", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Scan(".gitlab-ci.yml", []byte(tt.in))
+			var se *scan.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Scan error = %v, want a *scan.Error", err)
+			}
+			if se.File != ".gitlab-ci.yml" || se.Line != tt.line {
+				t.Errorf("error at %s:%d, want .gitlab-ci.yml:%d (%v)", se.File, se.Line, tt.line, err)
+			}
+		})
+	}
+}

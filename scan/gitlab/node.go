@@ -1,0 +1,288 @@
+package gitlab
+
+import (
+	"bytes"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stet-dev/stet/scan/yamlpos"
+)
+
+// deref follows aliases (*anchor) to the node they name, so that a value
+// written once and reused by alias is read like any other.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+// pair is one key and its (dereferenced) value in a mapping.
+type pair struct {
+	key, value *yaml.Node
+}
+
+// entries lists a mapping's keys in file order, followed by the keys it merges
+// in with "<<: *anchor" that it does not set itself. Values are dereferenced.
+func entries(m *yaml.Node) []pair {
+	m = deref(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []pair
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
+			v = deref(v)
+			switch {
+			case v == nil:
+			case v.Kind == yaml.MappingNode:
+				merges = append(merges, v)
+			case v.Kind == yaml.SequenceNode:
+				for _, e := range v.Content {
+					if e = deref(e); e != nil && e.Kind == yaml.MappingNode {
+						merges = append(merges, e)
+					}
+				}
+			}
+			continue
+		}
+		out = append(out, pair{k, deref(v)})
+	}
+	if len(merges) == 0 {
+		return out
+	}
+	have := make(map[string]bool, len(out))
+	for _, p := range out {
+		have[p.key.Value] = true
+	}
+	for _, mm := range merges {
+		if mm == m {
+			continue
+		}
+		for _, p := range entries(mm) {
+			if !have[p.key.Value] {
+				have[p.key.Value] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// get returns the dereferenced value of key in mapping m, following merge keys.
+func get(m *yaml.Node, key string) *yaml.Node {
+	m = deref(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	if v := yamlpos.Get(m, key); v != nil {
+		return deref(v)
+	}
+	for _, p := range entries(m) {
+		if p.key.Value == key {
+			return p.value
+		}
+	}
+	return nil
+}
+
+// getPair is get that also returns the key node (its comments matter).
+func getPair(m *yaml.Node, key string) (k, v *yaml.Node) {
+	for _, p := range entries(m) {
+		if p.key.Value == key {
+			return p.key, p.value
+		}
+	}
+	return nil, nil
+}
+
+// str returns a node's string value when it is a non-null scalar.
+func str(n *yaml.Node) (string, bool) {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// extent returns the byte range [start, end) that a scalar's value occupies in
+// the file: inside the quotes of a quoted scalar, from the first to the last
+// content character of a block scalar (which starts on the line after its
+// "|" or ">" indicator), across the folded lines of a multi-line plain scalar.
+func extent(ix *yamlpos.Index, n *yaml.Node) (start, end int) {
+	data := ix.Data()
+	if sp, ok := scalar(ix, n); ok && sp.Exact {
+		return sp.Start, sp.End
+	}
+	pos := valueOffset(ix, n)
+	if pos < 0 {
+		return 0, 0
+	}
+	switch {
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return blockExtent(data, pos)
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		i := pos + 1
+		for i < len(data) && data[i] != '"' {
+			if data[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		return pos + 1, min(i, len(data))
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		i := pos + 1
+		for i < len(data) {
+			if data[i] == '\'' {
+				if i+1 < len(data) && data[i+1] == '\'' {
+					i += 2
+					continue
+				}
+				break
+			}
+			i++
+		}
+		return pos + 1, min(i, len(data))
+	}
+	return pos, plainEnd(data, pos, n.Value)
+}
+
+// valueOffset is the offset of a node's first value character (its opening
+// quote or block indicator). yaml.v3 places an anchored or tagged node at its
+// first property (&anchor, !tag); the value follows the properties.
+func valueOffset(ix *yamlpos.Index, n *yaml.Node) int {
+	pos := ix.Offset(n.Line, n.Column)
+	if pos < 0 || n.Anchor == "" && n.Style&yaml.TaggedStyle == 0 {
+		return pos
+	}
+	data := ix.Data()
+	for pos < len(data) && (data[pos] == '&' || data[pos] == '!') {
+		for pos < len(data) && !isSpace(data[pos]) {
+			pos++
+		}
+		for pos < len(data) && isSpace(data[pos]) {
+			pos++
+		}
+	}
+	return pos
+}
+
+// scalar is yamlpos's Index.Scalar for nodes that carry an anchor or a tag,
+// whose values yamlpos looks for at the property instead of after it.
+func scalar(ix *yamlpos.Index, n *yaml.Node) (yamlpos.Span, bool) {
+	sp, ok := ix.Scalar(n)
+	if !ok || sp.Exact || n.Anchor == "" && n.Style&yaml.TaggedStyle == 0 {
+		return sp, ok
+	}
+	data := ix.Data()
+	start := valueOffset(ix, n)
+	if start < 0 || start >= len(data) {
+		return sp, ok
+	}
+	quote := byte(0)
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		quote = data[start]
+		start++
+	}
+	end := start + len(n.Value)
+	if end > len(data) {
+		return sp, ok
+	}
+	exact := string(data[start:end]) == n.Value && bytes.IndexByte(data[start:end], '\n') < 0
+	if quote != 0 && (end >= len(data) || data[end] != quote) {
+		exact = false
+	}
+	return yamlpos.Span{Start: start, End: end, Exact: exact}, true
+}
+
+// plainEnd walks a plain scalar's value through the file from start: the bytes
+// match the value except where line folding turned a run of whitespace and
+// line breaks into one space or newline.
+func plainEnd(data []byte, start int, value string) int {
+	i, j := start, 0
+	for j < len(value) && i < len(data) {
+		c := value[j]
+		if data[i] == c {
+			i++
+			j++
+			continue
+		}
+		if c != ' ' && c != '\n' || !isSpace(data[i]) {
+			break
+		}
+		for i < len(data) && isSpace(data[i]) {
+			i++
+		}
+		for j < len(value) && (value[j] == ' ' || value[j] == '\n') {
+			j++
+		}
+	}
+	return i
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
+// blockExtent finds the content of a block scalar whose indicator is at hdr:
+// the lines after the header that are blank or indented at least as deep as
+// the first non-blank one.
+func blockExtent(data []byte, hdr int) (start, end int) {
+	nl := bytes.IndexByte(data[hdr:], '\n')
+	if nl < 0 {
+		return len(data), len(data)
+	}
+	line := hdr + nl + 1
+	indent := -1
+	start, end = line, line
+	for line < len(data) {
+		next := len(data)
+		if k := bytes.IndexByte(data[line:], '\n'); k >= 0 {
+			next = line + k + 1
+		}
+		text := bytes.TrimRight(data[line:next], "\r\n")
+		sp := 0
+		for sp < len(text) && text[sp] == ' ' {
+			sp++
+		}
+		if sp == len(text) { // blank line: part of the block, no content
+			line = next
+			continue
+		}
+		if indent < 0 {
+			indent = sp
+			start = line + sp
+		} else if sp < indent {
+			break
+		}
+		end = line + len(text)
+		line = next
+	}
+	if indent < 0 {
+		return start, start
+	}
+	return start, end
+}
+
+// locate finds text (a trimmed scalar value) inside the node's extent.
+// exact reports whether the value may be edited in place: yamlpos found its
+// bytes equal to the value and the value needed no trimming.
+func locate(ix *yamlpos.Index, n *yaml.Node, text string) (start, end int, exact bool) {
+	if sp, ok := scalar(ix, n); ok && sp.Exact && n.Value == text {
+		return sp.Start, sp.End, true
+	}
+	s, e := extent(ix, n)
+	if i := bytes.Index(ix.Data()[s:e], []byte(text)); i >= 0 {
+		return s + i, s + i + len(text), false
+	}
+	return s, e, false
+}
+
+// oneLine reports whether a trimmed scalar fits on one line, the only shape
+// a reference can take.
+func oneLine(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "\r\n")
+}

@@ -1,0 +1,179 @@
+package gitlab
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// variable is one entry of a variables: section.
+type variable struct {
+	// node is the scalar holding the value (nil when there is none to edit).
+	node  *yaml.Node
+	value string
+	// expand is false for expand: false, whose value GitLab takes literally.
+	expand bool
+}
+
+// variables reads a variables: mapping. A value is a scalar, or a mapping
+// with value: (and description:, options:, expand:).
+func variables(n *yaml.Node) map[string]*variable {
+	vars := make(map[string]*variable)
+	for _, p := range entries(n) {
+		name, v := p.key.Value, p.value
+		switch {
+		case v == nil:
+		case v.Kind == yaml.ScalarNode:
+			val, _ := str(v) // a null value is an empty string
+			vars[name] = &variable{node: v, value: val, expand: true}
+		case v.Kind == yaml.MappingNode:
+			val := get(v, "value")
+			s, _ := str(val)
+			e := true
+			if x, ok := str(get(v, "expand")); ok && x == "false" {
+				e = false
+			}
+			vars[name] = &variable{node: val, value: s, expand: e}
+		}
+	}
+	return vars
+}
+
+// scope is the set of variables visible where an image is named: a job's
+// own, then the inherited top-level ones.
+type scope struct {
+	vars   map[string]*variable
+	parent *scope
+	// inherit filters the parent's variables: nil inherits all of them.
+	inherit func(name string) bool
+}
+
+// child returns the scope of a job: its variables: over the top level's,
+// filtered by inherit: variables:.
+func (sc *scope) child(job *yaml.Node) *scope {
+	c := &scope{vars: variables(get(job, "variables")), parent: sc}
+	inh := get(get(job, "inherit"), "variables")
+	switch {
+	case inh == nil:
+	case inh.Kind == yaml.ScalarNode && inh.Value == "false":
+		c.inherit = func(string) bool { return false }
+	case inh.Kind == yaml.SequenceNode:
+		allowed := make(map[string]bool)
+		for _, item := range inh.Content {
+			if v, ok := str(deref(item)); ok {
+				allowed[v] = true
+			}
+		}
+		c.inherit = func(name string) bool { return allowed[name] }
+	}
+	return c
+}
+
+// lookup finds a variable, innermost scope first.
+func (sc *scope) lookup(name string) *variable {
+	if v := sc.vars[name]; v != nil {
+		return v
+	}
+	if sc.parent != nil && (sc.inherit == nil || sc.inherit(name)) {
+		return sc.parent.lookup(name)
+	}
+	return nil
+}
+
+// maxDepth bounds how deeply variable values may name other variables.
+const maxDepth = 10
+
+// expand substitutes $NAME and ${NAME} the way GitLab does for image names
+// ($$ is a literal $). used reports whether the text named a variable;
+// static is false when one had no value in this file, or the text holds an
+// interpolation ($[[ … ]]) or a form GitLab does not expand here.
+func (sc *scope) expand(s string) (out string, used, static bool) {
+	return sc.expandDepth(s, 0)
+}
+
+func (sc *scope) expandDepth(s string, depth int) (out string, used, static bool) {
+	if !strings.Contains(s, "$") {
+		return s, false, true
+	}
+	if depth > maxDepth {
+		return "", true, false
+	}
+	var b strings.Builder
+	static = true
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '$' || i+1 == len(s) {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		used = true
+		var name string
+		switch next := s[i+1]; {
+		case next == '$':
+			b.WriteByte('$')
+			i += 2
+			continue
+		case next == '{':
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 || !isName(s[i+2:i+end]) {
+				return "", true, false
+			}
+			name, i = s[i+2:i+end], i+end+1
+		case next == '[':
+			return "", true, false
+		case isNameStart(next):
+			j := i + 1
+			for j < len(s) && isNameChar(s[j]) {
+				j++
+			}
+			name, i = s[i+1:j], j
+		default:
+			b.WriteByte('$')
+			i++
+			continue
+		}
+		v := sc.lookup(name)
+		if v == nil {
+			return "", true, false
+		}
+		val := v.value
+		if v.expand {
+			var ok bool
+			if val, _, ok = sc.expandDepth(val, depth+1); !ok {
+				return "", true, false
+			}
+		}
+		b.WriteString(val)
+	}
+	return b.String(), used, static
+}
+
+// wholeVariable reports whether s is exactly one variable, $NAME or ${NAME}.
+func wholeVariable(s string) (string, bool) {
+	switch {
+	case strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") && isName(s[2:len(s)-1]):
+		return s[2 : len(s)-1], true
+	case strings.HasPrefix(s, "$") && isName(s[1:]):
+		return s[1:], true
+	}
+	return "", false
+}
+
+func isName(s string) bool {
+	if s == "" || !isNameStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isNameChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameStart(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func isNameChar(c byte) bool { return isNameStart(c) || '0' <= c && c <= '9' }
