@@ -1,0 +1,233 @@
+package helm
+
+import (
+	"errors"
+	"flag"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type brief = yamlreftest.Brief
+
+func b(line, col int, text, name, tag, digest string, dynamic bool, ctx, edit string) brief {
+	return brief{Line: line, Column: col, Text: text, Name: name, Tag: tag, Digest: digest, Dynamic: dynamic, Context: ctx, Edit: edit}
+}
+
+const (
+	digest = "sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"
+	hex    = "0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"
+)
+
+func TestScan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		in         string
+		appVersion string
+		want       []brief
+	}{
+		{
+			name: "bitnami map with empty digest",
+			in:   "image:\n  registry: docker.io\n  repository: bitnami/nginx\n  tag: 1.29.1-debian-12-r0\n  digest: \"\"\n",
+			want: []brief{b(3, 15, "bitnami/nginx", "docker.io/bitnami/nginx", "1.29.1-debian-12-r0", "", false, "image", "digest:")},
+		},
+		{
+			name: "digest written, single quotes",
+			in:   "image:\n  repository: quay.io/a/b\n  tag: v1\n  digest: '" + digest + "'\n",
+			want: []brief{b(2, 15, "quay.io/a/b", "quay.io/a/b", "v1", digest, false, "image", "digest:"+digest)},
+		},
+		{
+			name: "plain empty digest is an insertion after the colon",
+			in:   "image:\n  repository: a/b\n  tag: v1\n  digest:\n  pullPolicy: Always\n",
+			want: []brief{b(2, 15, "a/b", "docker.io/a/b", "v1", "", false, "image", `insert:" "`)},
+		},
+		{
+			name: "null digest is replaced",
+			in:   "image:\n  repository: a/b\n  tag: v1\n  digest: ~\n",
+			want: []brief{b(2, 15, "a/b", "docker.io/a/b", "v1", "", false, "image", "digest:~")},
+		},
+		{
+			name: "no digest key: the tag is written, numbers as written",
+			in:   "controller:\n  image:\n    repository: registry.k8s.io/kubectl\n    tag: 1.20\n",
+			want: []brief{b(3, 17, "registry.k8s.io/kubectl", "registry.k8s.io/kubectl", "1.20", "", false, "controller.image", "tag:1.20")},
+		},
+		{
+			name: "empty tag is the appVersion: dynamic without it",
+			in:   "image:\n  registry: quay.io\n  repository: argoproj/argo-rollouts\n  tag: \"\"\n",
+			want: []brief{b(3, 15, "argoproj/argo-rollouts", "quay.io/argoproj/argo-rollouts", "", "", true, "image", "")},
+		},
+		{
+			name:       "empty tag is the appVersion when given",
+			in:         "image:\n  registry: quay.io\n  repository: argoproj/argo-rollouts\n  tag: \"\"\n",
+			appVersion: "v1.8.3",
+			want:       []brief{b(3, 15, "argoproj/argo-rollouts", "quay.io/argoproj/argo-rollouts", "v1.8.3", "", false, "image", "tag:")},
+		},
+		{
+			name:       "missing tag with appVersion has nowhere to write",
+			in:         "image:\n  repository: nginx\n  pullPolicy: IfNotPresent\n",
+			appVersion: "1.27",
+			want:       []brief{b(2, 15, "nginx", "docker.io/library/nginx", "1.27", "", false, "image", "")},
+		},
+		{
+			name: "digest without tag is pinned, not dynamic",
+			in:   "image:\n  repository: nginx\n  tag: \"\"\n  digest: " + digest + "\n",
+			want: []brief{b(2, 15, "nginx", "docker.io/library/nginx", "", digest, false, "image", "digest:"+digest)},
+		},
+		{
+			name: "global image registry and image.image (ingress-nginx)",
+			in: "global:\n  image:\n    registry: registry.k8s.io\ncontroller:\n  image:\n    chroot: false\n    image: ingress-nginx/controller\n" +
+				"    tag: \"v1.15.1\"\n    digest: " + digest + "\n    digestChroot: " + digest + "\n",
+			want: []brief{b(7, 12, "ingress-nginx/controller", "registry.k8s.io/ingress-nginx/controller", "v1.15.1", digest, false, "controller.image", "digest:"+digest)},
+		},
+		{
+			name: "global imageRegistry, own registry wins",
+			in:   "global:\n  imageRegistry: my.registry\na:\n  image: {repository: x/a, tag: '1'}\nb:\n  image: {registry: docker.io, repository: x/b, tag: '2'}\n",
+			want: []brief{
+				b(4, 23, "x/a", "my.registry/x/a", "1", "", false, "a.image", "tag:1"),
+				b(6, 44, "x/b", "docker.io/x/b", "2", "", false, "b.image", "tag:2"),
+			},
+		},
+		{
+			name: "image.name and keys ending in Image",
+			in:   "initImage:\n  name: busybox\n  tag: 1.36\nkubectlImage: bitnami/kubectl:1.31\nnodeImage: cos\nsidecarimage: {repository: envoyproxy/envoy, tag: v1.30.1}\n",
+			want: []brief{
+				b(2, 9, "busybox", "docker.io/library/busybox", "1.36", "", false, "initImage", "tag:1.36"),
+				b(4, 15, "bitnami/kubectl:1.31", "docker.io/bitnami/kubectl", "1.31", "", false, "kubectlImage", "reference:bitnami/kubectl:1.31"),
+				b(6, 28, "envoyproxy/envoy", "docker.io/envoyproxy/envoy", "v1.30.1", "", false, "sidecarimage", "tag:v1.30.1"),
+			},
+		},
+		{
+			name: "string images at any depth",
+			in:   "extraContainers:\n  - name: sidecar\n    image: \"quay.io/x/y:2\"\n  - name: tpl\n    image: \"{{ .Values.x }}\"\nimage: nginx\n",
+			want: []brief{
+				b(3, 13, "quay.io/x/y:2", "quay.io/x/y", "2", "", false, "extraContainers[0].image", "reference:quay.io/x/y:2"),
+				b(6, 8, "nginx", "docker.io/library/nginx", "latest", "", false, "image", "reference:nginx"),
+			},
+		},
+		{
+			name: "string image with a sibling imageTag",
+			in:   "master:\n  image: jenkins/jenkins\n  imageTag: lts-jdk17\n  imagePullPolicy: Always\n",
+			want: []brief{b(2, 10, "jenkins/jenkins", "docker.io/jenkins/jenkins", "lts-jdk17", "", false, "master.image", "tag:lts-jdk17")},
+		},
+		{
+			name: "sha key holds the hex alone",
+			in:   "a:\n  image: {repository: x/a, tag: v1, sha: \"\"}\nb:\n  image: {repository: x/b, tag: v1, sha: " + hex + "}\n",
+			want: []brief{
+				b(2, 23, "x/a", "docker.io/x/a", "v1", "", false, "a.image", "tag:v1"),
+				b(4, 23, "x/b", "docker.io/x/b", "v1", digest, false, "b.image", ""),
+			},
+		},
+		{
+			name: "pin written into the tag",
+			in:   "image:\n  repository: nginx\n  tag: 1.27@" + digest + "\n",
+			want: []brief{b(2, 15, "nginx", "docker.io/library/nginx", "1.27", digest, false, "image", "tag:1.27@"+digest)},
+		},
+		{
+			name: "anchored image map reported once",
+			in:   "a:\n  image: &img\n    repository: nginx\n    tag: '1'\nb:\n  image: *img\nc:\n  <<: {image: {repository: x/c, tag: '2'}}\n",
+			want: []brief{b(3, 17, "nginx", "docker.io/library/nginx", "1", "", false, "a.image", "tag:1")},
+		},
+		{
+			name: "not images",
+			in: "images:\n  repository: us-docker.pkg.dev/x/y\n  tag: \"\"\nimagePullSecrets: []\nglobal:\n  image:\n    registry: quay.io\n" +
+				"image:\n  pullPolicy: Always\nx:\n  image: true\n  baseImage: \"ubuntu\"\n  tplImage: {repository: \"{{ .Values.r }}\", tag: 1}\n" +
+				"  bad: {image: {repository: Not/Valid, tag: x}}\n  scalar: |\n    image: nginx\n",
+		},
+		{
+			name: "a list is not a values file",
+			in:   "- image: nginx\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := ScanWithAppVersion("values.yaml", data, tt.appVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yamlreftest.Check(t, data, res)
+			if diff := cmp.Diff(tt.want, yamlreftest.Briefs(data, res)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			for _, r := range res.Refs {
+				if r.File != "values.yaml" || r.Source != ref.SourceHelm {
+					t.Errorf("ref %q: file %q source %q", r.Text, r.File, r.Source)
+				}
+			}
+		})
+	}
+}
+
+func TestScanError(t *testing.T) {
+	t.Parallel()
+	_, err := Scan("values.yaml", []byte("image:\n  repository: nginx\n tag: [1\n"))
+	var se *scan.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v is not a *scan.Error", err)
+	}
+	if se.File != "values.yaml" || se.Line == 0 {
+		t.Errorf("error %v: want file values.yaml and a line", se)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	yamlreftest.Golden(t, "testdata/golden", *update, Scan)
+}
+
+var repoLineRE = regexp.MustCompile(`(?m)^[ \t]*(repository|image):[ \t]*["']?[a-z0-9]`)
+
+func TestCorpus(t *testing.T) {
+	files := yamlreftest.Corpus(t, "../../testdata/corpus", "helm-values", "testdata/corpus.golden", *update, Scan)
+	total := 0
+	for _, f := range files {
+		total += len(f.Result.Refs)
+		if lines := len(repoLineRE.FindAll(f.Data, -1)); len(f.Result.Refs) > lines {
+			t.Errorf("%s: %d refs for %d repository or image lines", f.Path, len(f.Result.Refs), lines)
+		}
+	}
+	if total < 20 {
+		t.Errorf("%d refs in the helm corpus, want at least 20", total)
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add([]byte("global: {imageRegistry: r.io}\nimage:\n  registry: docker.io\n  repository: bitnami/nginx\n  tag: 1.29\n  digest:\n"), "")
+	f.Add([]byte("a:\n  initImage: &i {name: x, tag: \"\"}\n  b: *i\n  image: x/y:1\n  imageTag: 2\n"), "1.0")
+	f.Fuzz(func(t *testing.T, data []byte, appVersion string) {
+		res, err := ScanWithAppVersion("values.yaml", data, appVersion)
+		if err != nil {
+			return
+		}
+		yamlreftest.Check(t, data, res)
+	})
+}
+
+func BenchmarkScan(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("global:\n  imageRegistry: \"\"\n")
+	for i := range 150 {
+		n := strconv.Itoa(i)
+		sb.WriteString("component" + n + ":\n  enabled: true\n  image:\n    registry: docker.io\n    repository: bitnami/app" + n + "\n")
+		sb.WriteString("    tag: 1.2." + n + "-debian-12-r0\n    digest: \"\"\n    pullPolicy: IfNotPresent\n")
+		sb.WriteString("  resources:\n    limits: {cpu: 100m}\n  podAnnotations: {}\n  extraEnv:\n    - name: A\n      value: \"1\"\n")
+	}
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Scan("values.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
