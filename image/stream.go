@@ -139,6 +139,19 @@ func (r *LayerReader) Close() error {
 	return r.err
 }
 
+// Abort closes the reader without reading the rest or checking the digest,
+// for a caller that already failed and will not use what it read.
+func (r *LayerReader) Abort() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	if r.dec != nil {
+		r.dec.Close()
+	}
+	r.raw.Close()
+}
+
 type countingHash struct {
 	r    io.Reader
 	h    hash.Hash
