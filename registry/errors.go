@@ -3,7 +3,9 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -102,8 +104,20 @@ func (c *Client) wrap(refStr, host string, err error) error {
 	if errors.As(err, &te) {
 		e.Status = te.StatusCode
 		e.msg = diagnostics(te)
+		if e.msg == "" {
+			e.msg = statusHint(te.StatusCode)
+		}
 	} else {
-		e.msg = err.Error()
+		cause := err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// The URL repeats the registry and reference the Error names.
+			cause = ue.Err
+		}
+		e.msg = cause.Error()
+		if errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) {
+			e.msg = "connection closed before a complete answer (" + e.msg + ")"
+		}
 	}
 	var se *statusError
 	if errors.As(err, &se) {
@@ -125,6 +139,22 @@ func diagnostics(te *transport.Error) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// statusHint explains a status that came without an error body (any
+// answer to HEAD).
+func statusHint(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "no such tag, digest or repository"
+	case http.StatusUnauthorized:
+		return "authentication required, or the credentials were rejected"
+	case http.StatusForbidden:
+		return "access denied"
+	case http.StatusTooManyRequests:
+		return "rate limited"
+	}
+	return "no details in the answer"
 }
 
 // statusError carries a status the transport decided on (a 429 it gave up
