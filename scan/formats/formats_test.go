@@ -1,0 +1,160 @@
+package formats
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+)
+
+const corpus = "../../testdata/corpus"
+
+var kindSource = map[string]string{
+	"dockerfile":  ref.SourceDockerfile,
+	"compose":     ref.SourceCompose,
+	"k8s":         ref.SourceKube,
+	"helm-values": ref.SourceHelm,
+	"kustomize":   ref.SourceKustomize,
+	"actions":     ref.SourceActions,
+	"gitlab":      ref.SourceGitLab,
+}
+
+type corpusFile struct{ path, kind string }
+
+func readSources(t testing.TB) []corpusFile {
+	t.Helper()
+	f, err := os.Open(filepath.Join(corpus, "SOURCES.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comma = '\t'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corpusFile
+	for _, row := range rows[1:] {
+		out = append(out, corpusFile{row[0], row[5]})
+	}
+	return out
+}
+
+// TestCorpus runs every scanner over the real files of its kind: no file may
+// fail, and every reference's position and edit span must hold exactly the
+// bytes it claims.
+func TestCorpus(t *testing.T) {
+	t.Parallel()
+	scanners := Default()
+	perKind := map[string]int{}
+	for _, cf := range readSources(t) {
+		source, ok := kindSource[cf.kind]
+		if !ok {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(corpus, cf.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := scanners[source](cf.path, data)
+		if err != nil {
+			t.Errorf("%s: %v", cf.path, err)
+			continue
+		}
+		lines := lineStarts(data)
+		for _, r := range res.Refs {
+			perKind[cf.kind]++
+			if r.File != cf.path || r.Source != source {
+				t.Errorf("%s: ref %q has file %q source %q", cf.path, r.Text, r.File, r.Source)
+			}
+			if r.Line < 1 || r.Line > len(lines) || r.EndLine < r.Line || r.EndLine > len(lines) {
+				t.Errorf("%s: ref %q at bad lines %d-%d", cf.path, r.Text, r.Line, r.EndLine)
+				continue
+			}
+			start := lines[r.Line-1] + r.Column - 1
+			end := lines[r.EndLine-1] + r.EndColumn - 1
+			if start < 0 || end > len(data) || start > end || string(data[start:end]) != r.Text {
+				t.Errorf("%s:%d:%d: bytes at the position are not the text %q", cf.path, r.Line, r.Column, r.Text)
+			}
+			if r.Name == "" && !r.Dynamic {
+				t.Errorf("%s:%d: static ref %q without a name", cf.path, r.Line, r.Text)
+			}
+			if e := r.Edit; e != nil {
+				if e.Start < 0 || e.End > len(data) || e.Start > e.End {
+					t.Errorf("%s:%d: edit span [%d,%d) outside the file", cf.path, r.Line, e.Start, e.End)
+				}
+				if r.Dynamic {
+					t.Errorf("%s:%d: dynamic ref %q is editable", cf.path, r.Line, r.Text)
+				}
+			}
+		}
+	}
+	for kind := range kindSource {
+		if perKind[kind] == 0 {
+			t.Errorf("no references found in any %s file of the corpus", kind)
+		}
+	}
+	t.Logf("references per kind: %v", perKind)
+}
+
+// TestWalkCorpus walks the whole corpus the way `stet refs` does: no file may
+// fail to parse.
+func TestWalkCorpus(t *testing.T) {
+	t.Parallel()
+	rep, err := scan.Walk(context.Background(), []string{corpus}, scan.Options{Scanners: Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := 0
+	for _, f := range rep.Files {
+		if f.Err != nil {
+			t.Errorf("%v", f.Err)
+		}
+		refs += len(f.Refs)
+	}
+	if len(rep.Files) < 100 || refs < 500 {
+		t.Errorf("walk found %d files with %d references; the corpus has far more", len(rep.Files), refs)
+	}
+}
+
+func lineStarts(data []byte) []int {
+	out := []int{0}
+	for i, b := range data {
+		if b == '\n' {
+			out = append(out, i+1)
+		}
+	}
+	return out
+}
+
+func BenchmarkCorpus(b *testing.B) {
+	scanners := Default()
+	type file struct {
+		path, source string
+		data         []byte
+	}
+	var files []file
+	var size int64
+	for _, cf := range readSources(b) {
+		data, err := os.ReadFile(filepath.Join(corpus, cf.path))
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, file{cf.path, kindSource[cf.kind], data})
+		size += int64(len(data))
+	}
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		for _, f := range files {
+			if s := scanners[f.source]; s != nil {
+				_, _ = s(f.path, f.data)
+			}
+		}
+	}
+}
