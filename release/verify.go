@@ -1,0 +1,69 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Verify checks a whole ledger: every release's content matches its ID
+// and is valid, every environment's history is an unbroken chain, and
+// every event names a release the ledger holds, with its app and number.
+// It returns every problem found, joined; each matches ErrBroken (or is
+// the I/O error that stopped it).
+func Verify(ctx context.Context, l Ledger) error {
+	var errs []error
+	apps, err := l.Apps(ctx)
+	if err != nil {
+		return fmt.Errorf("listing apps: %w", err)
+	}
+	known := map[string]Release{}
+	for _, app := range apps {
+		rels, err := l.ListReleases(ctx, app, ListOptions{})
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				return fmt.Errorf("listing releases of %s: %w", app, err)
+			}
+			errs = append(errs, fmt.Errorf("%w: reading releases of %s: %w", ErrBroken, app, err))
+			continue
+		}
+		for _, r := range rels {
+			if r.ID != r.ComputeID() {
+				errs = append(errs, fmt.Errorf("%w: %s: content does not match its ID %s", ErrBroken, r.Label(), ShortID(r.ID)))
+				continue
+			}
+			known[r.ID] = r
+		}
+	}
+	envs, err := l.Envs(ctx)
+	if err != nil {
+		return fmt.Errorf("listing environments: %w", err)
+	}
+	for _, env := range envs {
+		h, err := l.History(ctx, env, ListOptions{})
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				return fmt.Errorf("reading history of %s: %w", env, err)
+			}
+			errs = append(errs, fmt.Errorf("%w: reading history of %s: %w", ErrBroken, env, err))
+			continue
+		}
+		slices.Reverse(h)
+		if err := VerifyChain(env, h); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, e := range h {
+			r, ok := known[e.Release]
+			if !ok {
+				errs = append(errs, &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: "names release " + ShortID(e.Release) + ", which the ledger does not hold"})
+				continue
+			}
+			if err := CheckEventRelease(e, r); err != nil {
+				errs = append(errs, &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: err.Error()})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
