@@ -71,17 +71,22 @@ type Site struct {
 	Line int    `json:"line"`
 }
 
-// Short is the entry as a person writes it: nginx:1-alpine, actions/checkout@v4.
+// Short is the entry as a person writes it: nginx:1-alpine,
+// actions/checkout@v4, and name@digest for a reference without a tag.
 func (e Entry) Short() string {
+	if e.Tag == "" {
+		return e.String()
+	}
 	return ref.Ref{Kind: e.Kind, Name: e.Name, Tag: e.Tag}.Short()
 }
 
-// String names the entry with its digest: nginx:1-alpine@sha256:….
+// String names the entry with its digest: nginx:1-alpine@sha256:…,
+// actions/checkout@<commit>.
 func (e Entry) String() string {
 	if e.Kind == ref.Action {
 		return e.Name + "@" + e.Digest
 	}
-	return e.Short() + "@" + e.Digest
+	return ref.Ref{Kind: e.Kind, Name: e.Name, Tag: e.Tag}.Short() + "@" + e.Digest
 }
 
 // id is an entry's identity: two entries with the same id are one.
