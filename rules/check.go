@@ -147,7 +147,9 @@ func checkCommand(c scan.Command) []Finding {
 // command's span (a Dockerfile RUN with its continuations kept, a YAML
 // literal block); otherwise the whole command's span is used.
 func commandPosition(c scan.Command, text string, pos, end int) (line, col, endLine, endCol int) {
-	if strings.Count(text, "\n") != c.EndLine-c.Line || c.Line == 0 {
+	// A YAML literal block's value ends with a newline the span does not
+	// cover.
+	if strings.Count(strings.TrimRight(text, "\n"), "\n") != c.EndLine-c.Line || c.Line == 0 {
 		return c.Line, c.Column, c.EndLine, c.EndColumn
 	}
 	// On lines after the first, a Dockerfile's text starts at column 1; a

@@ -170,6 +170,7 @@ type script struct {
 // shell script.
 func checkScript(text string) []cmdFinding {
 	s := script{cmds: parseScript(text, 0, false)}
+	checkout := s.lastCheckout()
 	var out []cmdFinding
 	for i, c := range s.cmds {
 		args := unwrap(c.words)
@@ -204,7 +205,7 @@ func checkScript(text string) []cmdFinding {
 				add("STET024", p.verb+" "+p.pkg+" builds a moving version ("+p.why+"); name a full version such as @v1.2.3", p.pkg)
 			}
 		case name == "git":
-			if url, why, ok := gitCloneUnpinned(args[1:]); ok && !s.checkoutAfter(i) {
+			if url, why, ok := gitCloneUnpinned(args[1:]); ok && checkout < i {
 				add("STET027", "git clone of "+url+" "+why+" without checking out a commit", url)
 			}
 		}
@@ -337,7 +338,7 @@ func apkUnpinned(args []word) []string {
 
 func isPip(name string, args []word) bool {
 	switch {
-	case regexp.MustCompile(`^pip[0-9.]*$`).MatchString(name), name == "pipx":
+	case pipRE.MatchString(name), name == "pipx":
 		return true
 	case name == "uv":
 		return len(args) > 1 && args[1].lit == "pip"
@@ -355,6 +356,9 @@ func isPip(name string, args []word) bool {
 }
 
 var (
+	pipRE       = regexp.MustCompile(`^pip[0-9.]*$`)
+	npmCommitRE = regexp.MustCompile(`#[0-9a-f]{7,40}$`)
+	goPrefixRE  = regexp.MustCompile(`^v[0-9]+(\.[0-9]+)?$`)
 	vcsCommitRE = regexp.MustCompile(`@[0-9a-f]{40}([#&]|$)`)
 	hashFragRE  = regexp.MustCompile(`#(sha256|sha384|sha512)=[0-9a-f]+`)
 )
@@ -439,7 +443,7 @@ func npmGlobalUnpinned(name string, args []word) []string {
 		case isLocalPath(p) || strings.HasSuffix(p, ".tgz") || strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://"):
 		case strings.Contains(p, "#"):
 			// git and GitHub specs: a commit after # is immutable.
-			if !regexp.MustCompile(`#[0-9a-f]{7,40}$`).MatchString(p) {
+			if !npmCommitRE.MatchString(p) {
 				out = append(out, p)
 			}
 		case p == "":
@@ -490,7 +494,7 @@ func goUnpinned(args []word) []goPkg {
 			continue
 		case v == "latest", v == "upgrade", v == "patch":
 			why = "@" + v
-		case regexp.MustCompile(`^v[0-9]+(\.[0-9]+)?$`).MatchString(v):
+		case goPrefixRE.MatchString(v):
 			why = "@" + v + " is a version prefix"
 		case strings.ContainsAny(v, "<>"):
 			why = "@" + v + " is a version range"
@@ -550,12 +554,13 @@ func optValue(args []word, i int, o string) (string, bool) {
 	return "", false
 }
 
-// checkoutAfter reports whether a command after cmds[i] checks out a commit:
-// git checkout/switch --detach/reset --hard of a hex commit, FETCH_HEAD or a
-// variable (assumed to hold a commit).
-func (s script) checkoutAfter(i int) bool {
-	for _, c := range s.cmds[i+1:] {
-		args := unwrap(c.words)
+// lastCheckout returns the index of the last command that checks out a
+// commit: git checkout/switch/reset of a hex commit, FETCH_HEAD or a variable
+// (assumed to hold a commit); -1 when there is none. A clone before it is
+// taken as pinned.
+func (s script) lastCheckout() int {
+	for i := len(s.cmds) - 1; i >= 0; i-- {
+		args := unwrap(s.cmds[i].words)
 		if len(args) == 0 || cmdName(args[0]) != "git" {
 			continue
 		}
@@ -573,11 +578,11 @@ func (s script) checkoutAfter(i int) bool {
 				break
 			}
 			if hexRE.MatchString(w.lit) || w.lit == "FETCH_HEAD" || w.expand {
-				return true
+				return i
 			}
 		}
 	}
-	return false
+	return -1
 }
 
 // Short options of curl and wget that take an argument (the rest of the
