@@ -335,6 +335,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("services:\n  web:\n    image: ${R:-ghcr.io/x}/web:${V:-1}\n    build: {context: ., dockerfile: D}\n"))
 	f.Add([]byte("x: &a {image: nginx}\nservices: {a: {<<: *a}, b: *a}\n"))
 	f.Add([]byte("\ufeffservices:\r\n  a:\r\n    image: \"n\\\n  ginx\"\r\n"))
+	yamlreftest.Seeds(f, "../../testdata/corpus", "compose")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("compose.yaml", data)
 		if err != nil {

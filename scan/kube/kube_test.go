@@ -195,6 +195,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec: {template: {spec: {containers: [{image: nginx}]}}}\n"))
 	f.Add([]byte("apiVersion: a.io/v1\nkind: X\nspec:\n  image: \"a\\\n  b:1\"\n  x: [{image: $(A)}]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - &c {image: nginx}\n  initContainers: [*c]\n"))
+	yamlreftest.Seeds(f, "../../testdata/corpus", "k8s")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("k8s.yaml", data)
 		if err != nil {

@@ -204,6 +204,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("images:\n- name: a\n  newName: b/c\n  newTag: v1\n- name: d\n  digest: " + digest + "\n"))
 	f.Add([]byte("images: [{name: n, newTag: '1'}]\r\n"))
 	f.Add([]byte("x: &e {name: a, newTag: '1'}\nimages:\n- *e\n- <<: *e\n  newTag: 2\n"))
+	yamlreftest.Seeds(f, "../../testdata/corpus", "kustomize")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("kustomization.yaml", data)
 		if err != nil {

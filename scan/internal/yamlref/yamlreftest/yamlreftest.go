@@ -336,3 +336,23 @@ func Briefs(data []byte, res *scan.Result) []Brief {
 	}
 	return out
 }
+
+// Seeds adds every corpus file of the given kind to a fuzz test's seeds.
+func Seeds(f *testing.F, root, kind string, args ...any) {
+	f.Helper()
+	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(tsv), "\n") {
+		cols := strings.Split(line, "\t")
+		if len(cols) < 6 || cols[5] != kind {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cols[0])))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(append([]any{data}, args...)...)
+	}
+}
