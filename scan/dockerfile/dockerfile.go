@@ -68,18 +68,29 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		onbuild: newScope(dynamic),
 	}
 	s.syntax()
-	parsed, err := parser.Parse(bytes.NewReader(data))
-	if err != nil {
-		if strings.Contains(err.Error(), "file with no instructions") {
-			return s.res, nil
-		}
-		return nil, parseError(path, err)
+	children, lines, ok := fastParse(s.src)
+	if ok && len(children) == 0 {
+		return s.res, nil
 	}
-	s.src.escape = byte(parsed.EscapeToken)
-	s.lex = shell.NewLex(parsed.EscapeToken)
-	s.collectStages(parsed.AST)
-	for _, n := range parsed.AST.Children {
-		if err := s.node(n); err != nil {
+	if !ok {
+		parsed, err := parser.Parse(bytes.NewReader(data))
+		if err != nil {
+			if strings.Contains(err.Error(), "file with no instructions") {
+				return s.res, nil
+			}
+			return nil, parseError(path, err)
+		}
+		s.src.escape = byte(parsed.EscapeToken)
+		children = parsed.AST.Children
+		lines = make([]logical, len(children))
+		for i, n := range children {
+			lines[i] = s.src.instruction(n.StartLine)
+		}
+	}
+	s.lex = shell.NewLex(rune(s.src.escape))
+	s.collectStages(children)
+	for i, n := range children {
+		if err := s.node(n, &lines[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -121,9 +132,9 @@ func (s *scanner) nameList() []string {
 	return out
 }
 
-func (s *scanner) collectStages(ast *parser.Node) {
+func (s *scanner) collectStages(children []*parser.Node) {
 	s.names = map[string]bool{}
-	for _, n := range ast.Children {
+	for _, n := range children {
 		if !strings.EqualFold(n.Value, "from") || n.Next == nil || n.Next.Next == nil || n.Next.Next.Next == nil {
 			continue
 		}
@@ -143,13 +154,12 @@ func (s *scanner) scope() *scope {
 }
 
 // node handles one top-level instruction of the parsed file.
-func (s *scanner) node(n *parser.Node) error {
-	l := s.src.instruction(n.StartLine)
+func (s *scanner) node(n *parser.Node, l *logical) error {
 	if l.text != n.Original {
 		return s.internalError(n.StartLine, "instruction text %q, parser has %q", l.text, n.Original)
 	}
-	in := split(&l, l.text, 0, s.src.escape)
-	return s.instruction(n, &l, in, n.EndLine, false)
+	in := split(l, l.text, 0, s.src.escape)
+	return s.instruction(n, l, in, n.EndLine, false)
 }
 
 // errLocate means the instruction's bytes could not be matched to what the
@@ -204,7 +214,7 @@ func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int,
 }
 
 func (s *scanner) word(l *logical, a, b int) located {
-	return located{s: l.text[a:b], offs: l.offsets(a, b)}
+	return located{s: l.text[a:b], l: l, start: a}
 }
 
 func (s *scanner) from(l *logical, in instr, onbuild bool) {
@@ -320,7 +330,11 @@ func (s *scanner) addRef(w located, x expansion, context string, quoted bool) {
 		if x.origin != nil {
 			r.Edit = s.span(x.origin[0], x.origin[1], ref.FormReference)
 		}
-	case t.contiguous() && r.Text == t.s && !strings.ContainsAny(t.s, `"'`) && strings.IndexByte(t.s, s.src.escape) < 0:
+	case t.contiguous() && r.Text == t.s && !strings.ContainsAny(t.s, `"'`) && strings.IndexByte(t.s, s.src.escape) < 0 &&
+		(r.Digest == "" || strings.Contains(r.Text, "@")):
+		// A digest that comes out of a variable cannot get a second
+		// one appended here; that reference is edited where the
+		// variable is defined, or not at all.
 		r.Edit = s.span(a, b, ref.FormReference)
 	}
 	s.res.Refs = append(s.res.Refs, r)
@@ -454,7 +468,7 @@ func csvFields(w located) ([]located, bool) {
 	for {
 		if i < len(w.s) && w.s[i] == '"' {
 			var sb []byte
-			var offs []int
+			var log []int
 			i++
 			for {
 				if i >= len(w.s) {
@@ -462,17 +476,17 @@ func csvFields(w located) ([]located, bool) {
 				}
 				if w.s[i] == '"' {
 					if i+1 < len(w.s) && w.s[i+1] == '"' {
-						sb, offs = append(sb, '"'), append(offs, w.offs[i])
+						sb, log = append(sb, '"'), append(log, w.at(i))
 						i += 2
 						continue
 					}
 					i++
 					break
 				}
-				sb, offs = append(sb, w.s[i]), append(offs, w.offs[i])
+				sb, log = append(sb, w.s[i]), append(log, w.at(i))
 				i++
 			}
-			out = append(out, located{s: string(sb), offs: offs})
+			out = append(out, located{s: string(sb), l: w.l, log: log})
 			if i == len(w.s) {
 				return out, true
 			}

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -86,15 +87,6 @@ func (l *logical) fileOff(i int) int {
 	return 0
 }
 
-// offsets maps the logical byte range [a, b) to file offsets, one per byte.
-func (l *logical) offsets(a, b int) []int {
-	offs := make([]int, b-a)
-	for i := range offs {
-		offs[i] = l.fileOff(a + i)
-	}
-	return offs
-}
-
 // trimNewline mirrors the parser: every trailing CR and LF goes.
 func trimNewline(b []byte) []byte { return bytes.TrimRight(b, "\r\n") }
 
@@ -158,21 +150,38 @@ func (s *source) instruction(start int) logical {
 	return l
 }
 
-// located is a string with the file offset of each of its bytes: a word after
+// located is a string with the origin of each of its bytes: a word after
 // the parser removed quotes, escapes and continuations from it.
 type located struct {
-	s    string
-	offs []int
+	s string
+	l *logical
+	// log holds the logical offset of each byte of s; when nil, s is the
+	// logical text at start.
+	log   []int
+	start int
 }
 
-func (w located) slice(i, j int) located { return located{w.s[i:j], w.offs[i:j]} }
+// at is the logical offset of byte i.
+func (w located) at(i int) int {
+	if w.log == nil {
+		return w.start + i
+	}
+	return w.log[i]
+}
+
+func (w located) slice(i, j int) located {
+	if w.log == nil {
+		return located{s: w.s[i:j], l: w.l, start: w.start + i}
+	}
+	return located{s: w.s[i:j], l: w.l, log: w.log[i:j]}
+}
 
 // span is the file range the word was written in.
 func (w located) span() (start, end int) {
-	if len(w.offs) == 0 {
+	if len(w.s) == 0 {
 		return 0, 0
 	}
-	return w.offs[0], w.offs[len(w.offs)-1] + 1
+	return w.l.fileOff(w.at(0)), w.l.fileOff(w.at(len(w.s)-1)) + 1
 }
 
 // contiguous reports whether the word's bytes are one unbroken run in the file.
@@ -235,16 +244,33 @@ func extractFlags(l *logical, line string, base int, esc byte) ([]located, int) 
 	)
 	var words []located
 	phase := inSpaces
+	// A word without quotes, escapes or multi-byte characters is a plain
+	// substring of line; only the others are copied byte by byte.
 	var cur []byte
-	var offs []int
+	var log []int
+	plain := true
+	wstart := 0
 	quote := byte(0)
 	blankOK := false
+	toCopy := func(pos int) {
+		plain = false
+		cur = append(cur[:0], line[wstart:pos]...)
+		log = log[:0]
+		for i := wstart; i < pos; i++ {
+			log = append(log, base+i)
+		}
+	}
 	add := func(pos int) {
 		ch := line[pos]
-		fo := l.fileOff(base + pos)
+		if plain {
+			if ch < utf8.RuneSelf {
+				return
+			}
+			toCopy(pos)
+		}
 		if ch < utf8.RuneSelf {
 			cur = append(cur, ch)
-			offs = append(offs, fo)
+			log = append(log, base+pos)
 			return
 		}
 		// The parser writes each byte as a rune, so a byte of a
@@ -252,12 +278,24 @@ func extractFlags(l *logical, line string, base int, esc byte) ([]located, int) 
 		n := len(cur)
 		cur = utf8.AppendRune(cur, rune(ch))
 		for range len(cur) - n {
-			offs = append(offs, fo)
+			log = append(log, base+pos)
 		}
 	}
-	emit := func() {
-		words = append(words, located{s: string(cur), offs: offs})
-		cur, offs = nil, nil
+	word := func(end int) located {
+		if plain {
+			return located{s: line[wstart:end], l: l, start: base + wstart}
+		}
+		return located{s: string(cur), l: l, log: slices.Clone(log)}
+	}
+	length := func(end int) int {
+		if plain {
+			return end - wstart
+		}
+		return len(cur)
+	}
+	reset := func(pos int) {
+		plain, wstart = true, pos
+		cur, log = cur[:0], log[:0]
 	}
 	for pos := 0; pos <= len(line); pos++ {
 		var ch byte
@@ -275,33 +313,40 @@ func extractFlags(l *logical, line string, base int, esc byte) ([]located, int) 
 				return words, pos
 			}
 			phase = inWord
+			reset(pos)
 		}
 		if (phase == inWord || phase == inQuote) && pos == len(line) {
-			if w := string(cur); w != "--" && (blankOK || len(w) > 0) {
-				emit()
+			if w := word(pos); w.s != "--" && (blankOK || len(w.s) > 0) {
+				words = append(words, w)
 			}
 			break
 		}
 		if phase == inWord {
 			if unicode.IsSpace(rune(ch)) {
 				phase = inSpaces
-				if string(cur) == "--" {
+				w := word(pos)
+				if w.s == "--" {
 					return words, pos
 				}
-				if blankOK || len(cur) > 0 {
-					emit()
+				if blankOK || length(pos) > 0 {
+					words = append(words, w)
 				}
-				cur, offs = nil, nil
 				blankOK = false
 				continue
 			}
 			if ch == '\'' || ch == '"' {
+				if plain {
+					toCopy(pos)
+				}
 				quote = ch
 				blankOK = true
 				phase = inQuote
 				continue
 			}
 			if ch == esc {
+				if plain {
+					toCopy(pos)
+				}
 				if pos+1 == len(line) {
 					continue
 				}

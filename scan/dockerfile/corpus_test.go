@@ -1,0 +1,204 @@
+package dockerfile
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+)
+
+const corpusDir = "../../testdata/corpus"
+
+// corpusFiles lists the Dockerfiles of the reference corpus.
+func corpusFiles(tb testing.TB) []string {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(corpusDir, "SOURCES.tsv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) >= 6 && cols[5] == "dockerfile" {
+			out = append(out, filepath.Join(corpusDir, cols[0]))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	if len(out) == 0 {
+		tb.Fatal("no dockerfile rows in SOURCES.tsv")
+	}
+	return out
+}
+
+// checkResult asserts what must hold for any input: positions lie inside
+// the data and locate Text exactly, edit spans are inside the data.
+func checkResult(t *testing.T, data []byte, res *scan.Result) {
+	t.Helper()
+	src := newSource(data)
+	for _, r := range res.Refs {
+		if r.Line < 1 || r.Column < 1 || r.Line > len(src.lineStart) {
+			t.Fatalf("%+v: position out of range", r)
+		}
+		start := src.lineStart[r.Line-1] + r.Column - 1
+		if r.EndLine < r.Line || r.EndLine > len(src.lineStart) {
+			t.Fatalf("%+v: end line out of range", r)
+		}
+		end := src.lineStart[r.EndLine-1] + r.EndColumn - 1
+		if start < 0 || end > len(data) || start >= end {
+			t.Fatalf("%+v: span [%d,%d) outside data of %d bytes", r, start, end, len(data))
+		}
+		if got := string(data[start:end]); got != r.Text {
+			t.Fatalf("%+v: bytes at position are %q, Text is %q", r, got, r.Text)
+		}
+		if r.Source != ref.SourceDockerfile || r.Kind != ref.Image {
+			t.Fatalf("%+v: wrong source or kind", r)
+		}
+		if r.Edit != nil {
+			if r.Dynamic {
+				t.Fatalf("%+v: dynamic reference with an edit span", r)
+			}
+			e := r.Edit
+			if e.Start < 0 || e.End > len(data) || e.Start >= e.End {
+				t.Fatalf("%+v: edit span [%d,%d) outside data", r, e.Start, e.End)
+			}
+			if l, c := src.pos(e.Start); l != e.Line || c != e.Column {
+				t.Fatalf("%+v: edit span at %d:%d, says %d:%d", r, l, c, e.Line, e.Column)
+			}
+			if _, err := ref.ParseImage(withoutVars(string(data[e.Start:e.End]))); err != nil {
+				t.Fatalf("%+v: edit span %q is not a reference: %v", r, data[e.Start:e.End], err)
+			}
+		}
+	}
+	for _, c := range res.Commands {
+		if c.Line < 1 || c.EndLine < c.Line || c.EndLine > len(src.lineStart) || c.Column < 1 {
+			t.Fatalf("%+v: command position out of range", c)
+		}
+		if c.Instruction != "RUN" && c.Instruction != "ADD" {
+			t.Fatalf("%+v: unexpected instruction", c)
+		}
+	}
+}
+
+// withoutVars replaces each variable expression with a letter, so that a
+// templated reference such as golang:${V}-alpine can be judged as one.
+func withoutVars(s string) string {
+	p := varParser{s: s, esc: '\\'}
+	refs, ok := p.refs(0, len(s))
+	if !ok {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, r := range refs {
+		b.WriteString(s[last:r.start])
+		b.WriteString("x")
+		last = r.end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func TestCorpus(t *testing.T) {
+	t.Parallel()
+	varRE := regexp.MustCompile(`\$`)
+	for _, path := range corpusFiles(t) {
+		t.Run(strings.TrimPrefix(path, corpusDir+"/"), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Scan(path, data)
+			if err != nil {
+				t.Fatalf("Scan: %v", err)
+			}
+			checkResult(t, data, res)
+			for _, r := range res.Refs {
+				if r.Edit == nil || r.Edit.Form != ref.FormReference {
+					continue
+				}
+				edit := string(data[r.Edit.Start:r.Edit.End])
+				if !varRE.MatchString(r.Text) && edit != r.Text {
+					t.Errorf("%s:%d: edit span %q differs from literal reference %q", path, r.Line, edit, r.Text)
+				}
+				im, err := ref.ParseImage(edit)
+				if err == nil && !varRE.MatchString(r.Text) && im.Name() != r.Name {
+					t.Errorf("%s:%d: edit span names %s, reference %s", path, r.Line, im.Name(), r.Name)
+				}
+			}
+		})
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	for _, path := range corpusFiles(f) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	cases, _ := filepath.Glob("testdata/*/Dockerfile")
+	for _, path := range cases {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		"", "\ufeffFROM a", "FROM a\\\n\n#c\n  b", "# escape=`\nFROM a`\n b", "RUN <<EOF\nFROM x\nEOF\n",
+		"ONBUILD COPY --from=x a b", "ARG A=\"x:1\" B='y'\nFROM ${A:-z}", "FROM \"$X\"", "RUN --mount=\"from=a\",\"type=bind\" x",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Scan("Dockerfile", data)
+		if err != nil {
+			var se *scan.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error is not a *scan.Error: %v", err)
+			}
+			if errors.Is(err, errLocate) {
+				t.Fatalf("instruction not located: %v", err)
+			}
+			if se.Line < 1 {
+				t.Fatalf("error without a line: %v", err)
+			}
+			return
+		}
+		checkResult(t, data, res)
+	})
+}
+
+func BenchmarkScan(b *testing.B) {
+	var files [][]byte
+	total := 0
+	for _, path := range corpusFiles(b) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, data)
+		total += len(data)
+	}
+	b.SetBytes(int64(total))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			if _, err := Scan("Dockerfile", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package dockerfile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"strings"
+	"unicode"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+)
+
+// fastParse builds the parts of BuildKit's parse tree the scanner reads,
+// following parser.Parse line for line but without its per-line regular
+// expressions, which cost four times more than everything else the scanner
+// does. It gives up (ok false) on anything parser.Parse could reject, so
+// the caller then asks the real parser, which stays the judge of what a
+// valid Dockerfile is. A differential fuzz test holds the two together.
+//
+// The nodes carry Value, Original, Flags, StartLine, EndLine, Heredocs and
+// the json attribute; Next is filled for FROM, RUN and ADD, and Children for
+// ONBUILD. PrevComment is not.
+func fastParse(src *source) (children []*parser.Node, lines []logical, ok bool) {
+	// bufio.Scanner in parser.Parse rejects longer lines; leave those to it.
+	const maxLine = bufio.MaxScanTokenSize - 1024
+	for i := range len(src.lineStart) {
+		end := len(src.data)
+		if i+1 < len(src.lineStart) {
+			end = src.lineStart[i+1]
+		}
+		if end-src.lineStart[i] > maxLine {
+			return nil, nil, false
+		}
+	}
+	var dp parser.DirectiveParser
+	n := src.lines()
+	for i := 1; i <= n; {
+		raw, _ := src.line(i)
+		if i == 1 {
+			raw = bytes.TrimPrefix(raw, []byte{0xEF, 0xBB, 0xBF})
+		}
+		tok := bytes.TrimLeftFunc(trimNewline(raw), unicode.IsSpace)
+		d, err := dp.ParseLine(tok)
+		if err != nil {
+			return nil, nil, false
+		}
+		if d != nil && d.Name == "escape" {
+			if d.Value != "`" && d.Value != `\` {
+				return nil, nil, false
+			}
+			src.escape = d.Value[0]
+		}
+		if isCommentLine(tok) {
+			i++
+			continue
+		}
+		if t, cont := trimContinuation(tok, src.escape); !cont && len(t) == 0 {
+			i++
+			continue
+		}
+		l := src.instruction(i)
+		node, ok := fastNode(&l, l.text, 0, src.escape)
+		if !ok {
+			return nil, nil, false
+		}
+		lines = append(lines, l)
+		end := l.last
+		if canContainHeredoc(node) && strings.Contains(l.text, "<<") {
+			docs, ok := heredocs(l.text)
+			if !ok {
+				return nil, nil, false
+			}
+			for _, h := range docs {
+				var content strings.Builder
+				terminated := false
+				for end < n {
+					end++
+					body, _ := src.line(end)
+					t := trimNewline(body)
+					if h.Chomp {
+						t = bytes.TrimLeft(t, "\t")
+					}
+					if string(t) == h.Name {
+						terminated = true
+						break
+					}
+					content.Write(body)
+				}
+				if !terminated {
+					return nil, nil, false
+				}
+				h.Content = content.String()
+				node.Heredocs = append(node.Heredocs, h)
+			}
+		}
+		node.StartLine, node.EndLine = i, end
+		children = append(children, node)
+		i = end + 1
+	}
+	return children, lines, true
+}
+
+// fastNode mirrors the parser's newNodeFromLine for text, a logical line or
+// the rest of an ONBUILD line at offset base.
+func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) {
+	in := split(l, text, base, esc)
+	node := &parser.Node{Value: in.cmd, Original: text}
+	for _, f := range in.flags {
+		node.Flags = append(node.Flags, f.s)
+	}
+	switch strings.ToLower(in.cmd) {
+	case "from":
+		node.Next = wordList(in.args)
+	case "run":
+		if next, isJSON, ok := maybeJSON(in.args); !ok {
+			return nil, false
+		} else if isJSON {
+			node.Next, node.Attributes = next, map[string]bool{"json": true}
+		} else if in.args != "" {
+			node.Next = &parser.Node{Value: in.args}
+		}
+	case "add", "copy", "volume":
+		next, isJSON, ok := maybeJSON(in.args)
+		if !ok {
+			return nil, false
+		}
+		if isJSON {
+			node.Next, node.Attributes = next, map[string]bool{"json": true}
+		} else if strings.EqualFold(in.cmd, "add") {
+			node.Next = wordList(in.args)
+		}
+	case "cmd", "entrypoint", "shell":
+		if _, _, ok := maybeJSON(in.args); !ok {
+			return nil, false
+		}
+	case "healthcheck":
+		i := 0
+		for i < len(in.args) && !unicode.IsSpace(rune(in.args[i])) {
+			i++
+		}
+		for i < len(in.args) && unicode.IsSpace(rune(in.args[i])) {
+			i++
+		}
+		if _, _, ok := maybeJSON(in.args[i:]); !ok {
+			return nil, false
+		}
+	case "env", "label":
+		if !nameValOK(in.args, esc) {
+			return nil, false
+		}
+	case "onbuild":
+		if in.args == "" {
+			break
+		}
+		child, ok := fastNode(l, in.args, in.argStart, esc)
+		if !ok {
+			return nil, false
+		}
+		node.Next = &parser.Node{Children: []*parser.Node{child}}
+	}
+	return node, true
+}
+
+// wordList is parseStringsWhitespaceDelimited.
+func wordList(args string) *parser.Node {
+	var first, prev *parser.Node
+	for _, f := range fields(args, 0) {
+		n := &parser.Node{Value: args[f[0]:f[1]]}
+		if prev == nil {
+			first = n
+		} else {
+			prev.Next = n
+		}
+		prev = n
+	}
+	return first
+}
+
+// maybeJSON is parseJSON's judgement: a JSON array of strings is the exec
+// form; a JSON array holding anything else is an error (ok false);
+// everything else is the shell form.
+func maybeJSON(args string) (next *parser.Node, isJSON, ok bool) {
+	rest := strings.TrimLeftFunc(args, unicode.IsSpace)
+	if !strings.HasPrefix(rest, "[") {
+		return nil, false, true
+	}
+	var arr []any
+	if err := json.Unmarshal([]byte(rest), &arr); err != nil {
+		return nil, false, true
+	}
+	var prev *parser.Node
+	for _, v := range arr {
+		s, isString := v.(string)
+		if !isString {
+			return nil, false, false
+		}
+		n := &parser.Node{Value: s}
+		if prev == nil {
+			next = n
+		} else {
+			prev.Next = n
+		}
+		prev = n
+	}
+	return next, true, true
+}
+
+// nameValOK reports whether parseNameVal accepts an ENV or LABEL line.
+func nameValOK(args string, esc byte) bool {
+	ws := words(args, 0, esc)
+	if len(ws) == 0 {
+		return true
+	}
+	if !strings.Contains(args[ws[0][0]:ws[0][1]], "=") {
+		return strings.IndexFunc(args, func(r rune) bool { return r < 0x80 && isASCIISpace(byte(r)) }) >= 0
+	}
+	for _, w := range ws {
+		if !strings.Contains(args[w[0]:w[1]], "=") {
+			return false
+		}
+	}
+	return true
+}
+
+func canContainHeredoc(n *parser.Node) bool {
+	if strings.EqualFold(n.Value, "onbuild") && n.Next != nil && len(n.Next.Children) > 0 {
+		n = n.Next.Children[0]
+	}
+	switch strings.ToLower(n.Value) {
+	case "add", "copy", "run":
+		return !n.Attributes["json"]
+	}
+	return false
+}
+
+// heredocs is the parser's heredocsFromLine.
+func heredocs(line string) ([]parser.Heredoc, bool) {
+	lex := shell.NewLex('\\')
+	lex.RawQuotes = true
+	lex.RawEscapes = true
+	lex.SkipUnsetEnv = true
+	ws, _ := lex.ProcessWords(line, noEnv{})
+	var docs []parser.Heredoc
+	for _, w := range ws {
+		h, err := parser.ParseHeredoc(w)
+		if err != nil {
+			return nil, false
+		}
+		if h != nil {
+			docs = append(docs, *h)
+		}
+	}
+	return docs, true
+}
+
+type noEnv struct{}
+
+func (noEnv) Get(string) (string, bool) { return "", false }
+func (noEnv) Keys() []string            { return nil }
