@@ -183,6 +183,11 @@ func checkScript(text string) []cmdFinding {
 			out = append(out, cmdFinding{rule: rule, pos: pos, end: end, message: msg, reference: ref})
 		}
 		name := cmdName(args[0])
+		// tonistiigi/xx's cross-compilation wrappers take the same arguments.
+		switch name {
+		case "xx-apk", "xx-apt-get", "xx-apt", "xx-go":
+			name = strings.TrimPrefix(name, "xx-")
+		}
 		switch {
 		case name == "apt-get" || name == "apt" || name == "aptitude":
 			if pkgs := aptUnpinned(args[1:]); len(pkgs) > 0 {
@@ -529,6 +534,9 @@ func gitCloneUnpinned(args []word) (url, why string, ok bool) {
 		return "", "", false
 	}
 	url = cops[0].lit
+	if !cops[0].expand && !isRemoteGit(url) {
+		return "", "", false // a clone of a local repository fetches nothing
+	}
 	why = "(default branch)"
 	for i := range rest {
 		for _, o := range []string{"-b", "--branch", "--revision"} {
@@ -538,6 +546,16 @@ func gitCloneUnpinned(args []word) (url, why string, ok bool) {
 		}
 	}
 	return url, why, true
+}
+
+// isRemoteGit reports a repository URL that git fetches over the network:
+// scheme://…, or the scp-like user@host:path (a colon before any slash).
+func isRemoteGit(u string) bool {
+	if strings.Contains(u, "://") {
+		return !strings.HasPrefix(u, "file://")
+	}
+	c := strings.IndexByte(u, ':')
+	return c > 0 && !strings.Contains(u[:c], "/")
 }
 
 // optValue returns the value of option o at args[i] ("-o v", "-ov", "--o=v").

@@ -171,6 +171,12 @@ func TestCheckScript(t *testing.T) {
 		{"git clone revision", "git clone --revision=3f1c8e9d6b2a4c7e8f9a0b1c2d3e4f5a6b7c8d9e https://x/b.git", nil},
 		{"git clone global opts", "git -c http.sslVerify=false clone --recursive -b main https://x/b.git",
 			[]hit{{"STET027", "https://x/b.git", "git -c http.sslVerify=false clone --recursive -b main https://x/b.git"}}},
+		{"git clone local", "git clone -b 1.0 . branch-1.0 && git clone cache/x.git tests/x && git clone file:///srv/x.git", nil},
+		{"git clone scp-like", "git clone git@github.com:a/b.git",
+			[]hit{{"STET027", "git@github.com:a/b.git", "git clone git@github.com:a/b.git"}}},
+		{"git clone variable", `git clone "$REPO" src`, []hit{{"STET027", "$REPO", `git clone "$REPO" src`}}},
+		{"xx wrappers", "xx-apk add musl-dev && xx-go install a.example/b@latest",
+			[]hit{{"STET021", "musl-dev", "xx-apk add musl-dev"}, {"STET024", "a.example/b@latest", "xx-go install a.example/b@latest"}}},
 		{"git other", "git config --global user.name x && git fetch && git log", nil},
 
 		// Robustness: nothing to find, no panic.

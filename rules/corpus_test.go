@@ -1,0 +1,81 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/actions"
+	"github.com/stet-dev/stet/scan/dockerfile"
+	"github.com/stet-dev/stet/scan/gitlab"
+)
+
+// TestCorpus runs the command rules over every Dockerfile, workflow and
+// GitLab CI file of the corpus of real projects (testdata/corpus at the
+// module root) and compares the findings with a reviewed golden list, so
+// that a change in what the rules report is seen and judged.
+func TestCorpus(t *testing.T) {
+	root := filepath.Join("..", "testdata", "corpus")
+	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanners := map[string]scan.Scanner{"dockerfile": dockerfile.Scan, "actions": actions.Scan, "gitlab": gitlab.Scan}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(tsv))
+	sc.Scan() // header
+	files, commands := 0, 0
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) < 6 {
+			continue
+		}
+		path, kind := cols[0], cols[5]
+		s := scanners[kind]
+		if s == nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s(path, data)
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		files++
+		commands += len(res.Commands)
+		f := scan.File{Path: path, Source: kind, Commands: res.Commands, Ignores: ParseIgnores(data)}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for _, fd := range Check([]scan.File{f}, Config{}) {
+			if fd.Line < 1 || fd.EndLine > lines || fd.Line > fd.EndLine || fd.Column < 1 || fd.EndColumn < 1 {
+				t.Errorf("%s: finding %s at %d:%d-%d:%d outside the file", path, fd.Rule, fd.Line, fd.Column, fd.EndLine, fd.EndColumn)
+			}
+			fmt.Fprintf(&out, "%s:%d:%d: %s %s\n", fd.File, fd.Line, fd.Column, fd.Rule, fd.Message)
+		}
+	}
+	if files < 90 || commands < 500 {
+		t.Errorf("scanned %d files with %d commands; the corpus or its scanners went missing", files, commands)
+	}
+	golden := filepath.Join("testdata", "corpus.golden")
+	if *update {
+		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading %s (create it with -update): %v", golden, err)
+	}
+	if diff := cmp.Diff(string(want), out.String()); diff != "" {
+		t.Errorf("findings over the corpus changed; review them and run go test ./rules -run TestCorpus -update (-want +got):\n%s", diff)
+	}
+}
