@@ -63,6 +63,9 @@ var (
 	// ErrNoTag: an unpin of a digest-only image reference, which has no tag
 	// to fall back on; the reference is left as it is.
 	ErrNoTag = errors.New("digest-only reference has no tag to unpin to")
+	// ErrDigestElsewhere: a reference's digest is not in its edit span (it
+	// comes from a variable), so the span cannot be pinned again.
+	ErrDigestElsewhere = errors.New("digest lies outside the edit span")
 	// ErrNoVersion: an unpin of an action pinned to a commit without a
 	// version to write back.
 	ErrNoVersion = errors.New("action pinned to a commit has no version to unpin to")

@@ -305,3 +305,21 @@ func TestForPinAndUnpin(t *testing.T) {
 		t.Error("reference without a span is editable")
 	}
 }
+
+func TestValidateDigestElsewhere(t *testing.T) {
+	t.Parallel()
+	d := "sha256:28bd5fe8b56d1bd048e5babf5b10710ebe0bae67db86916198a6eec434943f8b"
+	data := []byte("ARG V=3.20@" + d + "\nFROM alpine:${V}\nFROM nginx:1@" + d + "\n")
+	from := bytes.Index(data, []byte("alpine:${V}"))
+	s1 := ref.Span{Start: from, End: from + len("alpine:${V}"), Line: 2, Column: 6}
+	r := ref.Ref{File: "Dockerfile", Text: "alpine:${V}", Kind: ref.Image, Name: "docker.io/library/alpine", Tag: "3.20", Digest: d, Edit: &s1}
+	if err := Validate(data, r); !errors.Is(err, ErrDigestElsewhere) {
+		t.Errorf("Validate = %v, want ErrDigestElsewhere", err)
+	}
+	n := bytes.Index(data, []byte("nginx"))
+	s2 := ref.Span{Start: n, End: len(data) - 1, Line: 3, Column: 6}
+	r.Edit = &s2
+	if err := Validate(data, r); err != nil {
+		t.Errorf("Validate of a pin in its span = %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/stet-dev/stet/ref"
 )
@@ -32,6 +33,22 @@ func ForUnpin(r ref.Ref) (e Edit, ok bool) {
 		e.Version = r.Tag
 	}
 	return e, true
+}
+
+// Validate reports whether r's span in data can carry a pin of r: a
+// reference whose digest comes from somewhere its span does not hold (a
+// variable such as ARG GO_VER=1.26-alpine@sha256:…) cannot be pinned or
+// unpinned there without writing a second digest (ErrDigestElsewhere).
+func Validate(data []byte, r ref.Ref) error {
+	if r.Edit == nil || r.Dynamic {
+		return nil
+	}
+	cur := Current(data, *r.Edit)
+	if r.Digest != "" && !strings.Contains(cur, r.Digest) && r.Edit.Form != ref.FormInsert {
+		return &Error{File: r.File, Line: r.Edit.Line, Column: r.Edit.Column,
+			Err: fmt.Errorf("%w: %s is pinned by %s, which %q does not hold", ErrDigestElsewhere, r.Text, r.Digest, cur)}
+	}
+	return nil
 }
 
 // WriteFile replaces the file at path with data atomically: it writes a
