@@ -1,0 +1,155 @@
+package yamlref
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/stet-dev/stet/ref"
+)
+
+func decode(t *testing.T, f *File) *yaml.Node {
+	t.Helper()
+	docs, err := f.Documents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) == 0 {
+		t.Fatal("no document")
+	}
+	return docs[0]
+}
+
+func TestSetPartial(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in                string
+		name, tag, digest string
+	}{
+		{"postgres:" + Unknown, "docker.io/library/postgres", "", ""},
+		{"postgres:" + Unknown + "-alpine", "docker.io/library/postgres", "", ""},
+		{Unknown + "/app:1", "", "", ""},
+		{"ghcr.io/a/" + Unknown + ":1", "", "", ""},
+		{"registry:5000/app" + Unknown, "", "", ""},
+		{"registry:5000/app:" + Unknown, "registry:5000/app", "", ""},
+		{"app:1@" + Unknown, "docker.io/library/app", "1", ""},
+		{"app:" + Unknown + "@sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932", "docker.io/library/app", "", "sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"},
+		{"Bad:" + Unknown, "", "", ""},
+		{"", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			r := ref.Ref{Name: "stale", Tag: "stale"}
+			SetPartial(&r, tt.in)
+			want := ref.Ref{Kind: ref.Image, Dynamic: true, Name: tt.name, Tag: tt.tag, Digest: tt.digest}
+			if diff := cmp.Diff(want, r); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	f := New("x.yaml", ref.SourceCompose, []byte(
+		"a: &a {k: 1, only-a: 2}\nb: &b {k: 3, only-b: 4}\n"+
+			"m1: {<<: *a, k: 5}\nm2: {<<: [*a, *b]}\nm3: {<<: [*b, *a]}\nm4: {<<: {k: 6}}\nloop: &l {<<: *l}\n"))
+	root := decode(t, f)
+	tests := []struct{ m, key, want string }{
+		{"m1", "k", "5"},
+		{"m1", "only-a", "2"},
+		{"m2", "k", "1"},
+		{"m2", "only-b", "4"},
+		{"m3", "k", "3"},
+		{"m4", "k", "6"},
+		{"m1", "missing", ""},
+		{"loop", "k", ""},
+	}
+	for _, tt := range tests {
+		_, m := Lookup(root, tt.m)
+		_, v := Lookup(m, tt.key)
+		got, _ := Str(v)
+		if got != tt.want {
+			t.Errorf("%s.%s = %q, want %q", tt.m, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestPlace(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     ref.Ref // position and Text only
+		exact    bool
+		ok       bool
+	}{
+		{"plain", "k: nginx:1\n", ref.Ref{Line: 1, Column: 4, EndLine: 1, EndColumn: 11, Text: "nginx:1"}, true, true},
+		{"double quoted", "k: \"nginx:1\"\n", ref.Ref{Line: 1, Column: 5, EndLine: 1, EndColumn: 12, Text: "nginx:1"}, true, true},
+		{"escape", "k: \"a\\x3a1\"\n", ref.Ref{Line: 1, Column: 5, EndLine: 1, EndColumn: 11, Text: `a\x3a1`}, false, true},
+		{"folded quote", "k: \"a\\\n  b\"\n", ref.Ref{Line: 1, Column: 5, EndLine: 2, EndColumn: 4, Text: "a\\\n  b"}, false, true},
+		{"single quote escape", "k: 'it''s'\n", ref.Ref{Line: 1, Column: 5, EndLine: 1, EndColumn: 10, Text: "it''s"}, false, true},
+		{"multibyte before", "{é: 1, k: x}\n", ref.Ref{Line: 1, Column: 12, EndLine: 1, EndColumn: 13, Text: "x"}, true, true},
+		{"bom", "\ufeffk: x\n", ref.Ref{Line: 1, Column: 7, EndLine: 1, EndColumn: 8, Text: "x"}, true, true},
+		{"block", "k: |\n  x\n", ref.Ref{}, false, false},
+		{"multi-line plain", "k: a\n  b\n", ref.Ref{}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := New("x.yaml", ref.SourceHelm, []byte(tt.in))
+			_, v := Lookup(decode(t, f), "k")
+			r, sp, ok := f.Place(v, "k")
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			if !ok {
+				return
+			}
+			if sp.Exact != tt.exact {
+				t.Errorf("exact = %v, want %v", sp.Exact, tt.exact)
+			}
+			got := ref.Ref{Line: r.Line, Column: r.Column, EndLine: r.EndLine, EndColumn: r.EndColumn, Text: r.Text}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if string(f.Data[sp.Start:sp.End]) != r.Text {
+				t.Errorf("span holds %q, Text is %q", f.Data[sp.Start:sp.End], r.Text)
+			}
+			if r.File != "x.yaml" || r.Source != ref.SourceHelm || r.Kind != ref.Image || r.Context != "k" {
+				t.Errorf("ref fields: %+v", r)
+			}
+			if e := f.Edit(sp, ref.FormTag); (e != nil) != tt.exact {
+				t.Errorf("edit %+v for exact=%v", e, tt.exact)
+			}
+		})
+	}
+}
+
+func TestAfterColonAndLineEnd(t *testing.T) {
+	t.Parallel()
+	// The last line has no break: LineEnd matches the one before it.
+	data := "a:\n  digest:\r\n  \"q\" :   # c\n  last: x"
+	f := New("x.yaml", ref.SourceHelm, []byte(data))
+	root := decode(t, f)
+	_, a := Lookup(root, "a")
+	for _, tt := range []struct {
+		key  string
+		want int
+	}{{"digest", 12}, {"q", 21}} {
+		k, _ := Lookup(a, tt.key)
+		if got := f.AfterColon(k); got != tt.want {
+			t.Errorf("AfterColon(%s) = %d, want %d", tt.key, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		off, want int
+		nl        string
+	}{{0, 2, "\n"}, {5, 12, "\r\n"}, {len(data) - 1, len(data), "\n"}} {
+		got, nl := f.LineEnd(tt.off)
+		if got != tt.want || nl != tt.nl {
+			t.Errorf("LineEnd(%d) = %d %q, want %d %q", tt.off, got, nl, tt.want, tt.nl)
+		}
+	}
+}
