@@ -59,7 +59,6 @@ func (c *Cache) get(digest string) *LayerScan {
 	if s.Entries == nil {
 		s.Entries = map[string]*Entry{}
 	}
-	s.index()
 	return &s
 }
 

@@ -196,9 +196,9 @@ func Build(im *image.Image, scans []*LayerScan, baseLayers int) (*Inventory, err
 		Packages:    []Package{},
 	}
 	top := len(scans) - 1
-	v := &view{scans: scans}
+	v := newView(scans)
 	need := map[int]bool{}
-	snap, err := v.snapshot(top, need)
+	snap, err := v.snapshot(top, need, true)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func Build(im *image.Image, scans []*LayerScan, baseLayers int) (*Inventory, err
 			continue
 		}
 		sub := map[int]bool{}
-		below, err := v.snapshot(j, sub)
+		below, err := v.snapshot(j, sub, false)
 		if err != nil {
 			return nil, err
 		}

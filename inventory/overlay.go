@@ -32,9 +32,6 @@ type LayerScan struct {
 	Count int64 `json:"count"`
 	// Bytes is the decompressed size of the layer's tar.
 	Bytes int64 `json:"bytes"`
-
-	whiteouts map[string]bool
-	opaque    map[string]bool
 }
 
 // Entry is one recorded tar entry.
@@ -53,18 +50,6 @@ type DBFile struct {
 	OS       *OS       `json:"os,omitempty"`
 	// Err is why the file could not be read; the inventory reports it.
 	Err string `json:"err,omitempty"`
-}
-
-// index builds the lookup sets after a scan is made or loaded.
-func (s *LayerScan) index() {
-	s.whiteouts = make(map[string]bool, len(s.Whiteouts))
-	for _, w := range s.Whiteouts {
-		s.whiteouts[w] = true
-	}
-	s.opaque = make(map[string]bool, len(s.Opaque))
-	for _, o := range s.Opaque {
-		s.opaque[o] = true
-	}
 }
 
 // Database kinds (also Entry.DB.Kind).
@@ -141,8 +126,56 @@ func recorded(p string) bool {
 }
 
 // view answers overlay lookups over a stack of layer scans, base first.
+// Entry paths are canonicalised as extraction would place them: a tar entry
+// "lib/apk/db/installed" over a lower layer's symlink lib -> usr/lib lands in
+// usr/lib/apk/db/installed.
 type view struct {
 	scans []*LayerScan
+	canon []*layerIndex
+}
+
+type layerIndex struct {
+	entries   map[string]*Entry
+	whiteouts map[string]bool
+	opaque    map[string]bool
+}
+
+func newView(scans []*LayerScan) *view {
+	v := &view{scans: scans, canon: make([]*layerIndex, len(scans))}
+	for i, s := range scans {
+		if s == nil {
+			continue
+		}
+		li := &layerIndex{entries: make(map[string]*Entry, len(s.Entries)), whiteouts: map[string]bool{}, opaque: map[string]bool{}}
+		place := func(p string) string {
+			d := path.Dir(p)
+			if d == "." || i == 0 {
+				return p
+			}
+			need := map[int]bool{}
+			_, _, at, err := v.resolve(d, i-1, need)
+			if err != nil || len(need) > 0 || at == "" {
+				return p
+			}
+			return path.Join(at, path.Base(p))
+		}
+		for p, e := range s.Entries {
+			c := place(p)
+			// An entry at its own canonical place wins over one that got
+			// there through a symlink.
+			if _, dup := li.entries[c]; !dup || c == p {
+				li.entries[c] = e
+			}
+		}
+		for _, w := range s.Whiteouts {
+			li.whiteouts[place(w)] = true
+		}
+		for _, o := range s.Opaque {
+			li.opaque[place(o)] = true
+		}
+		v.canon[i] = li
+	}
+	return v
 }
 
 // maxHops caps symlink resolution, as the kernel's ELOOP does.
@@ -153,12 +186,12 @@ const maxHops = 40
 // need and ends the search.
 func (v *view) find(p string, top int, need map[int]bool) (*Entry, int) {
 	for i := top; i >= 0; i-- {
-		s := v.scans[i]
+		s := v.canon[i]
 		if s == nil {
 			need[i] = true
 			return nil, -1
 		}
-		if e := s.Entries[p]; e != nil {
+		if e := s.entries[p]; e != nil {
 			return e, i
 		}
 		if s.whiteouts[p] {
@@ -267,8 +300,10 @@ type snapshotResult struct {
 	warnings []string
 }
 
-// snapshot collects the databases visible as of layer top.
-func (v *view) snapshot(top int, need map[int]bool) (*snapshotResult, error) {
+// snapshot collects the databases visible as of layer top. When strict, a
+// visible database that could not be parsed is an error; otherwise (for the
+// views below the top, used only for attribution) it is treated as absent.
+func (v *view) snapshot(top int, need map[int]bool, strict bool) (*snapshotResult, error) {
 	r := &snapshotResult{pkgs: map[string]Package{}}
 	seen := map[*Entry]bool{}
 	add := func(p string, e *Entry, layer int, at string) error {
@@ -278,6 +313,9 @@ func (v *view) snapshot(top int, need map[int]bool) (*snapshotResult, error) {
 		seen[e] = true
 		db := e.DB
 		if db.Err != "" {
+			if !strict {
+				return nil
+			}
 			return fmt.Errorf("%s (layer %d): %s", at, layer, db.Err)
 		}
 		switch db.Kind {
@@ -324,11 +362,11 @@ func (v *view) snapshot(top int, need map[int]bool) (*snapshotResult, error) {
 func (v *view) statusDNames(top int) []string {
 	set := map[string]bool{}
 	for i := 0; i <= top; i++ {
-		s := v.scans[i]
+		s := v.canon[i]
 		if s == nil {
 			continue
 		}
-		for p := range s.Entries {
+		for p := range s.entries {
 			if path.Dir(p) == statusD && dbKind(p) == kindDpkg {
 				set[p] = true
 			}

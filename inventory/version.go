@@ -21,16 +21,26 @@ func CompareVersions(typ, a, b string) int {
 		va, err1 := apkversion.NewVersion(a)
 		vb, err2 := apkversion.NewVersion(b)
 		if err1 == nil && err2 == nil {
-			return va.Compare(vb)
+			return sign(va.Compare(vb))
 		}
 	case TypeDeb:
 		va, err1 := debversion.NewVersion(a)
 		vb, err2 := debversion.NewVersion(b)
 		if err1 == nil && err2 == nil {
-			return va.Compare(vb)
+			return sign(va.Compare(vb))
 		}
 	case TypeRPM:
-		return rpmversion.NewVersion(a).Compare(rpmversion.NewVersion(b))
+		return sign(rpmversion.NewVersion(a).Compare(rpmversion.NewVersion(b)))
 	}
 	return strings.Compare(a, b)
+}
+
+func sign(n int) int {
+	switch {
+	case n < 0:
+		return -1
+	case n > 0:
+		return 1
+	}
+	return 0
 }

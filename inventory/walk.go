@@ -248,7 +248,6 @@ func scanTar(ctx context.Context, r io.Reader, lim Limits, keep map[string][]str
 		}
 	}
 	s.Bytes = cr.n
-	s.index()
 	return s, st.keepLink, nil
 }
 
