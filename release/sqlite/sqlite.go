@@ -1,0 +1,448 @@
+// Package sqlite is the embedded release ledger: one SQLite database file
+// (by default .stet/ledger.db at the repository root), written through
+// modernc.org/sqlite, so stet stays a single static binary without cgo.
+//
+// The database runs in WAL mode with a busy timeout, so several processes
+// may read and write it at once; every write is one IMMEDIATE transaction,
+// so release numbers and history positions are assigned without races and
+// a process killed mid-write leaves the previous, consistent state.
+// Triggers refuse UPDATE and DELETE of releases and events, and refuse an
+// event that does not extend its environment's chain, whatever program
+// writes the file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/stet-dev/stet/release"
+)
+
+// DefaultBusyTimeout is how long a write waits for another process's
+// transaction before failing.
+const DefaultBusyTimeout = 30 * time.Second
+
+// SchemaVersion is the schema this package writes, kept in PRAGMA user_version.
+const SchemaVersion = 1
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+	now         func() time.Time
+}
+
+// WithBusyTimeout sets how long a write waits for other writers (default
+// DefaultBusyTimeout).
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// WithClock sets the clock that fills zero Created and Time fields
+// (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// Ledger is a release.Ledger in a SQLite database file.
+type Ledger struct {
+	db   *sql.DB
+	path string
+	now  func() time.Time
+}
+
+var _ release.Ledger = (*Ledger)(nil)
+
+// Open opens the ledger at path, creating the file, its directory and the
+// schema when missing, and upgrading an older schema. A ledger written by
+// a newer stet (a higher schema version) is refused rather than misread.
+func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
+	o := options{busyTimeout: DefaultBusyTimeout, now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, errors.New("opening ledger: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("opening ledger %s: the path must not contain '?' or '#'", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+		}
+	}
+	// busy_timeout comes first so the other pragmas wait for a concurrent
+	// opener instead of failing; FULL sync makes a committed release
+	// survive a power loss, not only a crash.
+	dsn := fmt.Sprintf("%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate",
+		path, o.busyTimeout.Milliseconds())
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	l := &Ledger{db: db, path: path, now: o.now}
+	if err := l.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// Path is the database file.
+func (l *Ledger) Path() string { return l.path }
+
+// Close closes the database.
+func (l *Ledger) Close() error { return l.db.Close() }
+
+// migrations[i] brings the schema from version i to i+1.
+var migrations = []string{
+	`
+CREATE TABLE releases (
+	id      TEXT PRIMARY KEY,
+	app     TEXT NOT NULL,
+	number  INTEGER NOT NULL CHECK (number > 0),
+	created TEXT NOT NULL,
+	body    BLOB NOT NULL,
+	UNIQUE (app, number)
+);
+CREATE INDEX releases_created ON releases (created, app, number);
+CREATE TABLE events (
+	id       TEXT PRIMARY KEY,
+	env      TEXT NOT NULL,
+	sequence INTEGER NOT NULL CHECK (sequence > 0),
+	prev     TEXT,
+	release  TEXT NOT NULL REFERENCES releases (id),
+	time     TEXT NOT NULL,
+	body     BLOB NOT NULL,
+	UNIQUE (env, sequence)
+);
+CREATE INDEX events_release ON events (release);
+CREATE TRIGGER releases_append_only_update BEFORE UPDATE ON releases
+BEGIN SELECT RAISE(ABORT, 'stet ledger: releases are append-only'); END;
+CREATE TRIGGER releases_append_only_delete BEFORE DELETE ON releases
+BEGIN SELECT RAISE(ABORT, 'stet ledger: releases are append-only'); END;
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'stet ledger: events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'stet ledger: events are append-only'); END;
+CREATE TRIGGER events_extend_chain BEFORE INSERT ON events
+WHEN (NEW.sequence = 1 AND NEW.prev IS NOT NULL)
+  OR (NEW.sequence > 1 AND NOT EXISTS (
+      SELECT 1 FROM events WHERE env = NEW.env AND sequence = NEW.sequence - 1 AND id = NEW.prev))
+BEGIN SELECT RAISE(ABORT, 'stet ledger: an event must extend its environment''s chain'); END;
+`,
+}
+
+func (l *Ledger) migrate(ctx context.Context) error {
+	var v int
+	if err := l.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this stet understands (%d): upgrade stet", v, len(migrations))
+	}
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		// Another process may have migrated while this one waited for the lock.
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return fmt.Errorf("reading schema version: %w", err)
+		}
+		for ; v < len(migrations); v++ {
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("upgrading schema to version %d: %w", v+1, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+			return fmt.Errorf("setting schema version: %w", err)
+		}
+		return nil
+	})
+}
+
+// tx runs f in one IMMEDIATE transaction (the DSN's _txlock), committing
+// when it returns nil.
+func (l *Ledger) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("starting a transaction: %w", err)
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// PutRelease records r; see release.Ledger.
+func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Release, error) {
+	r, err := release.PrepareRelease(r, l.now())
+	if err != nil {
+		return release.Release{}, err
+	}
+	var out release.Release
+	err = l.tx(ctx, func(tx *sql.Tx) error {
+		if r.Number == 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM releases WHERE app = ?`, r.App).Scan(&r.Number); err != nil {
+				return fmt.Errorf("assigning a release number: %w", err)
+			}
+		} else {
+			var id string
+			var body []byte
+			err := tx.QueryRowContext(ctx, `SELECT id, body FROM releases WHERE app = ? AND number = ?`, r.App, r.Number).Scan(&id, &body)
+			switch {
+			case err == nil:
+				if id != r.ComputeID() {
+					return &release.ForkError{Place: r.Label(), Ours: r.ComputeID(), Theirs: id}
+				}
+				out, err = decodeRelease(id, body)
+				return err
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("looking up %s: %w", r.Label(), err)
+			}
+		}
+		body := r.Canonical()
+		r.ID = r.ComputeID()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO releases (id, app, number, created, body) VALUES (?, ?, ?, ?, ?)`,
+			r.ID, r.App, r.Number, r.Created.Format(release.TimeFormat), body); err != nil {
+			return fmt.Errorf("inserting %s: %w", r.Label(), err)
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return release.Release{}, fmt.Errorf("recording release of %s: %w", r.App, err)
+	}
+	return out, nil
+}
+
+// GetRelease finds one release; see release.Ledger.
+func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.Release, error) {
+	sel, err := release.ParseSelector(selector)
+	if err != nil {
+		return release.Release{}, err
+	}
+	var rows *sql.Rows
+	switch {
+	case sel.Number > 0 && app != "":
+		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE app = ? AND number = ?`, app, sel.Number)
+	case sel.Number > 0:
+		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE number = ? ORDER BY app LIMIT 10`, sel.Number)
+	default:
+		// GLOB with a literal prefix uses the primary key index; the
+		// prefix is validated hex, so it holds no GLOB metacharacters.
+		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE id GLOB ? AND (? = '' OR app = ?) ORDER BY id LIMIT 10`,
+			"sha256:"+sel.IDPrefix+"*", app, app)
+	}
+	if err != nil {
+		return release.Release{}, fmt.Errorf("looking up release %s: %w", selector, err)
+	}
+	found, err := scanReleases(rows)
+	if err != nil {
+		return release.Release{}, fmt.Errorf("looking up release %s: %w", selector, err)
+	}
+	switch len(found) {
+	case 0:
+		if app != "" {
+			return release.Release{}, fmt.Errorf("release %s of %s: %w", selector, app, release.ErrNotFound)
+		}
+		return release.Release{}, fmt.Errorf("release %s: %w", selector, release.ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	ae := &release.AmbiguousError{Selector: selector}
+	for _, r := range found {
+		ae.Matches = append(ae.Matches, r.Label()+" ("+release.ShortID(r.ID)+")")
+	}
+	return release.Release{}, ae
+}
+
+// ListReleases lists releases newest first; see release.Ledger.
+func (l *Ledger) ListReleases(ctx context.Context, app string, opts release.ListOptions) ([]release.Release, error) {
+	limit := sqlLimit(opts.Limit)
+	var rows *sql.Rows
+	var err error
+	if app != "" {
+		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE app = ? ORDER BY number DESC LIMIT ?`, app, limit)
+	} else {
+		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases ORDER BY created DESC, app DESC, number DESC LIMIT ?`, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing releases: %w", err)
+	}
+	rels, err := scanReleases(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing releases: %w", err)
+	}
+	return rels, nil
+}
+
+// Apps lists the apps with releases.
+func (l *Ledger) Apps(ctx context.Context) ([]string, error) {
+	return l.strings(ctx, `SELECT DISTINCT app FROM releases ORDER BY app`)
+}
+
+// Envs lists the environments with events.
+func (l *Ledger) Envs(ctx context.Context) ([]string, error) {
+	return l.strings(ctx, `SELECT DISTINCT env FROM events ORDER BY env`)
+}
+
+func (l *Ledger) strings(ctx context.Context, q string) ([]string, error) {
+	rows, err := l.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("querying ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("querying ledger: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("querying ledger: %w", err)
+	}
+	return out, nil
+}
+
+// AppendEvent appends ev to its environment's chain; see release.Ledger.
+func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Event, error) {
+	if err := ev.Validate(); err != nil {
+		return release.Event{}, err
+	}
+	var out release.Event
+	err := l.tx(ctx, func(tx *sql.Tx) error {
+		var id string
+		var body []byte
+		err := tx.QueryRowContext(ctx, `SELECT id, body FROM releases WHERE id = ?`, ev.Release).Scan(&id, &body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("release %s: %w", release.ShortID(ev.Release), release.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("looking up release %s: %w", release.ShortID(ev.Release), err)
+		}
+		r, err := decodeRelease(id, body)
+		if err != nil {
+			return err
+		}
+		if err := release.CheckEventRelease(ev, r); err != nil {
+			return err
+		}
+		var head sql.NullString
+		var seq int64
+		err = tx.QueryRowContext(ctx, `SELECT id, sequence FROM events WHERE env = ? ORDER BY sequence DESC LIMIT 1`, ev.Env).Scan(&head, &seq)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("reading the head of %s: %w", ev.Env, err)
+		}
+		e, err := release.PrepareEvent(ev, head.String, seq+1, l.now())
+		if err != nil {
+			return err
+		}
+		e.ID = e.ComputeID()
+		var prev any
+		if e.Prev != "" {
+			prev = e.Prev
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, env, sequence, prev, release, time, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, e.Env, e.Sequence, prev, e.Release, e.Time.Format(release.TimeFormat), e.Canonical()); err != nil {
+			return fmt.Errorf("inserting event: %w", err)
+		}
+		out = e
+		return nil
+	})
+	if err != nil {
+		return release.Event{}, fmt.Errorf("recording %s of %s r%d to %s: %w", ev.Action, ev.App, ev.Number, ev.Env, err)
+	}
+	return out, nil
+}
+
+// History lists env's events newest first; see release.Ledger.
+func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptions) ([]release.Event, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, body FROM events WHERE env = ? ORDER BY sequence DESC LIMIT ?`, env, sqlLimit(opts.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("reading history of %s: %w", env, err)
+	}
+	defer rows.Close()
+	var out []release.Event
+	for rows.Next() {
+		var id string
+		var body []byte
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, fmt.Errorf("reading history of %s: %w", env, err)
+		}
+		e, err := release.ParseEvent(body)
+		if err != nil {
+			return nil, fmt.Errorf("reading history of %s: event %s: %w", env, release.ShortID(id), err)
+		}
+		// The stored ID, not the recomputed one: a verifier compares them.
+		e.ID = id
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading history of %s: %w", env, err)
+	}
+	return out, nil
+}
+
+// Current returns the release deployed to env now; see release.Ledger.
+func (l *Ledger) Current(ctx context.Context, env string) (release.Release, error) {
+	var id string
+	var body []byte
+	err := l.db.QueryRowContext(ctx, `SELECT r.id, r.body FROM events e JOIN releases r ON r.id = e.release
+		WHERE e.env = ? ORDER BY e.sequence DESC LIMIT 1`, env).Scan(&id, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return release.Release{}, fmt.Errorf("nothing deployed to %s: %w", env, release.ErrNotFound)
+	}
+	if err != nil {
+		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+	}
+	return decodeRelease(id, body)
+}
+
+func scanReleases(rows *sql.Rows) ([]release.Release, error) {
+	defer rows.Close()
+	var out []release.Release
+	for rows.Next() {
+		var id string
+		var body []byte
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, err
+		}
+		r, err := decodeRelease(id, body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// decodeRelease parses a stored record and keeps the stored ID, so that a
+// record edited behind the ledger's back no longer matches its ID.
+func decodeRelease(id string, body []byte) (release.Release, error) {
+	r, err := release.ParseRelease(body)
+	if err != nil {
+		return release.Release{}, fmt.Errorf("release %s: %w", release.ShortID(id), err)
+	}
+	r.ID = id
+	return r, nil
+}
+
+func sqlLimit(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
