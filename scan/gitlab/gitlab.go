@@ -18,11 +18,10 @@
 // parallel:matrix values) and any $[[ inputs.x ]] interpolation make the
 // reference Dynamic: nothing is guessed and it has no Edit.
 //
-// Edit spans: a reference written without variables is edited where it
-// stands. A reference that is exactly one variable ($IMAGE, ${IMAGE}) whose
-// value is a literal written in this file is edited at that value, so a pin
-// rewrites the variables: entry the way GitLab reads it. Other substituted
-// references cannot be pinned in place and have no Edit.
+// Only a reference written without variables has an Edit. A substituted one
+// is not edited, not even at its variables: entry: top-level variables reach
+// every included file, and a pin written into the value would also change
+// the other places that use it ($BASE:dind, scripts).
 //
 // For a .gitlab-ci.yml, include: local files (and trigger: include: child
 // pipelines) are returned in Result.Related, relative to its directory, the
@@ -202,31 +201,10 @@ func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
 	if err := r.SetImage(expanded); err != nil {
 		return
 	}
-	switch {
-	case !used && exact:
+	if !used && exact {
 		r.Edit = s.span(start, end)
-	case used:
-		r.Edit = s.variableEdit(value, sc)
 	}
 	s.add(n, r)
-}
-
-// variableEdit returns the edit span of the variable that text consists of
-// ($IMAGE or ${IMAGE}) when its value is a literal reference written in place.
-func (s *scanner) variableEdit(text string, sc *scope) *ref.Span {
-	name, ok := wholeVariable(text)
-	if !ok {
-		return nil
-	}
-	v := sc.lookup(name)
-	if v == nil || v.node == nil || strings.Contains(v.value, "$") {
-		return nil
-	}
-	start, end, exact := locate(s.ix, v.node, v.value)
-	if !exact || v.value == "" {
-		return nil
-	}
-	return s.span(start, end)
 }
 
 func (s *scanner) add(n *yaml.Node, r ref.Ref) {

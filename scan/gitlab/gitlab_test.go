@@ -15,7 +15,7 @@ import (
 const digest = "sha256:eae18d032e8d7be3caa97d2e5754ae2b7196d7a3d375b7b4d1ba9034f1229317"
 
 // short renders a Ref on one line: position, text, reading, context and
-// where its edit lies, so that a table states every field compactly.
+// edit, so that a table states every field compactly.
 func short(r ref.Ref) string {
 	s := fmt.Sprintf("%d:%d-%d:%d %q name=%s tag=%s", r.Line, r.Column, r.EndLine, r.EndColumn, r.Text, r.Name, r.Tag)
 	if r.Digest != "" {
@@ -30,18 +30,15 @@ func short(r ref.Ref) string {
 		s += " noedit"
 	case r.Edit.Form != ref.FormReference:
 		s += fmt.Sprintf(" edit=form%d", r.Edit.Form)
-	case r.Edit.Line == r.Line && r.Edit.Column == r.Column:
-		s += " edit"
 	default:
-		s += fmt.Sprintf(" edit@%d:%d", r.Edit.Line, r.Edit.Column)
+		s += " edit"
 	}
 	return s
 }
 
 // checkPositions asserts the invariants every Ref and Command must hold:
-// the file's bytes at a Ref's position are its Text; an Edit at the Ref
-// covers exactly those bytes, and one elsewhere (a variable's value) holds
-// the reference the Ref reads.
+// the file's bytes at a Ref's position are its Text, and an Edit covers
+// exactly those bytes.
 func checkPositions(t *testing.T, data []byte, res *scan.Result) {
 	t.Helper()
 	lines := strings.SplitAfter(string(data), "\n")
@@ -81,16 +78,8 @@ func checkPositions(t *testing.T, data []byte, res *scan.Result) {
 		if l, c := offset(e.Line, e.Column), e.Start; l != c {
 			t.Errorf("%s: edit line/column %d:%d is offset %d, not %d", short(r), e.Line, e.Column, l, c)
 		}
-		text := string(data[e.Start:e.End])
-		if e.Start == start {
-			if text != r.Text {
-				t.Errorf("%s: bytes at edit are %q", short(r), text)
-			}
-			continue
-		}
-		var at ref.Ref
-		if err := at.SetImage(text); err != nil || at.Name != r.Name || at.Tag != r.Tag || at.Digest != r.Digest {
-			t.Errorf("%s: edit elsewhere holds %q (%v)", short(r), text, err)
+		if got := string(data[e.Start:e.End]); e.Start != start || got != r.Text {
+			t.Errorf("%s: edit at %d holds %q", short(r), e.Start, got)
 		}
 	}
 	for _, c := range res.Commands {
@@ -197,7 +186,7 @@ escaped:
 			},
 		},
 		{
-			name: "a whole variable is edited at its value",
+			name: "a substituted reference is never edited",
 			in: `variables:
   IMAGE: "ghcr.io/org/ci:1.4"
   LIST: &img registry.example.com/tools:2
@@ -219,9 +208,9 @@ d:
   image: $NESTED
 `,
 			want: []string{
-				`9:10-9:16 "$IMAGE" name=ghcr.io/org/ci tag=1.4 @a.image edit@2:11`,
-				`12:11-12:18 "${LIST}" name=registry.example.com/tools tag=2 @b.image.name edit@3:14`,
-				`17:13-17:19 "$IMAGE" name=docker.io/library/alpine tag=3.20 @c.services[0].name edit@15:12`,
+				`9:10-9:16 "$IMAGE" name=ghcr.io/org/ci tag=1.4 @a.image noedit`,
+				`12:11-12:18 "${LIST}" name=registry.example.com/tools tag=2 @b.image.name noedit`,
+				`17:13-17:19 "$IMAGE" name=docker.io/library/alpine tag=3.20 @c.services[0].name noedit`,
 				`19:10-19:17 "$NESTED" name=ghcr.io/org/ci tag=1.4 @d.image noedit`,
 			},
 		},
@@ -349,7 +338,7 @@ test:
 			name: "crlf line endings",
 			in:   "variables:\r\n  IMG: 'alpine:3.20'\r\njob:\r\n  image: ${IMG}\r\n  services:\r\n    - \"redis:7\"\r\n",
 			want: []string{
-				`4:10-4:16 "${IMG}" name=docker.io/library/alpine tag=3.20 @job.image edit@2:9`,
+				`4:10-4:16 "${IMG}" name=docker.io/library/alpine tag=3.20 @job.image noedit`,
 				`6:8-6:15 "redis:7" name=docker.io/library/redis tag=7 @job.services[0] edit`,
 			},
 		},

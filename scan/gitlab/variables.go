@@ -8,8 +8,6 @@ import (
 
 // variable is one entry of a variables: section.
 type variable struct {
-	// node is the scalar holding the value (nil when there is none to edit).
-	node  *yaml.Node
 	value string
 	// expand is false for expand: false, whose value GitLab takes literally.
 	expand bool
@@ -25,7 +23,7 @@ func variables(n *yaml.Node) map[string]*variable {
 		case v == nil:
 		case v.Kind == yaml.ScalarNode:
 			val, _ := str(v) // a null value is an empty string
-			vars[name] = &variable{node: v, value: val, expand: true}
+			vars[name] = &variable{value: val, expand: true}
 		case v.Kind == yaml.MappingNode:
 			val := get(v, "value")
 			s, _ := str(val)
@@ -33,7 +31,7 @@ func variables(n *yaml.Node) map[string]*variable {
 			if x, ok := str(get(v, "expand")); ok && x == "false" {
 				e = false
 			}
-			vars[name] = &variable{node: val, value: s, expand: e}
+			vars[name] = &variable{value: s, expand: e}
 		}
 	}
 	return vars
@@ -147,17 +145,6 @@ func (sc *scope) expandDepth(s string, depth int) (out string, used, static bool
 		b.WriteString(val)
 	}
 	return b.String(), used, static
-}
-
-// wholeVariable reports whether s is exactly one variable, $NAME or ${NAME}.
-func wholeVariable(s string) (string, bool) {
-	switch {
-	case strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}") && isName(s[2:len(s)-1]):
-		return s[2 : len(s)-1], true
-	case strings.HasPrefix(s, "$") && isName(s[1:]):
-		return s[1:], true
-	}
-	return "", false
 }
 
 func isName(s string) bool {
