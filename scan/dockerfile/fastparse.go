@@ -131,8 +131,12 @@ func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) 
 			node.Next = wordList(in.args)
 		}
 	case "cmd", "entrypoint", "shell":
-		if _, _, ok := maybeJSON(in.args); !ok {
+		_, isJSON, ok := maybeJSON(in.args)
+		if !ok {
 			return nil, false
+		}
+		if isJSON {
+			node.Attributes = map[string]bool{"json": true}
 		}
 	case "healthcheck":
 		i := 0
@@ -142,8 +146,12 @@ func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) 
 		for i < len(in.args) && unicode.IsSpace(rune(in.args[i])) {
 			i++
 		}
-		if _, _, ok := maybeJSON(in.args[i:]); !ok {
+		_, isJSON, ok := maybeJSON(in.args[i:])
+		if !ok {
 			return nil, false
+		}
+		if isJSON && i > 0 {
+			node.Attributes = map[string]bool{"json": true}
 		}
 	case "env", "label":
 		if !nameValOK(in.args, esc) {
