@@ -190,7 +190,11 @@ func scanTar(ctx context.Context, r io.Reader, lim Limits, keep map[string][]str
 			if st.kept == nil {
 				st.kept = map[string]*DBFile{}
 			}
-			st.kept[p] = st.readDB(tr, hdr, dbKind(links[0]), links[0])
+			db, err := st.readDB(tr, hdr, dbKind(links[0]), links[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			st.kept[p] = db
 		}
 		kind := dbKind(p)
 		switch hdr.Typeflag {
@@ -205,7 +209,11 @@ func scanTar(ctx context.Context, r io.Reader, lim Limits, keep map[string][]str
 			if err := record(); err != nil {
 				return nil, nil, err
 			}
-			s.Entries[p] = &Entry{Type: entryFile, DB: st.readDB(tr, hdr, kind, p)}
+			db, err := st.readDB(tr, hdr, kind, p)
+			if err != nil {
+				return nil, nil, err
+			}
+			s.Entries[p] = &Entry{Type: entryFile, DB: db}
 		case tar.TypeSymlink:
 			if !recorded(p) {
 				continue
@@ -252,19 +260,21 @@ func scanTar(ctx context.Context, r io.Reader, lim Limits, keep map[string][]str
 }
 
 // readDB reads and parses a database file of a known kind.
-func (st *walkState) readDB(r io.Reader, hdr *tar.Header, kind, p string) *DBFile {
+func (st *walkState) readDB(r io.Reader, hdr *tar.Header, kind, p string) (*DBFile, error) {
 	db := &DBFile{Kind: kind, Size: hdr.Size}
 	if hdr.Size > st.lim.MaxDBBytes {
 		db.Err = fmt.Sprintf("%d bytes, more than the %d-byte limit: %v", hdr.Size, st.lim.MaxDBBytes, ErrLimit)
-		return db
+		return db, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(r, hdr.Size))
 	if err != nil {
-		db.Err = err.Error()
-		return db
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if int64(len(data)) != hdr.Size {
+		return nil, fmt.Errorf("reading %s: %w (%d of %d bytes)", p, io.ErrUnexpectedEOF, len(data), hdr.Size)
 	}
 	parseDB(st.ctx, db, "/"+p, data)
-	return db
+	return db, nil
 }
 
 // parseDB fills db from a file's bytes.
