@@ -20,6 +20,7 @@ var (
 //	# v4.2.2                 pinact, Renovate, Dependabot, stet
 //	#v4                      hand-written
 //	# tag=v4.2.2             Renovate's former format (also "# renovate: tag=v4.2.2")
+//	# version: v4.2.2        hand-written (also version=v4.2.2, tag: v4.2.2)
 //	# pin @v4.2.2, # pin@v4  pin-github-action
 //	# ratchet:actions/checkout@v4   ratchet (ratchet:exclude names no version)
 //	# main                   a branch, when it is the comment's only word
@@ -31,16 +32,16 @@ func VersionComment(c string) string {
 	c = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(c), "#"))
 	if rest, ok := cutPrefixFold(c, "ratchet:"); ok {
 		_, v, found := strings.Cut(firstWord(rest), "@")
-		if !found {
+		if v = clean(v); !found || !isRefName(v) {
 			return ""
 		}
-		return clean(v)
+		return v
 	}
 	if rest, ok := cutPrefixFold(c, "renovate:"); ok {
 		c = strings.TrimSpace(rest)
 	}
 	explicit := false
-	for _, p := range []string{"tag=", "tag:", "pin @", "pin@", "@"} {
+	for _, p := range []string{"tag=", "tag:", "version=", "version:", "pin @", "pin@", "@"} {
 		if rest, ok := cutPrefixFold(c, p); ok {
 			c, explicit = strings.TrimSpace(rest), true
 			break
@@ -54,10 +55,15 @@ func VersionComment(c string) string {
 	switch {
 	case versionRE.MatchString(v):
 		return v
-	case (explicit || len(words) == 1) && refNameRE.MatchString(v) && !strings.Contains(v, "..") && !strings.HasSuffix(v, ".lock"):
+	case (explicit || len(words) == 1) && isRefName(v):
 		return v
 	}
 	return ""
+}
+
+// isRefName reports whether s can name a git branch or tag.
+func isRefName(s string) bool {
+	return refNameRE.MatchString(s) && !strings.Contains(s, "..") && !strings.HasSuffix(s, ".lock") && !strings.HasSuffix(s, "/")
 }
 
 func firstWord(s string) string {
