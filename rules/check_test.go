@@ -296,6 +296,13 @@ func TestConfig(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("Validate = %v, want %s", err, want)
 	}
+	c, err := ConfigFrom(map[string]string{"STET020": "Error", "STET027": "off"})
+	if err != nil || c.Severity("STET020") != Error || c.Severity("STET027") != Off || c.Severity("STET001") != Error {
+		t.Errorf("ConfigFrom = %+v, %v", c, err)
+	}
+	if _, err := ConfigFrom(map[string]string{"STET1": "off"}); err == nil {
+		t.Errorf("ConfigFrom accepted an unknown rule")
+	}
 	var s Severity
 	if err := s.UnmarshalText([]byte("Warning")); err != nil || s != Warning {
 		t.Errorf("UnmarshalText(Warning) = %q, %v", s, err)

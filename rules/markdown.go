@@ -83,6 +83,10 @@ func anchor(r Rule) string {
 	return strings.ToLower(r.ID + "-" + r.Name)
 }
 
+// DocAnchor is the fragment of the rule's section in docs/rules.md:
+// "stet001-unpinned-image".
+func (r Rule) DocAnchor() string { return anchor(r) }
+
 func capitalise(s string) string {
 	if s == "" {
 		return s

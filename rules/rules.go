@@ -132,6 +132,22 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// ConfigFrom builds a Config from the string map of .stet.yaml's rules
+// section and validates it.
+func ConfigFrom(m map[string]string) (Config, error) {
+	c := Config{Rules: make(map[string]Severity, len(m))}
+	for id, s := range m {
+		c.Rules[id] = Severity(s)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	for id, s := range c.Rules {
+		c.Rules[id], _ = ParseSeverity(string(s))
+	}
+	return c, nil
+}
+
 // Severity returns the severity in force for a rule: the override, else the
 // default. Unknown rules are errors, so that nothing produced under a new ID
 // is silently weakened.
