@@ -342,6 +342,7 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		yamlreftest.Check(t, data, res)
+		yamlreftest.RoundTrip(t, "compose.yaml", data, res, Scan)
 	})
 }
 

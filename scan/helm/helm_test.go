@@ -211,6 +211,9 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		yamlreftest.Check(t, data, res)
+		yamlreftest.RoundTrip(t, "values.yaml", data, res, func(path string, data []byte) (*scan.Result, error) {
+			return ScanWithAppVersion(path, data, appVersion)
+		})
 	})
 }
 

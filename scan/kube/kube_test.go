@@ -202,6 +202,7 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		yamlreftest.Check(t, data, res)
+		yamlreftest.RoundTrip(t, "k8s.yaml", data, res, Scan)
 	})
 }
 

@@ -91,6 +91,21 @@ func entry(f *yamlref.File, m *yaml.Node, ctx string) (ref.Ref, bool) {
 		}
 		return r, true
 	}
+	if k, v := yamlref.Lookup(m, "digest"); k != nil {
+		switch {
+		case !yamlref.IsNull(v):
+		case v.Value == "":
+			// "digest:" with nothing after it: the value goes after the colon.
+			if off := f.AfterColon(k); off >= 0 {
+				r.Edit = f.Insert(off, " ")
+			}
+		default: // ~ or null
+			if sp, ok := f.Span(v); ok {
+				r.Edit = f.Edit(sp, ref.FormDigest)
+			}
+		}
+		return r, true
+	}
 	r.Edit = insertDigest(f, m)
 	return r, true
 }

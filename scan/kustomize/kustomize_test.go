@@ -97,6 +97,14 @@ func TestScan(t *testing.T) {
 			want: []brief{b(3, 12, "localhost:5000/team/app", "localhost:5000/team/app", "dev", "", false, "images[0]", `insert:"\n  digest: "`)},
 		},
 		{
+			name: "empty digest field is filled, not duplicated",
+			in:   "images:\n- name: nginx\n  digest:\n  newTag: \"1.27\"\n- name: redis\n  newTag: '7'\n  digest: ~\n",
+			want: []brief{
+				b(2, 9, "nginx", "docker.io/library/nginx", "1.27", "", false, "images[0]", `insert:" "`),
+				b(5, 9, "redis", "docker.io/library/redis", "7", "", false, "images[1]", "digest:~"),
+			},
+		},
+		{
 			name: "no images",
 			in:   "resources:\n- deployment.yaml\nimages: {}\n",
 		},
@@ -122,15 +130,17 @@ func TestScan(t *testing.T) {
 	}
 }
 
-// TestInsertion applies every insertion span with a digest and checks that
-// the result reads back as the same image, now pinned, with newTag kept.
-func TestInsertion(t *testing.T) {
+// TestPinRoundTrip applies every edit span with a digest, as a pin does, and
+// checks that the result reads back as the same image, now pinned, with
+// newTag kept.
+func TestPinRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{
 		"images:\n- name: nginx\n  newTag: \"1.27\"  # keep\n- name: redis\n  newTag: '7'\nresources: [a.yaml]\n",
 		"images:\r\n  - newName: ghcr.io/a/b\r\n    name: b\r\n    newTag: v1",
 		"images: [{name: nginx, newTag: \"1.27\"}, {name: redis, newTag: 7 }]\n",
 		"kind: Kustomization\nimages:\n-   name: nginx\n    newTag: v1\n\n# trailing comment\n",
+		"images:\n- name: nginx\n  digest:\n  newTag: v1\n- name: redis\n  newTag: v2\n  digest: null\n",
 	} {
 		t.Run(in, func(t *testing.T) {
 			t.Parallel()
@@ -146,10 +156,10 @@ func TestInsertion(t *testing.T) {
 			// Apply from the end so earlier offsets stay valid.
 			for i := len(res.Refs) - 1; i >= 0; i-- {
 				e := res.Refs[i].Edit
-				if e == nil || e.Form != ref.FormInsert {
-					t.Fatalf("ref %d: edit %+v, want an insertion", i, e)
+				if e == nil || (e.Form != ref.FormInsert && e.Form != ref.FormDigest) {
+					t.Fatalf("ref %d: edit %+v, want a digest edit", i, e)
 				}
-				out = append(out[:e.Start], append([]byte(e.Prefix+digest), out[e.End:]...)...)
+				out = append(out[:e.Start:e.Start], append([]byte(e.Prefix+digest), out[e.End:]...)...)
 			}
 			pinned, err := Scan("kustomization.yaml", out)
 			if err != nil {
@@ -211,6 +221,7 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		yamlreftest.Check(t, data, res)
+		yamlreftest.RoundTrip(t, "kustomization.yaml", data, res, Scan)
 	})
 }
 

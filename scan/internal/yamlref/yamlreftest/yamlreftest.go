@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,6 +199,9 @@ func Golden(t *testing.T, dir string, update bool, scanner scan.Scanner) {
 			}
 			res, err := scanner(input, data)
 			Check(t, data, res)
+			if err == nil {
+				RoundTrip(t, input, data, res, scanner)
+			}
 			got, jerr := json.MarshalIndent(NewRecord(data, res, err), "", "  ")
 			if jerr != nil {
 				t.Fatal(jerr)
@@ -261,6 +265,7 @@ func Corpus(t *testing.T, root, kind, golden string, update bool, scanner scan.S
 			continue
 		}
 		Check(t, data, res)
+		RoundTrip(t, p, data, res, scanner)
 		out = append(out, CorpusFile{Path: p, Data: data, Result: res})
 		for _, r := range res.Refs {
 			fmt.Fprintf(&summary, "%s:%d:%d %s %q -> %s", p, r.Line, r.Column, r.Context, r.Text, r.Name)
@@ -354,5 +359,92 @@ func Seeds(f *testing.F, root, kind string, args ...any) {
 			f.Fatal(err)
 		}
 		f.Add(append([]any{data}, args...)...)
+	}
+}
+
+// PinDigest is the digest RoundTrip writes.
+const PinDigest = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"
+
+// Pin applies every edit span of res to data as a pin to PinDigest does:
+// a reference keeps its name and tag, a tag field becomes tag@digest, a
+// digest field or an insertion receives the digest.
+func Pin(data []byte, res *scan.Result) []byte {
+	type patch struct {
+		start, end int
+		text       string
+	}
+	var patches []patch
+	for _, r := range res.Refs {
+		e := r.Edit
+		if e == nil {
+			continue
+		}
+		holds := string(data[e.Start:e.End])
+		var text string
+		switch e.Form {
+		case ref.FormReference:
+			base, _ := ref.SplitDigest(holds)
+			if im, err := ref.ParseImage(base); err == nil && im.Tag == "" && r.Tag != "" {
+				base += ":" + r.Tag // nginx is nginx:latest: the pin says so
+			}
+			text = base + "@" + PinDigest
+		case ref.FormTag:
+			base, _ := ref.SplitDigest(holds)
+			if base == "" {
+				base = r.Tag
+			}
+			text = base + "@" + PinDigest
+		case ref.FormDigest:
+			text = PinDigest
+		case ref.FormInsert:
+			text = e.Prefix + PinDigest
+		default:
+			continue
+		}
+		patches = append(patches, patch{e.Start, e.End, text})
+	}
+	out := make([]byte, 0, len(data)+len(patches)*80)
+	last := 0
+	// Spans come in file order; apply them front to back.
+	slices.SortFunc(patches, func(a, b patch) int { return a.start - b.start })
+	for _, p := range patches {
+		if p.start < last {
+			continue // overlapping spans: the first one wins
+		}
+		out = append(out, data[last:p.start]...)
+		out = append(out, p.text...)
+		last = p.end
+	}
+	return append(out, data[last:]...)
+}
+
+// RoundTrip pins data with Pin, scans the result again and checks that it
+// still parses, that every editable ref now carries PinDigest with its name
+// and tag unchanged, and that the other refs are untouched.
+func RoundTrip(t testing.TB, path string, data []byte, res *scan.Result, scanner scan.Scanner) {
+	t.Helper()
+	if res == nil {
+		return
+	}
+	pinned := Pin(data, res)
+	after, err := scanner(path, pinned)
+	if err != nil {
+		t.Errorf("%s: pinned file does not scan: %v\n%s", path, err, pinned)
+		return
+	}
+	if len(after.Refs) != len(res.Refs) {
+		t.Errorf("%s: %d refs after pinning, %d before", path, len(after.Refs), len(res.Refs))
+		return
+	}
+	for i, b := range res.Refs {
+		a := after.Refs[i]
+		want := b.Digest
+		if b.Edit != nil {
+			want = PinDigest
+		}
+		if a.Name != b.Name || a.Tag != b.Tag || a.Digest != want || a.Dynamic != b.Dynamic {
+			t.Errorf("%s: ref %q (%s:%s@%s) reads %s:%s@%s after pinning, want digest %s",
+				path, b.Text, b.Name, b.Tag, b.Digest, a.Name, a.Tag, a.Digest, want)
+		}
 	}
 }
