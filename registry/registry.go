@@ -30,8 +30,11 @@ import (
 
 // Defaults of a Client.
 const (
-	// DefaultConcurrency is the number of requests in flight per registry host.
-	DefaultConcurrency = 16
+	// DefaultConcurrency is the number of requests in flight per registry
+	// host. With 20 ms per request, 16 in flight cannot resolve 500 tags in
+	// under 0.64 s; 32 halves that while staying far below what registries
+	// serving HTTP/2 accept on one connection.
+	DefaultConcurrency = 32
 	// DefaultTimeout bounds the wait for response headers and any pause
 	// between two reads of a body.
 	DefaultTimeout = 30 * time.Second

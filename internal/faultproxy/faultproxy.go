@@ -139,7 +139,10 @@ func Start(target string, opts ...Option) (p *Proxy, stop func(), err error) {
 			// URLs that come back through the proxy.
 			pr.Out.Host = pr.In.Host
 		},
-		ErrorLog: nil,
+		// Keep enough idle upstream connections for the concurrency tests
+		// and benchmarks use; the default of 2 per host would make the proxy
+		// open and close connections all the time.
+		Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: 30 * time.Second},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			w.WriteHeader(http.StatusBadGateway)
 		},

@@ -56,6 +56,17 @@ func New(t testing.TB, opts ...Options) string {
 	return strings.TrimPrefix(s.URL, "http://")
 }
 
+// Start is New for programs that are not tests: it returns the host and a
+// function that stops the server.
+func Start(opts ...Options) (host string, stop func()) {
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if len(opts) > 0 && opts[0].User != "" {
+		h = basicAuth(h, opts[0].User, opts[0].Password)
+	}
+	s := httptest.NewServer(h)
+	return strings.TrimPrefix(s.URL, "http://"), s.Close
+}
+
 func basicAuth(next http.Handler, user, pass string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
@@ -111,34 +122,41 @@ func Distribution(t testing.TB, opts Options) string {
 	if !ok {
 		t.Skip("Distribution registry not installed: go install github.com/distribution/distribution/v3/cmd/registry@v3.1.2 (or set STET_DISTRIBUTION)")
 	}
-	dir := t.TempDir()
-	var lastErr error
-	for try := 0; try < 3; try++ {
-		host, err := startDistribution(t, bin, dir, opts)
-		if err == nil {
-			return host
-		}
-		lastErr = err
+	host, stop, err := StartDistribution(bin, t.TempDir(), opts)
+	if err != nil {
+		t.Fatalf("starting Distribution registry: %v", err)
 	}
-	t.Fatalf("starting Distribution registry: %v", lastErr)
-	return ""
+	t.Cleanup(stop)
+	return host
 }
 
-func startDistribution(t testing.TB, bin, dir string, opts Options) (string, error) {
+// StartDistribution is Distribution for programs that are not tests (the
+// benchmarks): it runs bin with its storage under dir; call stop when done.
+func StartDistribution(bin, dir string, opts Options) (host string, stop func(), err error) {
+	for try := 0; try < 3; try++ {
+		host, stop, err = startDistribution(bin, dir, opts)
+		if err == nil {
+			return host, stop, nil
+		}
+	}
+	return "", nil, err
+}
+
+func startDistribution(bin, dir string, opts Options) (string, func(), error) {
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	host := fmt.Sprintf("127.0.0.1:%d", port)
 	auth := ""
 	if opts.User != "" {
 		hash, err := bcrypt.GenerateFromPassword([]byte(opts.Password), bcrypt.MinCost)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		htpasswd := filepath.Join(dir, "htpasswd")
 		if err := os.WriteFile(htpasswd, []byte(opts.User+":"+string(hash)+"\n"), 0o600); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: testregistry\n    path: %s\n", htpasswd)
 	}
@@ -158,14 +176,14 @@ http:
 %s`, filepath.Join(dir, "data"), host, auth)
 	cfgPath := filepath.Join(dir, fmt.Sprintf("config-%d.yml", port))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var out bytes.Buffer
 	cmd := exec.Command(bin, "serve", cfgPath)
 	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none", "OTEL_LOGS_EXPORTER=none")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
@@ -182,24 +200,22 @@ http:
 	for {
 		select {
 		case <-exited:
-			return "", fmt.Errorf("registry exited: %s", out.String())
+			return "", nil, fmt.Errorf("registry exited: %s", out.String())
 		default:
 		}
 		resp, err := http.Get("http://" + host + "/v2/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
-				break
+				return host, stop, nil
 			}
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", fmt.Errorf("registry on %s not ready after 30s: %s", host, out.String())
+			return "", nil, fmt.Errorf("registry on %s not ready after 30s: %s", host, out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Cleanup(stop)
-	return host, nil
 }
 
 func freePort() (int, error) {
