@@ -81,8 +81,17 @@ func get(m *yaml.Node, key string) *yaml.Node {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
-	if v := yamlpos.Get(m, key); v != nil {
-		return deref(v)
+	merges := false
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		switch k := m.Content[i]; {
+		case k.Value == key:
+			return deref(m.Content[i+1])
+		case k.Value == "<<" && k.Tag == "!!merge":
+			merges = true
+		}
+	}
+	if !merges {
+		return nil
 	}
 	for _, p := range entries(m) {
 		if p.key.Value == key {
