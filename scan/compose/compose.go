@@ -1,6 +1,9 @@
 // Package compose finds image references in Docker Compose files: the
-// services.*.image fields, and the Dockerfiles that services.*.build names
-// (returned as related files for the Dockerfile scanner).
+// services.*.image fields (or top-level services in a version 1 file). The
+// Dockerfiles that services.*.build names, and the compose files that
+// include and extends.file name, are returned as related files, relative to
+// the compose file's directory; remote build contexts and dockerfile_inline
+// name nothing to read.
 //
 // Variables are interpolated as `docker compose` does with an empty
 // environment: ${VAR:-default} and ${VAR-default} read as their default, $$ is

@@ -5,9 +5,11 @@
 // custom resources (Prometheus.spec.image, Argo Workflows templates, Tekton
 // steps) when the value parses as an image reference.
 //
-// Built-in kinds are read only where the API puts images, so values inside a
-// ConfigMap's or Secret's data are never taken for references; block scalars
-// and comments never are either. A document without apiVersion and kind is
+// Built-in kinds (the core group, apps, batch, extensions, policy,
+// autoscaling and the *.k8s.io groups other than *.x-k8s.io) are read only
+// where the API puts images, so values inside a ConfigMap's or Secret's data
+// are never taken for references; block scalars and comments never are
+// either. Every other group is a custom resource. A document without apiVersion and kind is
 // not Kubernetes and is ignored. A file holding Go or Helm template syntax
 // ({{ … }}) that does not parse as YAML is a template, not a manifest: it
 // yields nothing and no error. A pin rewrites the image scalar
