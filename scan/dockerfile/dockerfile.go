@@ -183,7 +183,7 @@ func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int,
 	if onbuild {
 		sc = s.onbuild
 	}
-	switch strings.ToLower(in.cmd) {
+	switch keyword(in.cmd) {
 	case "from":
 		s.from(l, in, onbuild)
 	case "arg":

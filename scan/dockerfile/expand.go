@@ -99,6 +99,11 @@ type expansion struct {
 // works out whether the result depends on something the file does not fix.
 func (sc *scope) expand(lex *shell.Lex, esc byte, w located) (expansion, error) {
 	var x expansion
+	if !strings.ContainsAny(w.s, `$"'`) && strings.IndexByte(w.s, esc) < 0 {
+		// Nothing for the lexer to do.
+		x.value = w.s
+		return x, nil
+	}
 	p := varParser{s: w.s, esc: esc}
 	refs, ok := p.refs(0, len(w.s))
 	if !ok {

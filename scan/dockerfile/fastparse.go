@@ -34,7 +34,10 @@ func fastParse(src *source) (children []*parser.Node, lines []logical, ok bool) 
 		}
 	}
 	var dp parser.DirectiveParser
+	var lex *shell.Lex
 	n := src.lines()
+	children = make([]*parser.Node, 0, n/3+1)
+	lines = make([]logical, 0, n/3+1)
 	for i := 1; i <= n; {
 		raw, _ := src.line(i)
 		if i == 1 {
@@ -67,7 +70,13 @@ func fastParse(src *source) (children []*parser.Node, lines []logical, ok bool) 
 		lines = append(lines, l)
 		end := l.last
 		if canContainHeredoc(node) && strings.Contains(l.text, "<<") {
-			docs, ok := heredocs(l.text)
+			if lex == nil {
+				lex = shell.NewLex('\\')
+				lex.RawQuotes = true
+				lex.RawEscapes = true
+				lex.SkipUnsetEnv = true
+			}
+			docs, ok := heredocs(lex, l.text)
 			if !ok {
 				return nil, nil, false
 			}
@@ -109,7 +118,7 @@ func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) 
 	for _, f := range in.flags {
 		node.Flags = append(node.Flags, f.s)
 	}
-	switch strings.ToLower(in.cmd) {
+	switch keyword(in.cmd) {
 	case "from":
 		node.Next = wordList(in.args)
 	case "run":
@@ -235,19 +244,16 @@ func canContainHeredoc(n *parser.Node) bool {
 	if strings.EqualFold(n.Value, "onbuild") && n.Next != nil && len(n.Next.Children) > 0 {
 		n = n.Next.Children[0]
 	}
-	switch strings.ToLower(n.Value) {
+	switch keyword(n.Value) {
 	case "add", "copy", "run":
 		return !n.Attributes["json"]
 	}
 	return false
 }
 
-// heredocs is the parser's heredocsFromLine.
-func heredocs(line string) ([]parser.Heredoc, bool) {
-	lex := shell.NewLex('\\')
-	lex.RawQuotes = true
-	lex.RawEscapes = true
-	lex.SkipUnsetEnv = true
+// heredocs is the parser's heredocsFromLine; lex must be set up as it
+// sets up its own (raw quotes and escapes, unset variables kept).
+func heredocs(lex *shell.Lex, line string) ([]parser.Heredoc, bool) {
 	ws, _ := lex.ProcessWords(line, noEnv{})
 	var docs []parser.Heredoc
 	for _, w := range ws {
@@ -266,3 +272,17 @@ type noEnv struct{}
 
 func (noEnv) Get(string) (string, bool) { return "", false }
 func (noEnv) Keys() []string            { return nil }
+
+// keywords are the instructions whose handling differs.
+var keywords = []string{"add", "arg", "cmd", "copy", "entrypoint", "env", "from", "healthcheck", "label", "onbuild", "run", "shell", "volume"}
+
+// keyword is the lower-case form of a known instruction name, without the
+// allocation of strings.ToLower; other names give "".
+func keyword(cmd string) string {
+	for _, k := range keywords {
+		if len(k) == len(cmd) && strings.EqualFold(k, cmd) {
+			return k
+		}
+	}
+	return ""
+}

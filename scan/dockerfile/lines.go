@@ -67,10 +67,13 @@ type segment struct{ log, file, n int }
 
 // logical is one instruction as buildkit sees it: its physical lines joined,
 // with continuation characters and interleaved comment or blank lines
-// removed. segs map every byte back to its offset in the file.
+// removed. first and segs map every byte back to its offset in the file.
 type logical struct {
 	text string
-	segs []segment
+	// first is where the text starts in the file; segs, for an instruction
+	// continued over several lines, holds the later pieces.
+	first int
+	segs  []segment
 	// last is the last physical line of the instruction before any heredoc body.
 	last int
 }
@@ -84,7 +87,7 @@ func (l *logical) fileOff(i int) int {
 			return sg.file + (i - sg.log)
 		}
 	}
-	return 0
+	return l.first + i
 }
 
 // trimNewline mirrors the parser: every trailing CR and LF goes.
@@ -120,7 +123,6 @@ func trimContinuation(b []byte, esc byte) ([]byte, bool) {
 // physical line start, the way the buildkit parser joins it.
 func (s *source) instruction(start int) logical {
 	var l logical
-	var buf []byte
 	n := start
 	raw, off := s.line(n)
 	if n == 1 {
@@ -132,7 +134,12 @@ func (s *source) instruction(start int) logical {
 	t := bytes.TrimLeftFunc(b, unicode.IsSpace)
 	off += len(b) - len(t)
 	b, cont := trimContinuation(t, s.escape)
-	l.segs = append(l.segs, segment{log: 0, file: off, n: len(b)})
+	l.first = off
+	if !cont || n >= s.lines() {
+		l.text, l.last = string(b), n
+		return l
+	}
+	buf := make([]byte, 0, 2*len(b)+64)
 	buf = append(buf, b...)
 	for cont && n < s.lines() {
 		n++
