@@ -149,17 +149,19 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 }
 
 // container reads a job container or service: an image string, or a mapping
-// with image:.
+// with image:. The runner also accepts the docker:// prefix there.
 func (s *scanner) container(c *yaml.Node, ctx string) {
-	switch {
-	case c == nil:
-	case c.Kind == yaml.ScalarNode:
-		s.image(c, ctx, 0)
-	case c.Kind == yaml.MappingNode:
-		if img := get(c, "image"); img != nil && img.Kind == yaml.ScalarNode {
-			s.image(img, ctx+".image", 0)
-		}
+	if c != nil && c.Kind == yaml.MappingNode {
+		c, ctx = get(c, "image"), ctx+".image"
 	}
+	if c == nil || c.Kind != yaml.ScalarNode {
+		return
+	}
+	skip := 0
+	if strings.HasPrefix(strings.TrimSpace(c.Value), dockerPrefix) {
+		skip = len(dockerPrefix)
+	}
+	s.image(c, ctx, skip)
 }
 
 // uses reads a step's or a job's uses:. inFlow says the value sits in a

@@ -194,6 +194,8 @@ jobs:
         ports: ['3128:3128']
       pg:
         image: postgres@sha256:0dcd21d8b6464a526e3225f44c50f34687e861dcf010f566b3caa4f0e5cd898a
+  prefixed:
+    container: docker://node:22
   empty:
     container: ''
     services:
@@ -205,6 +207,7 @@ jobs:
 				`8:15-8:72 image "ghcr.io/actions/test-ubuntu-git:main.20240221.114913.703z" name=ghcr.io/actions/test-ubuntu-git tag=main.20240221.114913.703z @jobs.map.container.image edit=reference`,
 				`12:16-12:35 image "ubuntu/squid:latest" name=docker.io/ubuntu/squid tag=latest @jobs.map.services.squid.image edit=reference`,
 				`15:16-15:96 image "postgres@sha256:0dcd21d8b6464a526e3225f44c50f34687e861dcf010f566b3caa4f0e5cd898a" name=docker.io/library/postgres tag= digest=sha256:0dcd21d8b6464a526e3225f44c50f34687e861dcf010f566b3caa4f0e5cd898a @jobs.map.services.pg.image edit=reference`,
+				`17:25-17:32 image "node:22" name=docker.io/library/node tag=22 @jobs.prefixed.container edit=reference`,
 			},
 		},
 		{
