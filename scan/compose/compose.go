@@ -86,7 +86,11 @@ func (s *scanner) document(doc *yaml.Node) {
 		}
 		return
 	}
-	// Version 1 files: every top-level mapping with an image or a build is a service.
+	// Version 1 files: every top-level mapping with an image or a build is a
+	// service. A Kubernetes object is not a compose file.
+	if k, _ := yamlref.Lookup(root, "apiVersion"); k != nil {
+		return
+	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := root.Content[i]
 		if yamlref.IsMerge(k) || topLevel[k.Value] || strings.HasPrefix(k.Value, "x-") {

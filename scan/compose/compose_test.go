@@ -143,6 +143,10 @@ func TestScan(t *testing.T) {
 			},
 		},
 		{
+			name: "a Kubernetes object is not a version 1 file",
+			in:   "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nspec:\n  image: quay.io/prometheus/prometheus:v3\n",
+		},
+		{
 			name: "multibyte before the value and CRLF",
 			in:   "services:\r\n  ü: {image: \"nginx:1\"}  # é\r\n",
 			want: []got{{2, 16, "nginx:1", "docker.io/library/nginx", "1", "", false, "services.ü.image", "nginx:1"}},

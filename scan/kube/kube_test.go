@@ -3,6 +3,8 @@ package kube
 import (
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -188,6 +190,40 @@ func TestCorpus(t *testing.T) {
 	}
 	if total < 60 {
 		t.Errorf("%d refs in the k8s corpus, want at least 60", total)
+	}
+}
+
+// TestOtherFormats runs the scanner over the corpus's compose, Helm values,
+// workflow and GitLab files: none of them is Kubernetes.
+func TestOtherFormats(t *testing.T) {
+	t.Parallel()
+	root := "../../testdata/corpus"
+	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for line := range strings.SplitSeq(string(tsv), "\n") {
+		cols := strings.Split(line, "\t")
+		if len(cols) < 6 || !strings.Contains(" compose helm-values actions gitlab ", " "+cols[5]+" ") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cols[0])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Scan(cols[0], data)
+		if err != nil {
+			t.Errorf("%s: %v", cols[0], err)
+			continue
+		}
+		if len(res.Refs) != 0 {
+			t.Errorf("%s (%s): %d refs, want none; first %q at %d:%d", cols[0], cols[5], len(res.Refs), res.Refs[0].Text, res.Refs[0].Line, res.Refs[0].Column)
+		}
+		n++
+	}
+	if n < 50 {
+		t.Errorf("only %d files checked", n)
 	}
 }
 
