@@ -2,8 +2,8 @@
 // (values.yaml, values-*.yaml).
 //
 // Charts write images in two shapes, at any depth: a string (image:
-// nginx:1.25) and a map of registry, repository (or image, or name), tag and
-// digest. Both are read under the key image and under any key ending in
+// nginx:1.25) and a map of registry, repository (or image, or name), tag (or
+// version) and digest. Both are read under the key image and under any key ending in
 // Image or image (initImage, kubectlImage). A map without a registry takes the
 // chart-wide default from global.imageRegistry or global.image.registry. A
 // string image with a sibling <key>Tag (image: jenkins/jenkins beside
@@ -194,6 +194,9 @@ func (s *scanner) mapImage(m *yaml.Node, ctx string) bool {
 		}
 	}
 	tagKey, tagNode := yamlref.Lookup(m, "tag")
+	if tagKey == nil {
+		tagKey, tagNode = yamlref.Lookup(m, "version")
+	}
 	tag, _ := yamlref.Str(tagNode)
 	digestKey, digestNode := yamlref.Lookup(m, "digest")
 	digest, _ := yamlref.Str(digestNode)

@@ -120,6 +120,11 @@ func TestScan(t *testing.T) {
 			want: []brief{b(2, 10, "jenkins/jenkins", "docker.io/jenkins/jenkins", "lts-jdk17", "", false, "master.image", "tag:lts-jdk17")},
 		},
 		{
+			name: "version instead of tag",
+			in:   "image:\n  repository: some/dependency\n  version: v1.0.0\n",
+			want: []brief{b(2, 15, "some/dependency", "docker.io/some/dependency", "v1.0.0", "", false, "image", "tag:v1.0.0")},
+		},
+		{
 			name: "sha key holds the hex alone",
 			in:   "a:\n  image: {repository: x/a, tag: v1, sha: \"\"}\nb:\n  image: {repository: x/b, tag: v1, sha: " + hex + "}\n",
 			want: []brief{
