@@ -33,6 +33,7 @@
 package actions
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"slices"
@@ -96,7 +97,7 @@ func (s *scanner) jobs(jobs *yaml.Node) {
 		}
 		ctx := "jobs." + p.key.Value
 		if k, v := getPair(job, "uses"); v != nil {
-			s.uses(k, v, ctx+".uses", false)
+			s.uses(k, v, ctx+".uses", flowLine(job, v))
 		}
 		s.container(get(job, "container"), ctx+".container")
 		for _, svc := range entries(get(job, "services")) {
@@ -140,7 +141,7 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 		}
 		sctx := fmt.Sprintf("%s[%d]", ctx, i)
 		if k, v := getPair(st, "uses"); v != nil {
-			s.uses(k, v, sctx+".uses", st.Style&yaml.FlowStyle != 0 && st.Line == v.Line, st)
+			s.uses(k, v, sctx+".uses", flowLine(st, v))
 		}
 		if run := get(st, "run"); run != nil {
 			s.command(run)
@@ -164,10 +165,10 @@ func (s *scanner) container(c *yaml.Node, ctx string) {
 	s.image(c, ctx, skip)
 }
 
-// uses reads a step's or a job's uses:. inFlow says the value sits in a
-// one-line flow mapping ({uses: a/b@c}), whose trailing comment yaml.v3 keeps
-// on the mapping (parent[0]).
-func (s *scanner) uses(key, n *yaml.Node, ctx string, inFlow bool, parent ...*yaml.Node) {
+// uses reads a step's or a job's uses:. flow is the flow mapping the value
+// sits in on one line ({uses: a/b@c} # v1), which yaml.v3 gives the trailing
+// comment to, or nil.
+func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
 	v, ok := str(n)
 	v = strings.TrimSpace(v)
 	switch {
@@ -200,10 +201,14 @@ func (s *scanner) uses(key, n *yaml.Node, ctx string, inFlow bool, parent ...*ya
 		if c == "" && key != nil {
 			c = key.LineComment
 		}
-		if c == "" && inFlow && len(parent) > 0 {
-			c = parent[0].LineComment
+		if c == "" && flow != nil {
+			c = flow.LineComment
 		}
-		r.Tag = VersionComment(firstLine(c))
+		// The version belongs to this reference only when it ends this
+		// reference's line; that is where a pin writes it too.
+		if c = firstLine(c); c != "" && strings.Contains(s.restOfLine(end), c) {
+			r.Tag = VersionComment(c)
+		}
 	}
 	if exact {
 		r.Edit = s.span(start, end, ref.FormAction)
@@ -298,6 +303,24 @@ func staticName(prefix string) string {
 		return ""
 	}
 	return im.Name()
+}
+
+// restOfLine returns the file's bytes from off to the end of its line.
+func (s *scanner) restOfLine(off int) string {
+	data := s.ix.Data()
+	rest := data[min(off, len(data)):]
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	return string(rest)
+}
+
+// flowLine returns m when it is a flow mapping on the line of its value v.
+func flowLine(m, v *yaml.Node) *yaml.Node {
+	if m.Style&yaml.FlowStyle != 0 && m.Line == v.Line {
+		return m
+	}
+	return nil
 }
 
 func firstLine(s string) string {

@@ -267,12 +267,15 @@ runs:
 runs:
   steps:
     - {uses: actions/cache@` + sha + `} # v4.1.0
+    - {uses: actions/cache@` + sha + `,
+       with: {path: x}} # v4.1.0
 `,
 			want: []string{
 				`1:44-1:52 image "alpine:3" name=docker.io/library/alpine tag=3 @jobs.a.container.image edit=reference`,
 				`1:71-1:90 action "actions/checkout@v4" name=actions/checkout tag=v4 @jobs.a.steps[0].uses edit=action`,
 				`1:101-1:145 action "a/b@` + sha + `" name=a/b tag= digest=` + sha + ` @jobs.a.steps[1].uses edit=action`,
 				`4:14-4:68 action "actions/cache@` + sha + `" name=actions/cache tag=v4.1.0 digest=` + sha + ` @runs.steps[0].uses edit=action`,
+				`5:14-5:68 action "actions/cache@` + sha + `" name=actions/cache tag= digest=` + sha + ` @runs.steps[1].uses edit=action`,
 			},
 		},
 		{
