@@ -21,8 +21,25 @@ func Check(files []scan.File, cfg Config) []Finding {
 		for _, r := range f.Refs {
 			out = append(out, checkRef(r)...)
 		}
-		for _, c := range f.Commands {
-			out = append(out, checkCommand(c)...)
+		// A clone in one command may be pinned by a checkout in a later
+		// one: the next RUN, workflow step or script line of the file.
+		found := make([][]Finding, len(f.Commands))
+		checkoutLater := make([]bool, len(f.Commands)+1)
+		for i, c := range f.Commands {
+			var checkout bool
+			found[i], checkout = checkCommand(c)
+			checkoutLater[i] = checkout
+		}
+		for i := len(f.Commands) - 1; i >= 0; i-- {
+			checkoutLater[i] = checkoutLater[i] || checkoutLater[i+1]
+		}
+		for i := range f.Commands {
+			for _, fd := range found[i] {
+				if fd.Rule == "STET027" && checkoutLater[i+1] {
+					continue
+				}
+				out = append(out, fd)
+			}
 		}
 	}
 	return Apply(out, files, cfg)
@@ -84,7 +101,7 @@ func checkRef(r ref.Ref) []Finding {
 		}
 	}
 	if r.Dynamic {
-		return []Finding{at("STET004", string(r.Kind)+" "+r.Text+" is built from a variable with no static value", r.Text)}
+		return []Finding{at("STET004", string(r.Kind)+" "+r.Text+" depends on a value that is not set in the file", r.Text)}
 	}
 	var out []Finding
 	switch r.Kind {
@@ -121,17 +138,18 @@ func writesLatest(text string) bool {
 }
 
 // checkCommand runs the command rules on one build or CI command and places
-// each finding on the line of the command it concerns.
-func checkCommand(c scan.Command) []Finding {
+// each finding on the line of the command it concerns. checkout reports
+// whether the command checks out a commit (which pins a clone before it).
+func checkCommand(c scan.Command) (out []Finding, checkout bool) {
 	if strings.EqualFold(c.Instruction, "ADD") {
-		return checkAdd(c)
+		return checkAdd(c), false
 	}
 	text := c.Text
 	if c.Source == ref.SourceDockerfile {
 		text = blankDockerfileComments(text)
 	}
-	var out []Finding
-	for _, cf := range checkScript(text) {
+	found, checkout := analyze(text)
+	for _, cf := range found {
 		f := Finding{Rule: cf.rule, File: c.File, Message: cf.message, Reference: cf.reference}
 		f.Line, f.Column, f.EndLine, f.EndColumn = commandPosition(c, text, cf.pos, cf.end)
 		if f.Line != c.Line {
@@ -139,7 +157,7 @@ func checkCommand(c scan.Command) []Finding {
 		}
 		out = append(out, f)
 	}
-	return out
+	return out, checkout
 }
 
 // commandPosition maps a byte range of a command's text to file positions.

@@ -78,7 +78,7 @@ func TestCheckRefs(t *testing.T) {
 		{"scratch", func(t *testing.T) []ref.Ref { return []ref.Ref{image(t, "Dockerfile", 1, 6, "scratch")} }, nil},
 		{"dynamic", func(t *testing.T) []ref.Ref { return []ref.Ref{dynamic} },
 			[]Finding{{Rule: "STET004", Severity: Error, File: "Dockerfile", Line: 2, Column: 6, EndLine: 2, EndColumn: 13,
-				Message: "image ${BASE} is built from a variable with no static value", Reference: "${BASE}"}}},
+				Message: "image ${BASE} depends on a value that is not set in the file", Reference: "${BASE}"}}},
 		{"action tag", func(t *testing.T) []ref.Ref {
 			return []ref.Ref{action(t, ".github/workflows/ci.yml", 9, 15, "actions/checkout@v4", "")}
 		},
@@ -149,6 +149,36 @@ func TestCheckCommands(t *testing.T) {
 			got := Check([]scan.File{{Path: tt.cmd.File, Commands: []scan.Command{tt.cmd}}}, Config{})
 			if diff := cmp.Diff(tt.want, got, ignoreAnchors, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Check (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCloneCheckedOutLater(t *testing.T) {
+	t.Parallel()
+	cmd := func(line int, text string) scan.Command {
+		return scan.Command{File: ".gitlab-ci.yml", Line: line, Column: 7, EndLine: line, EndColumn: 7 + len(text), Instruction: "script", Source: ref.SourceGitLab, Text: text}
+	}
+	tests := []struct {
+		name string
+		cmds []scan.Command
+		want []int // lines with STET027
+	}{
+		{"checkout in a later line", []scan.Command{cmd(3, "git clone https://x/y.git"), cmd(4, "cd y"), cmd(5, "git checkout 3f1c8e9d")}, nil},
+		{"checkout before the clone", []scan.Command{cmd(3, "git checkout 3f1c8e9d"), cmd(4, "git clone https://x/y.git")}, []int{4}},
+		{"no checkout", []scan.Command{cmd(3, "git clone https://x/y.git"), cmd(4, "make -C y")}, []int{3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []int
+			for _, f := range Check([]scan.File{{Path: ".gitlab-ci.yml", Commands: tt.cmds}}, Config{}) {
+				if f.Rule == "STET027" {
+					got = append(got, f.Line)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("STET027 lines (-want +got):\n%s", diff)
 			}
 		})
 	}

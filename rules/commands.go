@@ -169,9 +169,15 @@ type script struct {
 // checkScript runs the command rules (STET020–STET025, STET027) over a
 // shell script.
 func checkScript(text string) []cmdFinding {
+	out, _ := analyze(text)
+	return out
+}
+
+// analyze runs the command rules over a script and reports whether it checks
+// out a commit anywhere.
+func analyze(text string) (out []cmdFinding, checksOut bool) {
 	s := script{cmds: parseScript(text, 0, false)}
 	checkout := s.lastCheckout()
-	var out []cmdFinding
 	for i, c := range s.cmds {
 		args := unwrap(c.words)
 		if len(args) == 0 {
@@ -221,7 +227,7 @@ func checkScript(text string) []cmdFinding {
 			add("STET025", "remote script "+url+" is run by "+shell+" without verification", url)
 		}
 	}
-	return out
+	return out, checkout >= 0
 }
 
 // list quotes up to five names for a message.

@@ -79,3 +79,39 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("findings over the corpus changed; review them and run go test ./rules -run TestCorpus -update (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkCheckCorpus measures the rules over every command of the corpus's
+// Dockerfiles, workflows and GitLab files (scanning excluded).
+func BenchmarkCheckCorpus(b *testing.B) {
+	root := filepath.Join("..", "testdata", "corpus")
+	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	scanners := map[string]scan.Scanner{"dockerfile": dockerfile.Scan, "actions": actions.Scan, "gitlab": gitlab.Scan}
+	var files []scan.File
+	size := 0
+	for line := range strings.SplitSeq(string(tsv), "\n") {
+		cols := strings.Split(line, "\t")
+		if len(cols) < 6 || scanners[cols[5]] == nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cols[0])))
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := scanners[cols[5]](cols[0], data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range res.Commands {
+			size += len(c.Text)
+		}
+		files = append(files, scan.File{Path: cols[0], Refs: res.Refs, Commands: res.Commands})
+	}
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for b.Loop() {
+		Check(files, Config{})
+	}
+}

@@ -602,12 +602,14 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 	}
 	endPipe()
 	// Nested scripts, in order after their command.
-	var all []*simpleCmd
+	all := make([]*simpleCmd, 0, len(out))
 	for _, c := range out {
 		all = append(all, c)
-		for _, w := range append(append([]word(nil), c.assigns...), c.words...) {
-			for _, s := range w.subs {
-				all = append(all, parseDepth(s.text, at(s.pos), flat, depth+1)...)
+		for _, ws := range [2][]word{c.assigns, c.words} {
+			for _, w := range ws {
+				for _, s := range w.subs {
+					all = append(all, parseDepth(s.text, at(s.pos), flat, depth+1)...)
+				}
 			}
 		}
 		for _, h := range c.heredocs {
