@@ -1,0 +1,488 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stet-dev/stet/config"
+	"github.com/stet-dev/stet/edit"
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/registry"
+	"github.com/stet-dev/stet/resolve"
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/formats"
+)
+
+// resolveFlags are the flags of every verb that asks registries.
+type resolveFlags struct {
+	mirrors     []string
+	platforms   []string
+	concurrency int
+}
+
+func addResolveFlags(cmd *cobra.Command, rf *resolveFlags) {
+	f := cmd.Flags()
+	f.StringArrayVar(&rf.mirrors, "mirror", nil, "resolve a registry through a mirror, HOST=MIRROR[/prefix] (repeatable; adds to .stet.yaml registries.mirrors)")
+	f.StringSliceVar(&rf.platforms, "platform", nil, "require these platforms (os/arch[/variant], comma-separated) in every image")
+	f.IntVar(&rf.concurrency, "concurrency", 0, "requests in flight per registry (default 16, or .stet.yaml registries.concurrency)")
+}
+
+// newResolver builds the registry client and resolver from settings and flags.
+func (a *app) newResolver(c *config.Config, rf *resolveFlags, extra ...resolve.Option) (*resolve.Resolver, *registry.Client, error) {
+	mirrors := map[string]string{}
+	for k, v := range c.Registries.Mirrors {
+		mirrors[k] = v
+	}
+	for _, m := range rf.mirrors {
+		from, to, ok := strings.Cut(m, "=")
+		if !ok || from == "" || to == "" {
+			return nil, nil, usageErrorf("--mirror %q: want HOST=MIRROR[/prefix]", m)
+		}
+		mirrors[from] = to
+	}
+	conc := c.Registries.Concurrency
+	if rf.concurrency != 0 {
+		conc = rf.concurrency
+	}
+	if conc < 0 {
+		return nil, nil, usageErrorf("--concurrency must be positive")
+	}
+	opts := []registry.Option{
+		registry.WithMirrors(mirrors),
+		registry.WithInsecure(c.Registries.Insecure...),
+		registry.WithLogger(a.logger),
+	}
+	if conc > 0 {
+		opts = append(opts, registry.WithConcurrency(conc))
+	}
+	client, err := registry.New(opts...)
+	if err != nil {
+		return nil, nil, withCode(ExitUsage, err)
+	}
+	ropts := []resolve.Option{resolve.WithLogger(a.logger)}
+	if c.Actions.GitURL != "" {
+		ropts = append(ropts, resolve.WithGitURL(c.Actions.GitURL))
+	}
+	if len(rf.platforms) > 0 {
+		ropts = append(ropts, resolve.WithRequirePlatforms(rf.platforms...))
+	}
+	if isTerminal(a.stderr) {
+		ropts = append(ropts, resolve.WithProgress(func(done, total int) {
+			if total == 0 {
+				return
+			}
+			fmt.Fprintf(a.stderr, "\rresolving %d/%d", done, total)
+			if done == total {
+				fmt.Fprint(a.stderr, "\r\033[K")
+			}
+		}))
+	}
+	res, err := resolve.New(client, append(ropts, extra...)...)
+	if err != nil {
+		return nil, nil, withCode(ExitUsage, err)
+	}
+	return res, client, nil
+}
+
+// change is one reference rewritten (or, with --dry-run, to be rewritten).
+type change struct {
+	File      string   `json:"file"`
+	Line      int      `json:"line"`
+	Column    int      `json:"column"`
+	Kind      ref.Kind `json:"kind"`
+	Reference string   `json:"reference"`
+	Name      string   `json:"name"`
+	Tag       string   `json:"tag"`
+	From      string   `json:"from"`
+	To        string   `json:"to"`
+	Version   string   `json:"version,omitempty"`
+	// EditLine is where the bytes change when that is not the reference's
+	// own line (an ARG default).
+	EditLine int `json:"editLine,omitempty"`
+
+	edit edit.Edit
+}
+
+// skip is a reference left alone, with the reason.
+type skip struct {
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Reference string `json:"reference"`
+	Reason    string `json:"reason"`
+}
+
+// rewriteResult is what pin, unpin and update report.
+type rewriteResult struct {
+	Changes []change `json:"changes"`
+	Skipped []skip   `json:"skipped"`
+	// Files is the number of files changed.
+	Files  int  `json:"files"`
+	DryRun bool `json:"dryRun"`
+}
+
+func newPinCmd(a *app) *cobra.Command {
+	var (
+		rf     resolveFlags
+		dryRun bool
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "pin [PATH...]",
+		Short: "Resolve references and pin them to digests in place",
+		Long: `Pin resolves every unpinned image tag and action version to its current
+digest or commit and writes it beside the tag, changing no other byte of the
+file: nginx:1-alpine becomes nginx:1-alpine@sha256:…, actions/checkout@v4
+becomes actions/checkout@<commit> # v4.2.2. For FROM ${BASE} the ARG default
+is pinned.
+
+References built from variables without a static value, and names that are
+outputs of a build, are skipped with a warning. If any reference cannot be
+resolved, no file is changed and stet exits 3. Files are replaced
+atomically; an interrupted run leaves every file as it was.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			return a.rewrite(cmd, args, rewriteOptions{op: opPin, rf: &rf, dryRun: dryRun, format: format})
+		},
+	}
+	addResolveFlags(cmd, &rf)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print a unified diff of the changes and write nothing")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func checkFormat(f string) error {
+	if f != "text" && f != "json" {
+		return usageErrorf("--format %q: want text or json", f)
+	}
+	return nil
+}
+
+type rewriteOp int
+
+const (
+	opPin rewriteOp = iota
+	opUnpin
+	opUpdate
+)
+
+type rewriteOptions struct {
+	op     rewriteOp
+	rf     *resolveFlags
+	dryRun bool
+	format string
+}
+
+// rewrite is pin, unpin and update: scan, decide each reference's edit
+// (resolving when needed), patch every file in memory, and only when all of
+// that succeeded write the files (or print the diff).
+func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) error {
+	ctx := cmd.Context()
+	c, err := a.loadConfig(paths)
+	if err != nil {
+		return err
+	}
+	rep, err := a.walk(cmd, paths, c)
+	if err != nil {
+		return err
+	}
+	if errs := inputErrors(rep); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintf(a.stderr, "stet: %v\n", e)
+		}
+		return withCode(ExitUsage, fmt.Errorf("%d file(s) could not be parsed; nothing was changed", len(errs)))
+	}
+	files := map[string][]byte{}
+	for _, f := range rep.Files {
+		data, err := os.ReadFile(filepath.FromSlash(f.Path))
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", f.Path, err)
+		}
+		files[f.Path] = data
+	}
+	// Scan again from the bytes that will be patched, so a file that
+	// changed since the walk cannot receive edits computed for other bytes.
+	scanners := formats.Default()
+	var refs []ref.Ref
+	for i, f := range rep.Files {
+		s := scanners[f.Source]
+		if s == nil {
+			continue
+		}
+		res, err := s(f.Path, files[f.Path])
+		if err != nil {
+			return withCode(ExitUsage, err)
+		}
+		rep.Files[i].Refs = res.Refs
+		refs = append(refs, res.Refs...)
+	}
+
+	var result rewriteResult
+	result.DryRun = o.dryRun
+	var todo []ref.Ref
+	for _, r := range refs {
+		why, ok := eligible(r, o.op, files[r.File])
+		if !ok {
+			if why != "" {
+				result.Skipped = append(result.Skipped, skip{File: r.File, Line: r.Line, Reference: display(r), Reason: why})
+			}
+			continue
+		}
+		todo = append(todo, r)
+	}
+
+	switch o.op {
+	case opUnpin:
+		for _, r := range todo {
+			e, _ := edit.ForUnpin(r)
+			to := r.Tag
+			result.Changes = append(result.Changes, newChange(r, e, r.Digest, to, ""))
+		}
+	case opPin, opUpdate:
+		if len(todo) > 0 {
+			res, _, err := a.newResolver(c, o.rf)
+			if err != nil {
+				return err
+			}
+			resolution, err := res.Resolve(ctx, todo)
+			if resolution != nil {
+				for _, w := range resolution.Warnings {
+					fmt.Fprintf(a.stderr, "stet: warning: %s:%d: %s\n", w.Ref.File, w.Ref.Line, w.Message)
+				}
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return withCode(ExitFailure, errors.New("interrupted; no file was changed"))
+				}
+				return withCode(ExitFailure, fmt.Errorf("%w\nno file was changed", err))
+			}
+			for _, r := range todo {
+				rs := resolution.For(r)
+				if rs == nil || rs.Digest == "" {
+					return withCode(ExitFailure, fmt.Errorf("%s:%d: %s was not resolved; no file was changed", r.File, r.Line, display(r)))
+				}
+				if o.op == opUpdate && rs.Digest == r.Digest && (r.Kind != ref.Action || rs.Version == r.Tag) {
+					continue // unchanged pins stay byte-identical
+				}
+				e, _ := edit.ForPin(r, rs.Digest, rs.Version)
+				result.Changes = append(result.Changes, newChange(r, e, r.Digest, rs.Digest, rs.Version))
+			}
+		}
+	}
+	slices.SortFunc(result.Changes, func(x, y change) int {
+		return ref.Compare(ref.Ref{File: x.File, Line: x.Line, Column: x.Column}, ref.Ref{File: y.File, Line: y.Line, Column: y.Column})
+	})
+
+	// Patch everything in memory first: one bad edit changes nothing.
+	byFile := map[string][]edit.Edit{}
+	for _, ch := range result.Changes {
+		byFile[ch.File] = append(byFile[ch.File], ch.edit)
+	}
+	names := make([]string, 0, len(byFile))
+	for f := range byFile {
+		names = append(names, f)
+	}
+	slices.Sort(names)
+	patched := make(map[string][]byte, len(names))
+	for _, f := range names {
+		out, err := edit.Patch(f, files[f], byFile[f])
+		if err != nil {
+			return withCode(ExitFailure, fmt.Errorf("%w; no file was changed", err))
+		}
+		if !bytes.Equal(out, files[f]) {
+			patched[f] = out
+		}
+	}
+	result.Files = len(patched)
+
+	out := cmd.OutOrStdout()
+	if o.dryRun {
+		if o.format == "text" {
+			for _, f := range names {
+				if p, ok := patched[f]; ok {
+					if err := edit.Diff(out, f, files[f], p); err != nil {
+						return err
+					}
+				}
+			}
+			a.printSkips(result.Skipped)
+			return nil
+		}
+		return a.renderRewrite(out, o, &result)
+	}
+	if ctx.Err() != nil {
+		return withCode(ExitFailure, errors.New("interrupted; no file was changed"))
+	}
+	// From here the writes run to the end even if interrupted: each is
+	// atomic and fast, and a half-applied set would be worse than either.
+	if err := writeAll(context.WithoutCancel(ctx), names, patched); err != nil {
+		return withCode(ExitFailure, err)
+	}
+	return a.renderRewrite(out, o, &result)
+}
+
+func writeAll(_ context.Context, names []string, patched map[string][]byte) error {
+	var errs []error
+	for _, f := range names {
+		p, ok := patched[f]
+		if !ok {
+			continue
+		}
+		if err := edit.WriteFile(filepath.FromSlash(f), p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newChange(r ref.Ref, e edit.Edit, from, to, version string) change {
+	ch := change{File: r.File, Line: r.Line, Column: r.Column, Kind: r.Kind, Reference: display(r),
+		Name: r.Name, Tag: r.Tag, From: from, To: to, Version: version, edit: e}
+	if e.Span.Line != 0 && e.Span.Line != r.Line {
+		ch.EditLine = e.Span.Line
+	}
+	return ch
+}
+
+// eligible decides whether an operation applies to r. A false result with
+// a reason is a skip worth telling the user; without one it is a reference
+// the operation simply does not concern (an unpinned image for unpin).
+func eligible(r ref.Ref, op rewriteOp, data []byte) (reason string, ok bool) {
+	switch {
+	case r.Dynamic:
+		return "built from a variable with no static value", false
+	case r.Edit == nil:
+		if op == opPin && r.Digest != "" {
+			return "", false
+		}
+		return "cannot be edited in place (its value is not written here literally)", false
+	}
+	switch op {
+	case opPin:
+		if r.Digest != "" {
+			return "", false
+		}
+		if r.Kind == ref.Image && r.Tag == "" {
+			return "", false
+		}
+	case opUnpin:
+		if r.Digest == "" {
+			return "", false
+		}
+		if r.Tag == "" {
+			if r.Kind == ref.Action {
+				return "pinned to a commit without a version comment: no version to restore", false
+			}
+			return "pinned by digest only: there is no tag to fall back on", false
+		}
+	case opUpdate:
+		if r.Digest == "" {
+			return "", false
+		}
+		if r.Tag == "" {
+			if r.Kind == ref.Action {
+				return "pinned to a commit without a version comment: nothing to update from", false
+			}
+			return "pinned by digest only: there is no tag to update from", false
+		}
+	}
+	if err := edit.Validate(data, r); err != nil {
+		return err.Error(), false
+	}
+	return "", true
+}
+
+// display is a reference as a person writes it: the text as written when
+// it has no variables, else its substituted short form.
+func display(r ref.Ref) string {
+	if r.Text != "" && !strings.Contains(r.Text, "$") {
+		return r.Text
+	}
+	if r.Name == "" {
+		return r.Text
+	}
+	return r.Short()
+}
+
+func (a *app) printSkips(skips []skip) {
+	for _, s := range skips {
+		fmt.Fprintf(a.stderr, "stet: warning: %s:%d: skipping %s: %s\n", s.File, s.Line, s.Reference, s.Reason)
+	}
+}
+
+func (a *app) renderRewrite(w io.Writer, o rewriteOptions, res *rewriteResult) error {
+	if res.Changes == nil {
+		res.Changes = []change{}
+	}
+	if res.Skipped == nil {
+		res.Skipped = []skip{}
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(res)
+	}
+	a.printSkips(res.Skipped)
+	for _, ch := range res.Changes {
+		loc := fmt.Sprintf("%s:%d", ch.File, ch.Line)
+		if ch.EditLine != 0 {
+			loc += fmt.Sprintf(" (edited at line %d)", ch.EditLine)
+		}
+		switch o.op {
+		case opUnpin:
+			fmt.Fprintf(w, "%s: %s unpinned from %s\n", loc, ch.Reference, ch.From)
+		case opUpdate:
+			fmt.Fprintf(w, "%s: %s %s → %s\n", loc, short(ch), ch.From, ch.To)
+		default:
+			v := ""
+			if ch.Version != "" && ch.Kind == ref.Action {
+				v = " # " + ch.Version
+			}
+			fmt.Fprintf(w, "%s: %s → %s%s\n", loc, ch.Reference, ch.To, v)
+		}
+	}
+	verb := map[rewriteOp]string{opPin: "pinned", opUnpin: "unpinned", opUpdate: "updated"}[o.op]
+	fmt.Fprintf(a.stderr, "%s %d reference(s) in %d file(s)\n", verb, len(res.Changes), res.Files)
+	return nil
+}
+
+// short is name:tag for an update line: nginx:1-alpine, actions/checkout@v4.2.2.
+func short(ch change) string {
+	return ref.Ref{Kind: ch.Kind, Name: ch.Name, Tag: ch.Tag}.Short()
+}
+
+// scanFiles is the scan part of lock and verify: the walk, with parse
+// errors reported on stderr and turned into exit code 2.
+func (a *app) scanFiles(cmd *cobra.Command, paths []string) (*config.Config, *scan.Report, []ref.Ref, error) {
+	c, err := a.loadConfig(paths)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rep, err := a.walk(cmd, paths, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if errs := inputErrors(rep); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintf(a.stderr, "stet: %v\n", e)
+		}
+		return nil, nil, nil, withCode(ExitUsage, fmt.Errorf("%d file(s) could not be parsed", len(errs)))
+	}
+	var refs []ref.Ref
+	for _, f := range rep.Files {
+		refs = append(refs, f.Refs...)
+	}
+	return c, rep, refs, nil
+}
