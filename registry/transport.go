@@ -189,6 +189,10 @@ func (t *httpTransport) attempt(orig *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	if orig.Method == http.MethodHead || resp.Body == nil || resp.Body == http.NoBody {
+		stop()
+		return resp, nil
+	}
 	timer.Reset(timeout)
 	body := &timeoutBody{ReadCloser: resp.Body, timer: timer, timeout: timeout, stop: stop, ctx: ctx, parent: parent}
 	resp.Body = body

@@ -313,6 +313,38 @@ func (r *Resolver) Exists(ctx context.Context, imageName, digest string) (bool, 
 	return r.reg.Exists(ctx, d)
 }
 
+// Describe reports what the pinned manifest imageName@digest is: its
+// media type with one HEAD, and its platforms (from the cache when another
+// reference already fetched them) when the Resolver records platforms. A
+// digest the registry does not have is an error matching registry.ErrNotFound.
+func (r *Resolver) Describe(ctx context.Context, imageName, digest string) *Result {
+	key := imageName + "@" + digest
+	return r.once(ctx, key, func() *Result {
+		res := &Result{Key: key, Kind: ref.Image, Name: imageName}
+		d, err := name.NewDigest(key)
+		if err != nil {
+			res.Err = fmt.Errorf("describing %s: %w", key, err)
+			return res
+		}
+		desc, err := r.reg.Head(ctx, d)
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		mediaType := string(desc.MediaType)
+		if r.platforms {
+			info, err := r.manifest(ctx, d.Context(), digest, key)
+			if err != nil {
+				res.Err = err
+				return res
+			}
+			res.Platforms = info.platforms
+		}
+		res.Digest, res.MediaType = desc.Digest.String(), mediaType
+		return res
+	})
+}
+
 // Action resolves owner/repo at a tag or branch to its commit. A tag wins
 // over a branch of the same name, as in git.
 func (r *Resolver) Action(ctx context.Context, repo, tag string) *Result {

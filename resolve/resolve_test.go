@@ -300,3 +300,60 @@ func TestMirrors(t *testing.T) {
 		t.Errorf("requests (-want +got)\n%s", diff)
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	r := newResolver(t, resolve.WithPlatforms())
+	res := r.Describe(t.Context(), f.idxName, f.idx)
+	got := append([]string{res.Digest, res.MediaType}, res.Platforms...)
+	if diff := cmp.Diff([]string{f.idx, "application/vnd.oci.image.index.v1+json", "linux/amd64", "linux/arm64/v8"}, got); diff != "" || res.Err != nil {
+		t.Errorf("(-want +got)\n%s%v", diff, res.Err)
+	}
+	if res := r.Describe(t.Context(), f.idxName, "sha256:"+strings.Repeat("2", 64)); !errors.Is(res.Err, registry.ErrNotFound) {
+		t.Errorf("missing digest: %v, want ErrNotFound", res.Err)
+	}
+}
+
+// TestWrongManifestBytes: with platforms asked for, the index body is
+// fetched; bytes that do not match the digest fail the reference, they
+// never produce a result.
+func TestWrongManifestBytes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.p.Add(faultproxy.Fault{Method: "GET", Kind: faultproxy.Manifest, Corrupt: true})
+	r := newResolver(t, resolve.WithPlatforms())
+	res, err := r.Resolve(t.Context(), images(t, f.proxy+"/library/nginx:1-alpine"))
+	if !errors.Is(err, registry.ErrDigestMismatch) {
+		t.Fatalf("got %v, want ErrDigestMismatch", err)
+	}
+	if d := res.Results[f.idxName+":1-alpine"].Digest; d != "" {
+		t.Errorf("result carries digest %s despite the mismatch", d)
+	}
+}
+
+// TestConcurrencyBound: never more requests in flight to one registry
+// than the client allows.
+func TestConcurrencyBound(t *testing.T) {
+	t.Parallel()
+	host := testregistry.New(t)
+	var texts []string
+	for i := range 24 {
+		texts = append(texts, fmt.Sprintf("%s/app:%d", host, i))
+		testregistry.Push(t, texts[i], testregistry.Image(t, ""))
+	}
+	p := faultproxy.New(t, host, faultproxy.WithLatency(10*time.Millisecond))
+	for i := range texts {
+		texts[i] = strings.Replace(texts[i], host, p.Host, 1)
+	}
+	r := newResolverWith(t, newClient(t, registry.WithConcurrency(4)))
+	if _, err := r.Resolve(t.Context(), images(t, texts...)); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.MaxInFlight(); n > 4 {
+		t.Errorf("%d requests in flight, bound is 4", n)
+	}
+	if n := p.Count("HEAD", faultproxy.Manifest); n != 24 {
+		t.Errorf("HEADs = %d, want 24", n)
+	}
+}

@@ -91,9 +91,11 @@ type Proxy struct {
 	latency time.Duration
 	rp      *httputil.ReverseProxy
 
-	mu     sync.Mutex
-	faults []*faultState
-	counts map[string]int
+	mu          sync.Mutex
+	faults      []*faultState
+	counts      map[string]int
+	inFlight    int
+	maxInFlight int
 }
 
 type faultState struct {
@@ -191,17 +193,28 @@ func (p *Proxy) Counts() map[string]int {
 	return maps.Clone(p.counts)
 }
 
-// ResetCounts sets every count back to zero.
+// ResetCounts sets every count (and the in-flight maximum) back to zero.
 func (p *Proxy) ResetCounts() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.counts)
+	p.maxInFlight = 0
+}
+
+// MaxInFlight is the largest number of requests the proxy was handling at
+// the same time.
+func (p *Proxy) MaxInFlight() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.maxInFlight
 }
 
 func (p *Proxy) match(r *http.Request, kind Kind) *Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts[r.Method+" "+string(kind)]++
+	p.inFlight++
+	p.maxInFlight = max(p.maxInFlight, p.inFlight)
 	for _, f := range p.faults {
 		if (f.Method != "" && f.Method != r.Method) || (f.Kind != "" && f.Kind != kind) ||
 			!strings.Contains(r.URL.Path, f.PathContains) {
@@ -220,6 +233,11 @@ func (p *Proxy) match(r *http.Request, kind Kind) *Fault {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind := Classify(r.URL.Path)
 	f := p.match(r, kind)
+	defer func() {
+		p.mu.Lock()
+		p.inFlight--
+		p.mu.Unlock()
+	}()
 	if p.latency > 0 {
 		select {
 		case <-time.After(p.latency):
