@@ -1,7 +1,8 @@
 // Package kube finds image references in Kubernetes manifests: the
 // containers, initContainers and ephemeralContainers of every pod-spec shape
 // (Pod, the workloads' spec.template, CronJob's jobTemplate, PodTemplate,
-// List items, multi-document files), and string image: fields anywhere in
+// List items, multi-document files) and its image volumes
+// (volumes[].image.reference), and string image: fields anywhere in
 // custom resources (Prometheus.spec.image, Argo Workflows templates, Tekton
 // steps) when the value parses as an image reference.
 //
@@ -153,6 +154,15 @@ func (s *scanner) podSpec(spec *yaml.Node, ctx string) {
 		for i, c := range list.Content {
 			_, img := yamlref.Lookup(yamlref.Deref(c), "image")
 			s.container(img, yamlref.Key(yamlref.Index(yamlref.Key(ctx, key), i), "image"))
+		}
+	}
+	// Image volumes (volumes[].image.reference) mount an image's contents.
+	_, vols := yamlref.Lookup(spec, "volumes")
+	if vols = yamlref.Deref(vols); vols != nil && vols.Kind == yaml.SequenceNode {
+		for i, v := range vols.Content {
+			_, img := yamlref.Lookup(yamlref.Deref(v), "image")
+			_, r := yamlref.Lookup(yamlref.Deref(img), "reference")
+			s.container(r, yamlref.Key(yamlref.Index(yamlref.Key(ctx, "volumes"), i), "image.reference"))
 		}
 	}
 }

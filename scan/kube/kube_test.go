@@ -52,6 +52,11 @@ func TestScan(t *testing.T) {
 			},
 		},
 		{
+			name: "image volume",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - name: models\n    image:\n      reference: quay.io/crio/artifact:v2\n      pullPolicy: IfNotPresent\n  - name: tmp\n    emptyDir: {}\n",
+			want: []brief{b(7, 18, "quay.io/crio/artifact:v2", "quay.io/crio/artifact", "v2", "", false, "spec.volumes[0].image.reference", "reference:quay.io/crio/artifact:v2")},
+		},
+		{
 			name: "cronjob",
 			in: "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n" +
 				"          containers:\n          - image: registry.k8s.io/descheduler/descheduler:v0.34.0\n",
