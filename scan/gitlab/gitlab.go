@@ -11,7 +11,8 @@
 // of the configuration, never a reference itself.
 //
 // GitLab expands variables in image names. A $NAME or ${NAME} with a literal
-// value in the job's or the top-level variables: (job first, as GitLab
+// value in the job's variables:, in those of the templates it extends: in
+// this file, or in the top-level variables: (in that order, as GitLab
 // resolves them; inherit: variables: honoured; values that name other
 // variables expanded unless expand: false) is substituted into Name and Tag.
 // Any other variable (predefined CI_ variables, project or group variables,
@@ -27,8 +28,9 @@
 // pipelines) are returned in Result.Related, relative to its directory, the
 // project root that GitLab resolves them against; paths with wildcards or
 // variables are not. A value written once behind a YAML anchor and reused by
-// alias or merge key (<<: *x) is reported once, where it is written; extends:
-// is not followed, since the template it names is scanned on its own.
+// alias or merge key (<<: *x) is reported once, where it is written. extends:
+// is followed for variables only: the image of the template it names is
+// reported where the template writes it.
 package gitlab
 
 import (
@@ -106,11 +108,12 @@ func (s *scanner) document(doc *yaml.Node) {
 	if path.Base(s.path) == ".gitlab-ci.yml" {
 		s.includes(get(doc, "include"))
 	}
+	tmpl := newTemplates(doc)
 	for _, p := range entries(doc) {
 		if keywords[p.key.Value] || p.value == nil || p.value.Kind != yaml.MappingNode {
 			continue
 		}
-		s.job(p.value, p.key.Value, global.child(p.value))
+		s.job(p.value, p.key.Value, global.child(tmpl, p.value))
 		if path.Base(s.path) == ".gitlab-ci.yml" {
 			if tr := get(p.value, "trigger"); tr != nil && tr.Kind == yaml.MappingNode {
 				s.includes(get(tr, "include"))

@@ -250,6 +250,68 @@ g:
 			},
 		},
 		{
+			name: "variables of extended templates",
+			in: `variables:
+  V: "1"
+  W: "1"
+.a:
+  variables:
+    V: "2"
+    W: "2"
+.b:
+  extends: .a
+  variables:
+    W: "3"
+job1:
+  extends: [.b]
+  image: alpine:$V.$W
+job2:
+  extends: [.b, .a]
+  variables:
+    V: "4"
+  image: alpine:$V.$W
+job3:
+  extends: [.elsewhere, .a]
+  image: alpine:$V.$W
+.loop:
+  extends: .loop
+  image: alpine:$V
+.c1:
+  extends: [.c2]
+  variables: {V: c1}
+.c2:
+  extends: [.c1]
+  variables: {V: c2}
+job4:
+  extends: .c1
+  image: alpine:$V
+`,
+			want: []string{
+				`14:10-14:22 "alpine:$V.$W" name=docker.io/library/alpine tag=2.3 @job1.image noedit`,
+				`19:10-19:22 "alpine:$V.$W" name=docker.io/library/alpine tag=4.2 @job2.image noedit`,
+				`22:10-22:22 "alpine:$V.$W" name=docker.io/library/alpine tag=2.2 @job3.image noedit`,
+				`25:10-25:19 "alpine:$V" name=docker.io/library/alpine tag=1 @.loop.image noedit`,
+				`34:10-34:19 "alpine:$V" name=docker.io/library/alpine tag=c1 @job4.image noedit`,
+			},
+		},
+		{
+			name: "variables that multiply",
+			in: `variables:
+  A: "aaaaaaaaaaaaaaaa"
+  B: "$A$A$A$A$A$A$A$A$A$A$A$A$A$A$A$A"
+  C: "$B$B$B$B$B$B$B$B$B$B$B$B$B$B$B$B"
+  D: "$C$C$C$C$C$C$C$C$C$C$C$C$C$C$C$C"
+  E: "$D$D$D$D$D$D$D$D$D$D$D$D$D$D$D$D"
+  F: "$E$E$E$E$E$E$E$E$E$E$E$E$E$E$E$E"
+  G: "$F$F$F$F$F$F$F$F$F$F$F$F$F$F$F$F"
+job:
+  image: x:$G
+`,
+			want: []string{
+				`10:10-10:14 "x:$G" name=docker.io/library/x tag= dynamic @job.image noedit`,
+			},
+		},
+		{
 			name: "inherit variables",
 			in: `variables:
   V: "1"

@@ -46,10 +46,11 @@ type scope struct {
 	inherit func(name string) bool
 }
 
-// child returns the scope of a job: its variables: over the top level's,
-// filtered by inherit: variables:.
-func (sc *scope) child(job *yaml.Node) *scope {
-	c := &scope{vars: variables(get(job, "variables")), parent: sc}
+// child returns the scope of a job: its variables: over those of the
+// templates it extends (see templates), over the top level's filtered by
+// inherit: variables:.
+func (sc *scope) child(t *templates, job *yaml.Node) *scope {
+	c := &scope{vars: t.variables(job), parent: sc}
 	inh := get(get(job, "inherit"), "variables")
 	switch {
 	case inh == nil:
@@ -67,6 +68,56 @@ func (sc *scope) child(job *yaml.Node) *scope {
 	return c
 }
 
+// templates resolves extends: within one document.
+type templates struct {
+	doc *yaml.Node
+	// memo holds each job's resolved variables, so that shared templates
+	// are resolved once however many jobs extend them.
+	memo map[*yaml.Node]map[string]*variable
+	// active marks the jobs being resolved, to cut extends: cycles.
+	active map[*yaml.Node]bool
+}
+
+func newTemplates(doc *yaml.Node) *templates {
+	return &templates{doc: doc, memo: make(map[*yaml.Node]map[string]*variable), active: make(map[*yaml.Node]bool)}
+}
+
+// variables returns a job's variables: over those of the templates it
+// extends, each after those of the templates it extends itself; a later
+// template wins, as in GitLab. Templates defined in other files are not
+// known here.
+func (t *templates) variables(job *yaml.Node) map[string]*variable {
+	if vars, ok := t.memo[job]; ok {
+		return vars
+	}
+	vars := make(map[string]*variable)
+	t.active[job] = true
+	ext := get(job, "extends")
+	names := []*yaml.Node{ext}
+	if ext != nil && ext.Kind == yaml.SequenceNode {
+		names = ext.Content
+	}
+	for _, n := range names {
+		name, ok := str(deref(n))
+		if !ok {
+			continue
+		}
+		tmpl := get(t.doc, name)
+		if tmpl == nil || tmpl.Kind != yaml.MappingNode || t.active[tmpl] {
+			continue
+		}
+		for k, v := range t.variables(tmpl) {
+			vars[k] = v
+		}
+	}
+	for k, v := range variables(get(job, "variables")) {
+		vars[k] = v
+	}
+	delete(t.active, job)
+	t.memo[job] = vars
+	return vars
+}
+
 // lookup finds a variable, innermost scope first.
 func (sc *scope) lookup(name string) *variable {
 	if v := sc.vars[name]; v != nil {
@@ -78,8 +129,13 @@ func (sc *scope) lookup(name string) *variable {
 	return nil
 }
 
-// maxDepth bounds how deeply variable values may name other variables.
-const maxDepth = 10
+// Limits on expansion, so that variables naming each other many times over
+// (a "billion laughs") cost little: how deeply values may name other
+// variables, and how long an expanded value may grow (no image name is near).
+const (
+	maxDepth  = 10
+	maxLength = 4096
+)
 
 // expand substitutes $NAME and ${NAME} the way GitLab does for image names
 // ($$ is a literal $). used reports whether the text named a variable;
@@ -93,7 +149,7 @@ func (sc *scope) expandDepth(s string, depth int) (out string, used, static bool
 	if !strings.Contains(s, "$") {
 		return s, false, true
 	}
-	if depth > maxDepth {
+	if depth > maxDepth || len(s) > maxLength {
 		return "", true, false
 	}
 	var b strings.Builder
@@ -142,7 +198,9 @@ func (sc *scope) expandDepth(s string, depth int) (out string, used, static bool
 				return "", true, false
 			}
 		}
-		b.WriteString(val)
+		if b.WriteString(val); b.Len() > maxLength {
+			return "", true, false
+		}
 	}
 	return b.String(), used, static
 }
