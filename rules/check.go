@@ -2,6 +2,7 @@ package rules
 
 import (
 	"net/url"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,13 +54,13 @@ func Apply(findings []Finding, files []scan.File, cfg Config) []Finding {
 	ignores := make(map[string]map[int][]string, len(files))
 	for _, f := range files {
 		if len(f.Ignores) > 0 {
-			ignores[f.Path] = f.Ignores
+			ignores[cleanPath(f.Path)] = f.Ignores
 		}
 	}
 	out := make([]Finding, 0, len(findings))
 	for _, f := range findings {
 		sev := cfg.Severity(f.Rule)
-		if sev == Off || suppressed(f, ignores[f.File]) {
+		if sev == Off || suppressed(f, ignores[cleanPath(f.File)]) {
 			continue
 		}
 		f.Severity = sev
@@ -69,6 +70,12 @@ func Apply(findings []Finding, files []scan.File, cfg Config) []Finding {
 	return slices.CompactFunc(out, func(a, b Finding) bool {
 		return Compare(a, b) == 0 && a.EndLine == b.EndLine && a.EndColumn == b.EndColumn
 	})
+}
+
+// cleanPath lets "./Dockerfile" from one producer match "Dockerfile" from
+// another.
+func cleanPath(p string) string {
+	return path.Clean(strings.ReplaceAll(p, "\\", "/"))
 }
 
 func suppressed(f Finding, ign map[int][]string) bool {
@@ -113,7 +120,7 @@ func checkRef(r ref.Ref) []Finding {
 		out = append(out, at("STET001", "image "+short+" is not pinned by digest", short))
 		if r.Tag == "latest" || r.Tag == "" {
 			msg := "image " + short + " uses the latest tag"
-			if !writesLatest(r.Text) {
+			if !writesLatest(r) {
 				msg = "image " + ref.FamiliarName(r.Name) + " has no tag (it means latest)"
 			}
 			out = append(out, at("STET002", msg, short))
@@ -128,13 +135,18 @@ func checkRef(r ref.Ref) []Finding {
 	return out
 }
 
-// writesLatest reports whether the text as written names the latest tag
-// (directly, or through a variable whose default is latest).
-func writesLatest(text string) bool {
-	if im, err := ref.ParseImage(text); err == nil {
+// writesLatest reports whether the reference as written names the latest
+// tag (directly, or through a variable whose default is latest) rather than
+// leaving the tag out. Helm and Kustomize keep the tag in a field of its
+// own, so a reference from them with the tag latest wrote it.
+func writesLatest(r ref.Ref) bool {
+	if r.Source == ref.SourceHelm || r.Source == ref.SourceKustomize {
+		return true
+	}
+	if im, err := ref.ParseImage(r.Text); err == nil {
 		return im.Tag != ""
 	}
-	return strings.Contains(text, "latest") || strings.Contains(text, ":")
+	return strings.Contains(r.Text, "latest") || strings.Contains(r.Text, ":")
 }
 
 // checkCommand runs the command rules on one build or CI command and places

@@ -75,6 +75,17 @@ func TestCheckRefs(t *testing.T) {
 				{Rule: "STET002", Severity: Error, File: "Dockerfile", Line: 3, Column: 6, EndLine: 3, EndColumn: 16,
 					Message: "image redis:latest uses the latest tag", Reference: "redis:latest"},
 			}},
+		{"helm tag field", func(t *testing.T) []ref.Ref {
+			r := image(t, "values.yaml", 5, 17, "quay.io/prometheus/busybox:latest")
+			r.Source, r.Text, r.EndColumn = ref.SourceHelm, "prometheus/busybox", 35
+			return []ref.Ref{r}
+		},
+			[]Finding{
+				{Rule: "STET001", Severity: Error, File: "values.yaml", Line: 5, Column: 17, EndLine: 5, EndColumn: 35,
+					Message: "image quay.io/prometheus/busybox:latest is not pinned by digest", Reference: "quay.io/prometheus/busybox:latest"},
+				{Rule: "STET002", Severity: Error, File: "values.yaml", Line: 5, Column: 17, EndLine: 5, EndColumn: 35,
+					Message: "image quay.io/prometheus/busybox:latest uses the latest tag", Reference: "quay.io/prometheus/busybox:latest"},
+			}},
 		{"scratch", func(t *testing.T) []ref.Ref { return []ref.Ref{image(t, "Dockerfile", 1, 6, "scratch")} }, nil},
 		{"dynamic", func(t *testing.T) []ref.Ref { return []ref.Ref{dynamic} },
 			[]Finding{{Rule: "STET004", Severity: Error, File: "Dockerfile", Line: 2, Column: 6, EndLine: 2, EndColumn: 13,
@@ -268,7 +279,7 @@ func TestSuppressionAndSeverity(t *testing.T) {
 
 func TestApply(t *testing.T) {
 	t.Parallel()
-	files := []scan.File{{Path: "b/Dockerfile", Ignores: map[int][]string{9: {"STET011"}}}}
+	files := []scan.File{{Path: "./b/Dockerfile", Ignores: map[int][]string{9: {"STET011"}}}}
 	in := []Finding{
 		{Rule: "STET011", File: "b/Dockerfile", Line: 10, Message: "tag moved"},
 		{Rule: "STET010", File: "b/Dockerfile", Line: 10, Message: "lock disagrees"},

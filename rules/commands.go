@@ -223,6 +223,9 @@ func analyze(text string) (out []cmdFinding, checksOut bool) {
 		if url, shell, ok := s.pipedToShell(c, args); ok {
 			add("STET025", "remote script "+url+" is piped to "+shell+" without verification", url)
 		}
+		if url, shell, ok := redirectedToShell(c, args); ok {
+			add("STET025", "remote script "+url+" is fed to "+shell+" without verification", url)
+		}
 		if url, shell, ok := substitutedToShell(args); ok {
 			add("STET025", "remote script "+url+" is run by "+shell+" without verification", url)
 		}
@@ -737,6 +740,29 @@ func substitutedToShell(args []word) (url, shell string, ok bool) {
 	for _, c := range parseScript(w.subs[0].text, 0, false) {
 		if u, ok := fetchURL(unwrap(c.words)); ok {
 			return u, n, true
+		}
+	}
+	return "", "", false
+}
+
+// redirectedToShell finds "bash < <(curl …)" and "sh <<< "$(curl …)"": a
+// download redirected into an interpreter that runs its standard input.
+func redirectedToShell(c *simpleCmd, args []word) (url, shell string, ok bool) {
+	if len(c.stdin) == 0 || len(args) == 0 {
+		return "", "", false
+	}
+	n := cmdName(args[0])
+	if !interpreterRE.MatchString(n) || !readsStdinScript(n, args[1:]) {
+		return "", "", false
+	}
+	for _, w := range c.stdin {
+		if !w.whole || len(w.subs) != 1 {
+			continue
+		}
+		for _, sc := range parseScript(w.subs[0].text, 0, false) {
+			if u, ok := fetchURL(unwrap(sc.words)); ok {
+				return u, n, true
+			}
 		}
 	}
 	return "", "", false

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -51,6 +52,9 @@ type simpleCmd struct {
 	assigns  []word
 	words    []word
 	heredocs []*heredoc
+	// stdin are the targets of "<" and "<<<" redirections: what the
+	// command reads on standard input.
+	stdin []word
 	pos      int
 	// pipe is the pipeline the command belongs to and idx its place in it.
 	pipe *pipeline
@@ -494,7 +498,7 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 		if cur == nil {
 			return
 		}
-		if len(cur.words) > 0 || len(cur.heredocs) > 0 || len(cur.assigns) > 0 {
+		if len(cur.words) > 0 || len(cur.heredocs) > 0 || len(cur.assigns) > 0 || slices.ContainsFunc(cur.stdin, func(w word) bool { return len(w.subs) > 0 }) {
 			if pl == nil {
 				pl = &pipeline{}
 			}
@@ -541,13 +545,16 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 			w := t.w
 			w.pos, w.end = at(w.pos), at(w.end)
 			if redir != "" {
-				if redir == "<<" || redir == "<<-" {
-					if cur == nil {
-						cur = &simpleCmd{pos: at(t.pos)}
-					}
+				if cur == nil {
+					cur = &simpleCmd{pos: at(t.pos)}
+				}
+				switch redir {
+				case "<<", "<<-":
 					h := &heredoc{delim: w.lit, quoted: w.quoted, strip: redir == "<<-"}
 					cur.heredocs = append(cur.heredocs, h)
 					lx.pending = append(lx.pending, h)
+				case "<", "<<<":
+					cur.stdin = append(cur.stdin, w)
 				}
 				redir = ""
 				continue
@@ -605,7 +612,7 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 	all := make([]*simpleCmd, 0, len(out))
 	for _, c := range out {
 		all = append(all, c)
-		for _, ws := range [2][]word{c.assigns, c.words} {
+		for _, ws := range [3][]word{c.assigns, c.words, c.stdin} {
 			for _, w := range ws {
 				for _, s := range w.subs {
 					all = append(all, parseDepth(s.text, at(s.pos), flat, depth+1)...)
