@@ -188,6 +188,11 @@ func (s *scanner) mapImage(m *yaml.Node, ctx string) bool {
 		return true // a template: the values that fill it are elsewhere
 	}
 	registry := s.registry
+	if hasRegistry(repo) {
+		// The chart-wide default is for short names: a repository that names
+		// its registry is used as written (ingress-nginx renders it so).
+		registry = ""
+	}
 	if _, v := yamlref.Lookup(m, "registry"); v != nil {
 		if val, ok := yamlref.Str(v); ok && val != "" {
 			registry = val
@@ -254,6 +259,14 @@ func (s *scanner) mapImage(m *yaml.Node, ctx string) bool {
 	r.Edit = s.edit(digestKey, digestNode, tagKey, tagNode, sha)
 	s.res.Refs = append(s.res.Refs, r)
 	return true
+}
+
+// hasRegistry reports whether a repository's first component is a registry
+// host, the way image references are read: it holds a dot or a port, or is
+// localhost.
+func hasRegistry(repo string) bool {
+	first, _, found := strings.Cut(repo, "/")
+	return found && (strings.ContainsAny(first, ".:") || first == "localhost")
 }
 
 // edit chooses the span a pin rewrites (see the package documentation).

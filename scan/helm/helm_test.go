@@ -91,10 +91,12 @@ func TestScan(t *testing.T) {
 		},
 		{
 			name: "global imageRegistry, own registry wins",
-			in:   "global:\n  imageRegistry: my.registry\na:\n  image: {repository: x/a, tag: '1'}\nb:\n  image: {registry: docker.io, repository: x/b, tag: '2'}\n",
+			in: "global:\n  imageRegistry: my.registry\na:\n  image: {repository: x/a, tag: '1'}\nb:\n  image: {registry: docker.io, repository: x/b, tag: '2'}\n" +
+				"c:\n  image: {repository: quay.io/x/c, tag: '3'}\n",
 			want: []brief{
 				b(4, 23, "x/a", "my.registry/x/a", "1", "", false, "a.image", "tag:1"),
 				b(6, 44, "x/b", "docker.io/x/b", "2", "", false, "b.image", "tag:2"),
+				b(8, 23, "quay.io/x/c", "quay.io/x/c", "3", "", false, "c.image", "tag:3"),
 			},
 		},
 		{
