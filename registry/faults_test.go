@@ -144,6 +144,21 @@ func TestCancel(t *testing.T) {
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
+	// Cancelled while the HEAD is in flight, after the ping.
+	p3 := faultproxy.New(t, host)
+	p3.Add(faultproxy.Fault{Kind: faultproxy.Manifest, Delay: time.Minute})
+	ctx, cancel = context.WithCancel(t.Context())
+	go func() {
+		_, err := c.Head(ctx, tag(t, p3.Host+"/app:1"))
+		errc <- err
+	}()
+	for p3.Count(http.MethodHead, faultproxy.Manifest) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("HEAD in flight: got %v, want context.Canceled", err)
+	}
 	// A cancelled ping is not remembered: the next caller pings again.
 	p2 := faultproxy.New(t, host)
 	c = newClient(t, registry.WithMirrors(map[string]string{"docker.io": p2.Host}))

@@ -216,7 +216,7 @@ func New(opts ...Option) (*Client, error) {
 				return nil, fmt.Errorf("parsing mirror %q for %s: %w", to, from, err)
 			}
 		}
-		c.mirrors[fromReg.RegistryStr()] = mirror{reg: toReg, prefix: prefix}
+		c.mirrors[dockerHubAlias(fromReg.RegistryStr())] = mirror{reg: toReg, prefix: prefix}
 	}
 	c.http = &httpTransport{c: c, next: o.base, hosts: map[string]*hostState{}}
 	return c, nil
@@ -238,14 +238,11 @@ func (c *Client) Mirror(r name.Reference) name.Reference {
 	repo := r.Context()
 	reg := repo.Registry
 	path := repo.RepositoryStr()
-	if m, ok := c.mirrors[reg.RegistryStr()]; ok {
+	if m, ok := c.mirrors[dockerHubAlias(reg.RegistryStr())]; ok {
 		reg = m.reg
 		if m.prefix != "" {
 			path = m.prefix + "/" + path
 		}
-	} else if c.insecureHost(reg.RegistryStr()) {
-		reg = name.Registry{}
-		reg, _ = name.NewRegistry(repo.RegistryStr(), name.Insecure)
 	}
 	s := reg.RegistryStr() + "/" + path
 	opts := c.nameOpts(reg.RegistryStr())
@@ -264,6 +261,16 @@ func (c *Client) Mirror(r name.Reference) name.Reference {
 	return out
 }
 
+// dockerHubAlias folds Docker Hub's other host names onto the one
+// go-containerregistry uses, so a mirror for docker.io applies to all.
+func dockerHubAlias(host string) string {
+	switch host {
+	case "docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return name.DefaultRegistry
+	}
+	return host
+}
+
 func (c *Client) nameOpts(host string) []name.Option {
 	if c.insecureHost(host) {
 		return []name.Option{name.Insecure}
@@ -276,12 +283,11 @@ func (c *Client) nameOpts(host string) []name.Option {
 // this Client's per-registry puller: its transport, ping, tokens, retries
 // and bounds. Pass both to remote.Image, remote.Index, remote.Get and so on.
 func (c *Client) Remote(ctx context.Context, r name.Reference) (name.Reference, []remote.Option, error) {
-	target := c.Mirror(r)
-	p, err := c.Puller(ctx, target.Context().Registry)
+	target, p, err := c.puller(ctx, r)
 	if err != nil {
-		return nil, nil, c.wrap(r.String(), target.Context().RegistryStr(), err)
+		return nil, nil, err
 	}
-	return target, []remote.Option{remote.Reuse(p)}, nil
+	return target, []remote.Option{remote.Reuse(p), remote.WithContext(ctx)}, nil
 }
 
 // Puller returns the shared puller for a registry host requests go to
@@ -300,11 +306,11 @@ func (c *Client) Puller(ctx context.Context, reg name.Registry) (*remote.Puller,
 // apply. When the registry answers HEAD without a digest it falls back to
 // one GET, whose bytes are checked against the digest the registry sends.
 func (c *Client) Head(ctx context.Context, r name.Reference) (*v1.Descriptor, error) {
-	target, opts, err := c.Remote(ctx, r)
+	target, p, err := c.puller(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	d, err := remote.Head(target, opts...)
+	d, err := p.Head(ctx, target)
 	if err == nil {
 		return d, nil
 	}
@@ -317,6 +323,16 @@ func (c *Client) Head(ctx context.Context, r name.Reference) (*v1.Descriptor, er
 	}
 	desc := g.Descriptor
 	return &desc, nil
+}
+
+// puller mirrors r and returns the target with its registry's puller.
+func (c *Client) puller(ctx context.Context, r name.Reference) (name.Reference, *remote.Puller, error) {
+	target := c.Mirror(r)
+	p, err := c.Puller(ctx, target.Context().Registry)
+	if err != nil {
+		return nil, nil, c.wrap(r.String(), target.Context().RegistryStr(), err)
+	}
+	return target, p, nil
 }
 
 // missingDigestHeader reports whether a HEAD failed only because the
@@ -335,12 +351,11 @@ func missingDigestHeader(err error) bool {
 // Docker-Content-Digest header when r is a tag; a mismatch is
 // ErrDigestMismatch, never a result.
 func (c *Client) Get(ctx context.Context, r name.Reference) (*remote.Descriptor, error) {
-	target, opts, err := c.Remote(ctx, r)
+	target, p, err := c.puller(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, remote.WithContext(ctx))
-	d, err := remote.Get(target, opts...)
+	d, err := p.Get(ctx, target)
 	if err != nil {
 		return nil, c.wrap(r.String(), target.Context().RegistryStr(), err)
 	}
@@ -350,11 +365,11 @@ func (c *Client) Get(ctx context.Context, r name.Reference) (*remote.Descriptor,
 // Blob opens the blob with the given digest in r's repository. The caller
 // closes it; the content is verified against the digest while it is read.
 func (c *Client) Blob(ctx context.Context, r name.Digest) (io.ReadCloser, error) {
-	target, opts, err := c.Remote(ctx, r)
+	target, p, err := c.puller(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	l, err := remote.Layer(target.(name.Digest), append(opts, remote.WithContext(ctx))...)
+	l, err := p.Layer(ctx, target.(name.Digest))
 	if err != nil {
 		return nil, c.wrap(r.String(), target.Context().RegistryStr(), err)
 	}

@@ -64,6 +64,9 @@ type Fault struct {
 	// Times is how many matching requests get the fault; 0 means all.
 	Times int
 
+	// Delay holds the request this long (or until the client gives up)
+	// before the rest of the fault, or forwarding, applies.
+	Delay time.Duration
 	// Status answers with this status instead of forwarding, with Header
 	// and a registry-style JSON error body.
 	Status int
@@ -245,8 +248,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if f != nil && f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	switch {
-	case f == nil:
+	case f == nil, f.Delay > 0 && f.Status == 0 && !f.Reset && !f.Truncate && f.SlowBody == 0 && !f.Corrupt && !f.StripDigest:
 		p.rp.ServeHTTP(w, r)
 	case f.Status != 0:
 		maps.Copy(w.Header(), f.Header)
