@@ -26,8 +26,10 @@ type Event struct {
 	ID string
 	// Env is the environment: lowercase letters, digits, '.', '_' and '-'.
 	Env string
-	// Sequence is the event's 1-based position in its environment's
-	// history, assigned by the ledger when zero.
+	// Sequence orders the events of an environment: it starts at 1 and
+	// increases by one per event, assigned by the ledger when zero. A
+	// registry ledger may skip a number that two writers raced for and
+	// both gave up; the Prev links, not the numbers, make the chain.
 	Sequence int64
 	Action   Action
 	// Release is the ID of the release deployed; App and Number repeat
@@ -169,9 +171,6 @@ func (e Event) validate() error {
 	if e.Sequence == 1 && e.Prev != "" {
 		return errors.New("the first event has no previous event")
 	}
-	if e.Sequence > 1 && e.Prev == "" {
-		return errors.New("only the first event lacks a previous event")
-	}
 	if !e.Time.IsZero() || e.Sequence > 0 {
 		if err := validTime(e.Time); err != nil {
 			return fmt.Errorf("time: %w", err)
@@ -188,20 +187,27 @@ func (e Event) validate() error {
 
 // VerifyChain checks one environment's history, oldest first: every event
 // belongs to env, its stored ID is the hash of its content, sequences
-// count from 1 without gaps, and each names its predecessor's ID. It
-// returns the first break as a *ChainError (errors.Is ErrBroken).
+// increase, the first event names no predecessor and every later one
+// names its predecessor's ID. Removing, editing, inserting or reordering
+// any event but the newest breaks a link. It returns the first break as a
+// *ChainError (errors.Is ErrBroken).
 func VerifyChain(env string, oldestFirst []Event) error {
-	prev := ""
+	prev, prevSeq := "", int64(0)
 	for i, e := range oldestFirst {
-		seq := int64(i + 1)
+		seq := e.Sequence
+		if seq <= prevSeq {
+			seq = prevSeq + 1
+		}
 		fail := func(format string, args ...any) error {
 			return &ChainError{Env: env, Sequence: seq, ID: e.ID, Reason: fmt.Sprintf(format, args...)}
 		}
 		switch {
 		case e.Env != env:
 			return fail("event belongs to environment %q", e.Env)
-		case e.Sequence != seq:
-			return fail("event is numbered %d: an event is missing or out of order", e.Sequence)
+		case e.Sequence <= prevSeq:
+			return fail("event is numbered %d after event %d: out of order", e.Sequence, prevSeq)
+		case i == 0 && e.Prev != "":
+			return fail("the oldest event names previous event %s, which the history does not hold: events are missing", ShortID(e.Prev))
 		case e.ID != e.ComputeID():
 			return fail("content does not match its ID (hash %s): the event was altered", ShortID(e.ComputeID()))
 		case e.Prev != prev:
@@ -210,7 +216,7 @@ func VerifyChain(env string, oldestFirst []Event) error {
 		if err := e.Validate(); err != nil {
 			return fail("%v", err)
 		}
-		prev = e.ID
+		prev, prevSeq = e.ID, e.Sequence
 	}
 	return nil
 }

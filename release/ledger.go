@@ -95,18 +95,21 @@ func PrepareRelease(r Release, now time.Time) (Release, error) {
 	return r, nil
 }
 
-// PrepareEvent validates ev for appending at position seq after the event
-// prev ("" for the first), filling Sequence and Time. Backends call it once
-// they know the head: a Prev other than the head is a *ConflictError, as is
-// a set Sequence other than seq.
-func PrepareEvent(ev Event, head string, seq int64, now time.Time) (Event, error) {
+// PrepareEvent validates ev for appending after the environment's head
+// (its newest event's ID and sequence; "" and 0 for an empty history),
+// filling Time and, when zero, Sequence with next (at least headSeq+1).
+// Backends call it once they know the head: a Prev other than the head is
+// a *ConflictError; a set Sequence (as Sync copies) must follow headSeq.
+func PrepareEvent(ev Event, head string, headSeq, next int64, now time.Time) (Event, error) {
 	if ev.Prev != head {
 		return Event{}, &ConflictError{Env: ev.Env, Expected: ev.Prev, Actual: head}
 	}
-	if ev.Sequence != 0 && ev.Sequence != seq {
-		return Event{}, &ConflictError{Env: ev.Env, Expected: fmt.Sprintf("event #%d", ev.Sequence), Actual: fmt.Sprintf("event #%d next", seq)}
+	switch {
+	case ev.Sequence == 0:
+		ev.Sequence = max(next, headSeq+1)
+	case ev.Sequence <= headSeq:
+		return Event{}, fmt.Errorf("%w: event numbered %d does not follow the head of %s (#%d)", ErrInvalid, ev.Sequence, ev.Env, headSeq)
 	}
-	ev.Sequence = seq
 	if ev.Time.IsZero() {
 		ev.Time = now
 	}

@@ -132,9 +132,10 @@ BEGIN SELECT RAISE(ABORT, 'stet ledger: events are append-only'); END;
 CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'stet ledger: events are append-only'); END;
 CREATE TRIGGER events_extend_chain BEFORE INSERT ON events
-WHEN (NEW.sequence = 1 AND NEW.prev IS NOT NULL)
-  OR (NEW.sequence > 1 AND NOT EXISTS (
-      SELECT 1 FROM events WHERE env = NEW.env AND sequence = NEW.sequence - 1 AND id = NEW.prev))
+WHEN (NEW.prev IS NULL AND EXISTS (SELECT 1 FROM events WHERE env = NEW.env))
+  OR (NEW.prev IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM events WHERE env = NEW.env AND id = NEW.prev AND sequence < NEW.sequence
+      AND sequence = (SELECT MAX(sequence) FROM events WHERE env = NEW.env)))
 BEGIN SELECT RAISE(ABORT, 'stet ledger: an event must extend its environment''s chain'); END;
 `,
 }
@@ -346,7 +347,7 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("reading the head of %s: %w", ev.Env, err)
 		}
-		e, err := release.PrepareEvent(ev, head.String, seq+1, l.now())
+		e, err := release.PrepareEvent(ev, head.String, seq, seq+1, l.now())
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,235 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/stet-dev/stet/release"
+)
+
+// Annotations on ledger manifests. The record annotation holds the
+// canonical JSON itself; the others let any registry browser show what a
+// manifest is without reading it.
+const (
+	AnnotationRecord   = "dev.stet.record"
+	AnnotationApp      = "dev.stet.app"
+	AnnotationNumber   = "dev.stet.number"
+	AnnotationEnv      = "dev.stet.env"
+	AnnotationSequence = "dev.stet.sequence"
+	AnnotationRelease  = "dev.stet.release"
+	AnnotationCreated  = "org.opencontainers.image.created"
+)
+
+// emptyJSON is the OCI empty descriptor's content.
+var emptyJSON = []byte("{}")
+
+func emptyConfig() v1.Descriptor {
+	h, n, _ := v1.SHA256(bytes.NewReader(emptyJSON))
+	return v1.Descriptor{MediaType: types.OCIEmptyJSON, Digest: h, Size: n, Data: emptyJSON}
+}
+
+// rawManifest is a manifest to PUT exactly as encoded.
+type rawManifest struct {
+	b  []byte
+	mt types.MediaType
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+// artifact is one encoded record ready to write.
+type artifact struct {
+	record   []byte // canonical JSON, the layer
+	manifest []byte
+	digest   v1.Hash // of manifest
+}
+
+func newArtifact(artifactType string, record []byte, ann map[string]string, subject *v1.Descriptor) (artifact, error) {
+	lh, ln, err := v1.SHA256(bytes.NewReader(record))
+	if err != nil {
+		return artifact{}, err
+	}
+	ann[AnnotationRecord] = string(record)
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		ArtifactType:  artifactType,
+		Config:        emptyConfig(),
+		Layers:        []v1.Descriptor{{MediaType: types.MediaType(artifactType), Digest: lh, Size: ln}},
+		Annotations:   ann,
+		Subject:       subject,
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return artifact{}, err
+	}
+	h, _, err := v1.SHA256(bytes.NewReader(b))
+	if err != nil {
+		return artifact{}, err
+	}
+	return artifact{record: record, manifest: b, digest: h}, nil
+}
+
+// tags lists the repository's tags once; a repository that does not exist
+// yet is an empty ledger.
+func (l *Ledger) tags(ctx context.Context) (index, error) {
+	tags, err := l.puller.List(ctx, l.repo)
+	if err != nil {
+		if isNotFound(err) {
+			return parseTags(nil), nil
+		}
+		return index{}, l.wrap("listing tags", err)
+	}
+	return parseTags(tags), nil
+}
+
+func isNotFound(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
+}
+
+// stored is a record read from a manifest.
+type stored struct {
+	desc   v1.Descriptor // of the manifest
+	id     string        // the layer's digest: the record's ID
+	record []byte
+}
+
+// get reads the manifest ref names and the record it holds.
+func (l *Ledger) get(ctx context.Context, ref name.Reference, artifactType string) (stored, error) {
+	d, err := l.puller.Get(ctx, ref)
+	if err != nil {
+		if isNotFound(err) {
+			return stored{}, fmt.Errorf("%s: %w", ref.Identifier(), release.ErrNotFound)
+		}
+		return stored{}, l.wrap("reading "+ref.Identifier(), err)
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(d.Manifest, &m); err != nil {
+		return stored{}, fmt.Errorf("%w: %s is not an image manifest: %w", release.ErrInvalid, ref.Identifier(), err)
+	}
+	if m.ArtifactType != artifactType || len(m.Layers) != 1 || string(m.Layers[0].MediaType) != artifactType {
+		return stored{}, fmt.Errorf("%w: %s is not a %s artifact", release.ErrInvalid, ref.Identifier(), artifactType)
+	}
+	s := stored{desc: d.Descriptor, id: m.Layers[0].Digest.String()}
+	if rec, ok := m.Annotations[AnnotationRecord]; ok {
+		// A record annotation that does not hash to the layer digest is
+		// returned as it is, under the layer's ID: verification reports it.
+		s.record = []byte(rec)
+		return s, nil
+	}
+	// Written by a tool that kept only the layer: read the blob.
+	rc, err := l.puller.Layer(ctx, l.repo.Digest(s.id))
+	if err != nil {
+		return stored{}, l.wrap("reading record "+s.id, err)
+	}
+	r, err := rc.Compressed()
+	if err != nil {
+		return stored{}, l.wrap("reading record "+s.id, err)
+	}
+	defer r.Close()
+	s.record, err = io.ReadAll(io.LimitReader(r, 16<<20))
+	if err != nil {
+		return stored{}, l.wrap("reading record "+s.id, err)
+	}
+	return s, nil
+}
+
+func (l *Ledger) getRelease(ctx context.Context, ref name.Reference) (release.Release, stored, error) {
+	s, err := l.get(ctx, ref, release.MediaTypeRelease)
+	if err != nil {
+		return release.Release{}, stored{}, err
+	}
+	r, err := release.ParseRelease(s.record)
+	if err != nil {
+		return release.Release{}, stored{}, fmt.Errorf("%s: %w", ref.Identifier(), err)
+	}
+	r.ID = s.id
+	return r, s, nil
+}
+
+func (l *Ledger) getEvent(ctx context.Context, ref name.Reference) (release.Event, stored, error) {
+	s, err := l.get(ctx, ref, release.MediaTypeEvent)
+	if err != nil {
+		return release.Event{}, stored{}, err
+	}
+	e, err := release.ParseEvent(s.record)
+	if err != nil {
+		return release.Event{}, stored{}, fmt.Errorf("%s: %w", ref.Identifier(), err)
+	}
+	e.ID = s.id
+	return e, s, nil
+}
+
+// write stores an artifact: its blobs, the manifest by digest, then the
+// tag, refusing to move a tag that names something else.
+func (l *Ledger) write(ctx context.Context, a artifact, mediaType, tag, place string) error {
+	if err := l.pushEmpty(ctx); err != nil {
+		return err
+	}
+	if err := l.pusher.Upload(ctx, l.repo, static.NewLayer(a.record, types.MediaType(mediaType))); err != nil {
+		return l.wrap("uploading record", err)
+	}
+	raw := rawManifest{b: a.manifest, mt: types.OCIManifestSchema1}
+	if err := l.pusher.Put(ctx, l.repo.Digest(a.digest.String()), raw); err != nil {
+		return l.wrap("writing manifest "+a.digest.String(), err)
+	}
+	return l.tag(ctx, a.digest, raw, tag, place)
+}
+
+// tag points tag at the manifest with digest d unless it already names
+// another manifest, then reads it back to learn whether a concurrent
+// writer moved it in between.
+func (l *Ledger) tag(ctx context.Context, d v1.Hash, raw rawManifest, tag, place string) error {
+	t := l.repo.Tag(tag)
+	got, err := l.puller.Head(ctx, t)
+	switch {
+	case err == nil && got.Digest == d:
+		return nil
+	case err == nil:
+		return &release.ForkError{Place: place + " (" + tag + ")", Ours: d.String(), Theirs: got.Digest.String()}
+	case !isNotFound(err):
+		return l.wrap("checking tag "+tag, err)
+	}
+	if err := l.pusher.Put(ctx, t, raw); err != nil {
+		return l.wrap("tagging "+tag, err)
+	}
+	got, err = l.puller.Head(ctx, t)
+	if err != nil {
+		return l.wrap("reading back tag "+tag, err)
+	}
+	if got.Digest != d {
+		return &release.ForkError{Place: place + " (" + tag + ")", Ours: d.String(), Theirs: got.Digest.String()}
+	}
+	return nil
+}
+
+func (l *Ledger) pushEmpty(ctx context.Context) error {
+	l.mu.Lock()
+	done := l.emptyPushed
+	l.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := l.pusher.Upload(ctx, l.repo, static.NewLayer(emptyJSON, types.OCIEmptyJSON)); err != nil {
+		return l.wrap("uploading the empty config", err)
+	}
+	l.mu.Lock()
+	l.emptyPushed = true
+	l.mu.Unlock()
+	return nil
+}
+
+var _ remote.Taggable = rawManifest{}
