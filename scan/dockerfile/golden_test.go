@@ -32,7 +32,7 @@ type goldenRef struct {
 }
 
 type golden struct {
-	References []goldenRef     `json:"references"`
+	References []goldenRef    `json:"references"`
 	Commands   []scan.Command `json:"commands"`
 }
 
