@@ -55,7 +55,7 @@ type simpleCmd struct {
 	// stdin are the targets of "<" and "<<<" redirections: what the
 	// command reads on standard input.
 	stdin []word
-	pos      int
+	pos   int
 	// pipe is the pipeline the command belongs to and idx its place in it.
 	pipe *pipeline
 	idx  int
