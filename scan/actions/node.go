@@ -29,8 +29,18 @@ type pair struct {
 // entries lists a mapping's keys in file order, followed by the keys it merges
 // in with "<<: *anchor" that it does not set itself. Values are dereferenced.
 func entries(m *yaml.Node) []pair {
+	return entriesDepth(m, 0, nil)
+}
+
+// maxMerge bounds how deeply merged mappings may merge others in turn.
+const maxMerge = 64
+
+// entriesDepth is entries for a mapping merged depth levels down. A mapping
+// merged more than once adds nothing the first time did not: visited keeps
+// it from being expanded again.
+func entriesDepth(m *yaml.Node, depth int, visited map[*yaml.Node]bool) []pair {
 	m = deref(m)
-	if m == nil || m.Kind != yaml.MappingNode {
+	if m == nil || m.Kind != yaml.MappingNode || visited[m] {
 		return nil
 	}
 	var out []pair
@@ -54,18 +64,19 @@ func entries(m *yaml.Node) []pair {
 		}
 		out = append(out, pair{k, deref(v)})
 	}
-	if len(merges) == 0 {
+	if len(merges) == 0 || depth >= maxMerge {
 		return out
 	}
+	if visited == nil {
+		visited = make(map[*yaml.Node]bool)
+	}
+	visited[m] = true
 	have := make(map[string]bool, len(out))
 	for _, p := range out {
 		have[p.key.Value] = true
 	}
 	for _, mm := range merges {
-		if mm == m {
-			continue
-		}
-		for _, p := range entries(mm) {
+		for _, p := range entriesDepth(mm, depth+1, visited) {
 			if !have[p.key.Value] {
 				have[p.key.Value] = true
 				out = append(out, p)

@@ -312,6 +312,31 @@ job:
 			},
 		},
 		{
+			name: "variables through merge keys",
+			in: `.vars: &vars
+  V: "1"
+  W: "1"
+.more: &more
+  V: "9"
+  X: "3"
+variables:
+  <<: [*vars, *more]
+  W: "2"
+job:
+  image: alpine:$V.$W.$X
+`,
+			want: []string{
+				`11:10-11:25 "alpine:$V.$W.$X" name=docker.io/library/alpine tag=1.2.3 @job.image noedit`,
+			},
+		},
+		{
+			name: "merge keys that multiply",
+			in:   mergeBomb(40) + "job:\n  variables: {<<: *x40}\n  image: alpine:$V\n",
+			want: []string{
+				`44:10-44:19 "alpine:$V" name=docker.io/library/alpine tag=0 @job.image noedit`,
+			},
+		},
+		{
 			name: "inherit variables",
 			in: `variables:
   V: "1"
@@ -560,4 +585,15 @@ func TestScanInvalidYAML(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mergeBomb returns n+1 anchored mappings, each merging the one before it
+// twice: expanded naively, the last one holds 2^n merges.
+func mergeBomb(n int) string {
+	var b strings.Builder
+	b.WriteString(".x0: &x0 {V: \"0\"}\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, ".x%d: &x%d {<<: [*x%d, *x%d]}\n", i, i, i-1, i-1)
+	}
+	return b.String()
 }
