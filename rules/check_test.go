@@ -431,3 +431,16 @@ func TestCatalogueExamples(t *testing.T) {
 		})
 	}
 }
+
+func TestSuppressionInsideYAMLBlock(t *testing.T) {
+	t.Parallel()
+	src := "jobs:\n  b:\n    steps:\n      - run: |\n          apt-get install -y jq\n          # stet:ignore STET020 the runner image is pinned\n          apt-get install -y yq\n"
+	text := "apt-get install -y jq\n# stet:ignore STET020 the runner image is pinned\napt-get install -y yq\n"
+	c := scan.Command{File: "ci.yml", Line: 5, Column: 11, EndLine: 7, EndColumn: 32, Instruction: "run", Source: ref.SourceActions, Text: text}
+	got := Check([]scan.File{{Path: "ci.yml", Commands: []scan.Command{c}, Ignores: ParseIgnores([]byte(src))}}, Config{})
+	want := []Finding{{Rule: "STET020", Severity: Warning, File: "ci.yml", Line: 5, Column: 11, EndLine: 5, EndColumn: 32,
+		Message: "apt-get install of jq without a version (pin with pkg=version)", Reference: "jq"}}
+	if diff := cmp.Diff(want, got, ignoreAnchors); diff != "" {
+		t.Errorf("Check (-want +got):\n%s", diff)
+	}
+}

@@ -17,7 +17,7 @@ func Markdown() []byte {
 	b.WriteString("`stet check` reports the rules below. Each finding names its rule ID, which is stable.\n\n")
 	b.WriteString("| id | name | default | finding |\n| --- | --- | --- | --- |\n")
 	for _, r := range catalogue {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, anchor(r), r.Name, r.Severity, r.Summary)
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, anchor(r), r.Name, r.Severity, strings.ReplaceAll(r.Summary, "|", "\\|"))
 	}
 	b.WriteString(`
 ## Severities
@@ -46,13 +46,14 @@ FROM nginx:1-alpine
 image: redis:7 # stet:ignore STET001,STET002 local development only
 ` + "```" + `
 
-A comment without rule IDs silences every rule on that line. Inside a
-multi-line ` + "`RUN`" + ` or ` + "`run:`" + ` block, a comment above the whole command
-silences findings anywhere in it; a comment above one of its lines silences
-findings on that line.
+A comment without rule IDs silences every rule. For a command that spans
+several lines (a ` + "`RUN`" + ` with continuations, a ` + "`run: |`" + ` block), a comment
+above the whole command silences findings anywhere in it; inside a YAML
+block, a comment line silences the line below it.
 
-STET010–STET013 come from ` + "`stet verify`" + ` (the lockfile and registry
-checks); they are suppressed and configured the same way.
+STET010–STET013 are found by comparing the files with stet.lock and the lock
+with the registries (` + "`stet verify`" + `); they are suppressed and configured
+the same way.
 `)
 	for _, r := range catalogue {
 		fmt.Fprintf(&b, "\n## %s %s\n\n", r.ID, r.Name)
