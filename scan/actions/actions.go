@@ -131,9 +131,11 @@ func (s *scanner) runs(runs *yaml.Node) {
 }
 
 func (s *scanner) steps(steps *yaml.Node, ctx string) {
-	if steps == nil || steps.Kind != yaml.SequenceNode {
+	if steps == nil || steps.Kind != yaml.SequenceNode || s.seen[steps] {
 		return
 	}
+	// Steps reached again through an alias were read the first time.
+	s.seen[steps] = true
 	for i, st := range steps.Content {
 		st = deref(st)
 		if st == nil || st.Kind != yaml.MappingNode {

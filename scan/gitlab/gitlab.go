@@ -64,10 +64,11 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		return nil, err
 	}
 	s := &scanner{
-		path: path,
-		ix:   yamlpos.NewIndex(data),
-		res:  &scan.Result{},
-		seen: make(map[*yaml.Node]bool),
+		path:    path,
+		ix:      yamlpos.NewIndex(data),
+		res:     &scan.Result{},
+		seen:    make(map[*yaml.Node]bool),
+		scripts: make(map[*yaml.Node]bool),
 	}
 	for _, doc := range docs {
 		doc = deref(doc)
@@ -90,9 +91,10 @@ type scanner struct {
 	path string
 	ix   *yamlpos.Index
 	res  *scan.Result
-	// seen holds the scalars already reported, so that a value reached again
-	// through an alias or a merge key is reported once.
-	seen map[*yaml.Node]bool
+	// seen holds the nodes already read for references, and scripts those
+	// read for commands, so that a value reached again through an alias or
+	// a merge key is reported once.
+	seen, scripts map[*yaml.Node]bool
 }
 
 func (s *scanner) document(doc *yaml.Node) {
@@ -145,9 +147,10 @@ func (s *scanner) imageField(n *yaml.Node, ctx string, sc *scope) {
 
 // services reads services:, a list of strings and {name: …} mappings.
 func (s *scanner) services(n *yaml.Node, ctx string, sc *scope) {
-	if n == nil || n.Kind != yaml.SequenceNode || n.Tag == "!reference" {
+	if n == nil || n.Kind != yaml.SequenceNode || n.Tag == "!reference" || s.seen[n] {
 		return
 	}
+	s.seen[n] = true
 	for i, item := range n.Content {
 		s.imageField(deref(item), fmt.Sprintf("%s[%d]", ctx, i), sc)
 	}
@@ -162,15 +165,21 @@ func (s *scanner) script(n *yaml.Node, depth int) {
 	}
 	switch n.Kind {
 	case yaml.SequenceNode:
+		// A list reached again through an alias holds nothing new; skipping
+		// it keeps lists of aliases of lists from multiplying the work.
+		if s.scripts[n] {
+			return
+		}
+		s.scripts[n] = true
 		for _, item := range n.Content {
 			s.script(item, depth+1)
 		}
 	case yaml.ScalarNode:
 		v, ok := str(n)
-		if !ok || strings.TrimSpace(v) == "" || s.seen[n] {
+		if !ok || strings.TrimSpace(v) == "" || s.scripts[n] {
 			return
 		}
-		s.seen[n] = true
+		s.scripts[n] = true
 		start, end := extent(s.ix, n)
 		c := scan.Command{File: s.path, Instruction: "script", Text: v, Source: ref.SourceGitLab}
 		c.Line, c.Column = s.ix.Position(start)

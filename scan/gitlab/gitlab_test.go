@@ -505,6 +505,24 @@ other:
 	checkPositions(t, []byte(in), res)
 }
 
+// TestScanAliasedLists checks that lists of aliases of lists are read once:
+// expanded naively, this script holds 20^7 lines.
+func TestScanAliasedLists(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(".l0: &l0 [echo hi]\n")
+	for i := 1; i <= 7; i++ {
+		fmt.Fprintf(&b, ".l%d: &l%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 20), ", "))
+	}
+	b.WriteString("job:\n  script: *l7\n  services: *l7\n")
+	res, err := Scan(".gitlab-ci.yml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Commands) != 1 || len(res.Refs) != 0 {
+		t.Errorf("got %d commands and %d refs, want 1 command (echo hi) and no refs", len(res.Commands), len(res.Refs))
+	}
+}
+
 func TestScanRelated(t *testing.T) {
 	in := `include:
   - local: '/ci/build.yml'
