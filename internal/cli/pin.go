@@ -442,7 +442,7 @@ func (a *app) renderRewrite(w io.Writer, o rewriteOptions, res *rewriteResult) e
 		}
 		switch o.op {
 		case opUnpin:
-			fmt.Fprintf(w, "%s: %s unpinned from %s\n", loc, ch.Reference, ch.From)
+			fmt.Fprintf(w, "%s: %s unpinned (was %s)\n", loc, short(ch), ch.From)
 		case opUpdate:
 			fmt.Fprintf(w, "%s: %s %s → %s\n", loc, short(ch), ch.From, ch.To)
 		default:
