@@ -36,10 +36,10 @@ func TestLock(t *testing.T) {
 	tagged, _ := actionsRepo(t, root, "actions/checkout")
 	gitURL := gitServe(t, root)
 	dir := writeTree(t, map[string]string{
-		".stet.yaml":       mirrorConfig(host, "actions:\n  gitURL: "+gitURL+"\n"),
-		"web/Dockerfile":   "FROM nginx:1-alpine\nFROM ghcr.io/org/base@" + base + "\n",
-		"api/Dockerfile":   "FROM nginx:1-alpine AS build\nFROM redis:7@" + redis + "\n",
-		"compose.yaml":     "services:\n  web:\n    image: ${WEB_IMAGE}\n",
+		".stet.yaml":               mirrorConfig(host, "actions:\n  gitURL: "+gitURL+"\n"),
+		"web/Dockerfile":           "FROM nginx:1-alpine\nFROM ghcr.io/org/base@" + base + "\n",
+		"api/Dockerfile":           "FROM nginx:1-alpine AS build\nFROM redis:7@" + redis + "\n",
+		"compose.yaml":             "services:\n  web:\n    image: ${WEB_IMAGE}\n",
 		".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
 	})
 	lockPath := filepath.Join(dir, "stet.lock")
@@ -61,9 +61,9 @@ func TestLock(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"actions/checkout@v4": tagged + "   .github/workflows/ci.yml",
-		"nginx:1-alpine":      nginx + " application/vnd.oci.image.index.v1+json linux/amd64,linux/arm64/v8 api/Dockerfile web/Dockerfile",
-		"redis:7":             redis + " application/vnd.oci.image.manifest.v1+json linux/amd64 api/Dockerfile",
+		"actions/checkout@v4":      tagged + "   .github/workflows/ci.yml",
+		"nginx:1-alpine":           nginx + " application/vnd.oci.image.index.v1+json linux/amd64,linux/arm64/v8 api/Dockerfile web/Dockerfile",
+		"redis:7":                  redis + " application/vnd.oci.image.manifest.v1+json linux/amd64 api/Dockerfile",
 		"ghcr.io/org/base@" + base: base + " application/vnd.oci.image.manifest.v1+json  web/Dockerfile",
 	}
 	for k, w := range want {

@@ -18,8 +18,8 @@ func TestUnpin(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	files := map[string]string{
-		"Dockerfile":   "FROM nginx:1-alpine@" + d1 + " AS web\r\nFROM ghcr.io/org/base@" + d2 + "\r\nFROM redis:7",
-		"compose.yaml": "services:\n  db:\n    image: 'postgres:16@" + d1 + "' # pinned\n",
+		"Dockerfile":                   "FROM nginx:1-alpine@" + d1 + " AS web\r\nFROM ghcr.io/org/base@" + d2 + "\r\nFROM redis:7",
+		"compose.yaml":                 "services:\n  db:\n    image: 'postgres:16@" + d1 + "' # pinned\n",
 		"kustomize/kustomization.yaml": "images:\n- name: nginx\n  newTag: \"1.27\"\n  digest: " + d2 + "\n",
 	}
 	want := map[string]string{

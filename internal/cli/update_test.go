@@ -18,8 +18,8 @@ func TestUpdate(t *testing.T) {
 	newNginx := testregistry.Push(t, host+"/library/nginx:1-alpine", testregistry.Image(t, ""))
 	redis := testregistry.Push(t, host+"/library/redis:7", testregistry.Image(t, ""))
 	files := map[string]string{
-		".stet.yaml": mirrorConfig(host),
-		"Dockerfile": "FROM nginx:1-alpine@" + oldNginx + "\nFROM redis:7@" + redis + "\nFROM busybox:1\n",
+		".stet.yaml":  mirrorConfig(host),
+		"Dockerfile":  "FROM nginx:1-alpine@" + oldNginx + "\nFROM redis:7@" + redis + "\nFROM busybox:1\n",
 		"deploy.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: \"redis:7@" + redis + "\"\n",
 	}
 	dir := writeTree(t, files)
