@@ -106,12 +106,23 @@ func hasOpt(list, opt string) bool {
 // readsStdinScript reports whether an interpreter, given these arguments,
 // runs its standard input as a program.
 func readsStdinScript(name string, args []word) bool {
-	sh := shells[name] || name == "pwsh" || name == "powershell"
+	sh := shells[name]
 	for i := 0; i < len(args); i++ {
 		a := args[i].lit
 		switch {
 		case a == "-" || a == "--":
 			return a == "-" || i+1 >= len(args)
+		case name == "pwsh" || name == "powershell":
+			// PowerShell reads a script from standard input only with
+			// "-Command -" (or -c -); its other options vary too much
+			// to judge.
+			al := strings.ToLower(a)
+			if al == "-command" || al == "-c" {
+				return i+1 < len(args) && args[i+1].lit == "-"
+			}
+			if !strings.HasPrefix(a, "-") {
+				return false
+			}
 		case !strings.HasPrefix(a, "-") && !(sh && strings.HasPrefix(a, "+")):
 			return false // a script file, or a module or code argument's value
 		case sh && !strings.HasPrefix(a, "--"):
@@ -146,14 +157,6 @@ func readsStdinScript(name string, args []word) bool {
 			}
 		case strings.HasPrefix(name, "php"):
 			if a == "-r" || a == "-f" {
-				return false
-			}
-		case name == "pwsh" || name == "powershell":
-			al := strings.ToLower(a)
-			if al == "-command" || al == "-c" || al == "-file" || al == "-f" || al == "-encodedcommand" {
-				if i+1 < len(args) && args[i+1].lit == "-" {
-					return true
-				}
 				return false
 			}
 		}
