@@ -246,7 +246,12 @@ func TestSARIFSchema(t *testing.T) {
 func TestSARIFContent(t *testing.T) {
 	t.Parallel()
 	c := fixtureCheck()
-	c.Findings = append(c.Findings, rules.Finding{Rule: "STET012", Severity: rules.Warning, File: "/repo/sub dir/Dockerfile", Line: 2, Column: 1, Message: "gone"})
+	c.Findings = append(c.Findings,
+		rules.Finding{Rule: "STET012", Severity: rules.Warning, File: "/repo/sub dir/Dockerfile", Line: 2, Column: 1, Message: "gone"},
+		rules.Finding{Rule: "STET012", Severity: rules.Warning, File: "c:d.yaml", Line: 2, Column: 1, Message: "gone"},
+		rules.Finding{Rule: "STET012", Severity: rules.Warning, File: "/elsewhere/compose.yaml", Line: 2, Column: 1, Message: "gone"},
+		rules.Finding{Rule: "STET012", Severity: rules.Warning, File: "./x/../compose.yaml", Line: 2, Column: 1, Message: "gone"},
+	)
 	var buf bytes.Buffer
 	if err := WriteCheck(&buf, SARIF, c, Options{BaseDir: "/repo"}); err != nil {
 		t.Fatal(err)
@@ -278,9 +283,12 @@ func TestSARIFContent(t *testing.T) {
 		"STET001 error %SRCROOT% Dockerfile",
 		"STET020 warning %SRCROOT% Dockerfile",
 		"STET003 error %SRCROOT% .github/workflows/ci.yml",
-		"STET001 error %SRCROOT% deploy/100%25%2C%20a:b.yaml",
-		"STET001 error %SRCROOT% deploy/100%25%2C%20a:b.yaml",
+		"STET001 error %SRCROOT% deploy/100%25%2C%20a%3Ab.yaml",
+		"STET001 error %SRCROOT% deploy/100%25%2C%20a%3Ab.yaml",
 		"STET012 warning %SRCROOT% sub%20dir/Dockerfile",
+		"STET012 warning %SRCROOT% c%3Ad.yaml",
+		"STET012 warning  file:///elsewhere/compose.yaml",
+		"STET012 warning %SRCROOT% compose.yaml",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)

@@ -208,7 +208,8 @@ func artifact(file string, o Options) sarifArtifact {
 	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		// A colon would make a first segment read as a URI scheme.
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
 	}
 	return sarifArtifact{URI: strings.Join(segs, "/"), URIBaseID: srcRoot}
 }
