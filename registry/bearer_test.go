@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"io"
 	"log"
 	"net/http"
@@ -31,6 +32,8 @@ type tokenRegistry struct {
 	host       string
 	user, pass string
 	tokens     atomic.Int32
+	// gen is stamped into tokens; bumping it expires every token issued.
+	gen atomic.Int32
 }
 
 func newTokenRegistry(t *testing.T, user, pass string) *tokenRegistry {
@@ -45,7 +48,7 @@ func newTokenRegistry(t *testing.T, user, pass string) *tokenRegistry {
 				return
 			}
 			scopes := r.URL.Query()["scope"]
-			tok := base64.RawURLEncoding.EncodeToString([]byte(strings.Join(scopes, " ")))
+			tok := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprint(tr.gen.Load()) + " " + strings.Join(scopes, " ")))
 			json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_in": 300})
 			return
 		}
@@ -60,9 +63,11 @@ func newTokenRegistry(t *testing.T, user, pass string) *tokenRegistry {
 		granted := ""
 		if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 			b, _ := base64.RawURLEncoding.DecodeString(h)
-			granted = " " + string(b) + " "
+			if gen, scopes, _ := strings.Cut(string(b), " "); gen == fmt.Sprint(tr.gen.Load()) {
+				granted = " " + scopes + " "
+			}
 		}
-		if granted == "" || (need != "" && !strings.Contains(granted, " "+need+" ")) {
+		if granted == "" || (need != "" && !strings.Contains(granted, " "+need+" ") && !strings.Contains(granted, " "+need+",push ")) {
 			ch := fmt.Sprintf(`Bearer realm="http://%s/token",service="test"`, r.Host)
 			if need != "" {
 				ch += fmt.Sprintf(`,scope="%s"`, need)
@@ -88,9 +93,21 @@ func TestBearerTokens(t *testing.T) {
 			want[repo+":"+tg] = testregistry.Push(t, tr.host+"/"+repo+":"+tg, testregistry.Image(t, ""), pushAuth)
 		}
 	}
-	tr.user, tr.pass = user, pass
-	tr.tokens.Store(0)
 	p := faultproxy.New(t, tr.host)
+
+	t.Run("anonymous token", func(t *testing.T) {
+		testregistry.DockerConfig(t, nil)
+		c, err := registry.New(fastRetry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Head(t.Context(), tag(t, p.Host+"/a:1"))
+		if err != nil || d.Digest.String() != want["a:1"] {
+			t.Fatalf("got %v, %v", d, err)
+		}
+	})
+	tr.user, tr.pass = user, pass
+	p.ResetCounts()
 
 	t.Run("one token per repository", func(t *testing.T) {
 		testregistry.DockerConfig(t, map[string][2]string{p.Host: {user, pass}})
@@ -115,6 +132,26 @@ func TestBearerTokens(t *testing.T) {
 		}
 		if n := p.Count(http.MethodHead, faultproxy.Manifest); n != 6 {
 			t.Errorf("HEADs = %d, want 6 (%v)", n, p.Counts())
+		}
+	})
+	t.Run("expired token is renewed", func(t *testing.T) {
+		testregistry.DockerConfig(t, map[string][2]string{p.Host: {user, pass}})
+		c, err := registry.New(fastRetry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Head(t.Context(), tag(t, p.Host+"/a:1")); err != nil {
+			t.Fatal(err)
+		}
+		p.ResetCounts()
+		tr.gen.Add(1)
+		d, err := c.Head(t.Context(), tag(t, p.Host+"/a:2"))
+		if err != nil || d.Digest.String() != want["a:2"] {
+			t.Fatalf("after expiry: %v, %v", d, err)
+		}
+		want := map[string]int{"GET token": 1, "HEAD manifest": 2}
+		if diff := cmp.Diff(want, p.Counts()); diff != "" {
+			t.Errorf("requests (-want +got)\n%s", diff)
 		}
 	})
 	t.Run("rejected credentials", func(t *testing.T) {
