@@ -18,6 +18,9 @@ import (
 // them.
 func Check(files []scan.File, cfg Config) []Finding {
 	var out []Finding
+	// anchors holds, per finding inside a multi-line command, the command's
+	// first line: a suppression comment above the command covers it too.
+	anchors := map[int]int{}
 	for _, f := range files {
 		for _, r := range f.Refs {
 			out = append(out, checkRef(r)...)
@@ -34,16 +37,19 @@ func Check(files []scan.File, cfg Config) []Finding {
 		for i := len(f.Commands) - 1; i >= 0; i-- {
 			checkoutLater[i] = checkoutLater[i] || checkoutLater[i+1]
 		}
-		for i := range f.Commands {
+		for i, c := range f.Commands {
 			for _, fd := range found[i] {
 				if fd.Rule == "STET027" && checkoutLater[i+1] {
 					continue
+				}
+				if fd.Line != c.Line {
+					anchors[len(out)] = c.Line
 				}
 				out = append(out, fd)
 			}
 		}
 	}
-	return Apply(out, files, cfg)
+	return apply(out, anchors, files, cfg)
 }
 
 // Apply sets each finding's severity from cfg, drops findings of rules set to
@@ -51,6 +57,10 @@ func Check(files []scan.File, cfg Config) []Finding {
 // the line above (as recorded in the matching file's Ignores), and sorts the
 // rest. Use it for findings produced outside this package.
 func Apply(findings []Finding, files []scan.File, cfg Config) []Finding {
+	return apply(findings, nil, files, cfg)
+}
+
+func apply(findings []Finding, anchors map[int]int, files []scan.File, cfg Config) []Finding {
 	ignores := make(map[string]map[int][]string, len(files))
 	for _, f := range files {
 		if len(f.Ignores) > 0 {
@@ -58,9 +68,9 @@ func Apply(findings []Finding, files []scan.File, cfg Config) []Finding {
 		}
 	}
 	out := make([]Finding, 0, len(findings))
-	for _, f := range findings {
+	for i, f := range findings {
 		sev := cfg.Severity(f.Rule)
-		if sev == Off || suppressed(f, ignores[cleanPath(f.File)]) {
+		if sev == Off || suppressed(f, anchors[i], ignores[cleanPath(f.File)]) {
 			continue
 		}
 		f.Severity = sev
@@ -78,13 +88,16 @@ func cleanPath(p string) string {
 	return path.Clean(strings.ReplaceAll(p, "\\", "/"))
 }
 
-func suppressed(f Finding, ign map[int][]string) bool {
+// suppressed reports a stet:ignore comment naming the finding's rule (or
+// no rule) on its line or the line above, or on the line of its command
+// (anchor) or the line above that.
+func suppressed(f Finding, anchor int, ign map[int][]string) bool {
 	if ign == nil {
 		return false
 	}
-	lines := append([]int{f.Line, f.Line - 1}, f.anchors...)
-	for _, a := range f.anchors {
-		lines = append(lines, a-1)
+	lines := []int{f.Line, f.Line - 1}
+	if anchor > 0 {
+		lines = append(lines, anchor, anchor-1)
 	}
 	for _, l := range lines {
 		ids, ok := ign[l]
@@ -164,9 +177,6 @@ func checkCommand(c scan.Command) (out []Finding, checkout bool) {
 	for _, cf := range found {
 		f := Finding{Rule: cf.rule, File: c.File, Message: cf.message, Reference: cf.reference}
 		f.Line, f.Column, f.EndLine, f.EndColumn = commandPosition(c, text, cf.pos, cf.end)
-		if f.Line != c.Line {
-			f.anchors = []int{c.Line}
-		}
 		out = append(out, f)
 	}
 	return out, checkout

@@ -35,8 +35,6 @@ func action(t *testing.T, file string, line, col int, text, comment string) ref.
 	return r
 }
 
-var ignoreAnchors = cmpopts.IgnoreUnexported(Finding{})
-
 func TestCheckRefs(t *testing.T) {
 	t.Parallel()
 	dynamic := ref.Ref{File: "Dockerfile", Line: 2, Column: 6, EndLine: 2, EndColumn: 13, Kind: ref.Image, Text: "${BASE}", Dynamic: true}
@@ -109,7 +107,7 @@ func TestCheckRefs(t *testing.T) {
 			t.Parallel()
 			refs := tt.refs(t)
 			got := Check([]scan.File{{Path: refs[0].File, Refs: refs}}, Config{})
-			if diff := cmp.Diff(tt.want, got, ignoreAnchors, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Check (-want +got):\n%s", diff)
 			}
 		})
@@ -158,7 +156,7 @@ func TestCheckCommands(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := Check([]scan.File{{Path: tt.cmd.File, Commands: []scan.Command{tt.cmd}}}, Config{})
-			if diff := cmp.Diff(tt.want, got, ignoreAnchors, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("Check (-want +got):\n%s", diff)
 			}
 		})
@@ -204,7 +202,7 @@ func TestDockerfileCommentLines(t *testing.T) {
 	got := Check([]scan.File{{Path: "Dockerfile", Commands: []scan.Command{c}}}, Config{})
 	want := []Finding{{Rule: "STET020", Severity: Warning, File: "Dockerfile", Line: 1, Column: 5, EndLine: 4, EndColumn: 11,
 		Message: "apt-get install of curl without a version (pin with pkg=version)", Reference: "curl"}}
-	if diff := cmp.Diff(want, got, ignoreAnchors); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Check (-want +got):\n%s", diff)
 	}
 }
@@ -293,7 +291,7 @@ func TestApply(t *testing.T) {
 		{Rule: "STET012", Severity: Warning, File: "a/compose.yaml", Line: 3, Message: "digest gone"},
 		{Rule: "STET010", Severity: Error, File: "b/Dockerfile", Line: 10, Message: "lock disagrees"},
 	}
-	if diff := cmp.Diff(want, got, ignoreAnchors); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Apply (-want +got):\n%s", diff)
 	}
 }
@@ -440,7 +438,7 @@ func TestSuppressionInsideYAMLBlock(t *testing.T) {
 	got := Check([]scan.File{{Path: "ci.yml", Commands: []scan.Command{c}, Ignores: ParseIgnores([]byte(src))}}, Config{})
 	want := []Finding{{Rule: "STET020", Severity: Warning, File: "ci.yml", Line: 5, Column: 11, EndLine: 5, EndColumn: 32,
 		Message: "apt-get install of jq without a version (pin with pkg=version)", Reference: "jq"}}
-	if diff := cmp.Diff(want, got, ignoreAnchors); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Check (-want +got):\n%s", diff)
 	}
 }

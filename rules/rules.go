@@ -178,10 +178,6 @@ type Finding struct {
 	// nginx:1-alpine, actions/checkout@v4, the unpinned packages of an
 	// install, the URL of a download.
 	Reference string `json:"reference"`
-
-	// anchors are extra lines whose suppression comments also cover this
-	// finding: the first line of the command it sits in.
-	anchors []int
 }
 
 // Compare orders findings by file, position, then rule and message.
