@@ -486,7 +486,7 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 		redir      string // operator whose target word comes next
 		skipToSep  bool   // inside "for x in …" / "case x in" headers
 		caseDepth  int
-		casePatern bool
+		casePattern bool
 	)
 	at := func(p int) int {
 		if flat {
@@ -523,9 +523,9 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 			skipToSep = false
 			endPipe()
 		case tOp:
-			if casePatern {
+			if casePattern {
 				if t.op == ")" {
-					casePatern = false
+					casePattern = false
 				}
 				continue
 			}
@@ -538,7 +538,7 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 				skipToSep = false
 				endPipe()
 				if caseDepth > 0 && (t.op == ";;" || t.op == ";&" || t.op == ";;&") {
-					casePatern = true
+					casePattern = true
 				}
 			}
 		case tWord:
@@ -559,13 +559,13 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 				redir = ""
 				continue
 			}
-			if casePatern {
+			if casePattern {
 				continue
 			}
 			if skipToSep {
 				if w.lit == "in" && caseDepth > 0 && !w.quoted {
 					skipToSep = false
-					casePatern = true
+					casePattern = true
 				}
 				continue
 			}
