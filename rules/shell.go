@@ -480,12 +480,12 @@ func parseDepth(src string, base int, flat bool, depth int) []*simpleCmd {
 	}
 	lx := &lexer{src: src}
 	var (
-		out        []*simpleCmd
-		pl         *pipeline
-		cur        *simpleCmd
-		redir      string // operator whose target word comes next
-		skipToSep  bool   // inside "for x in …" / "case x in" headers
-		caseDepth  int
+		out         []*simpleCmd
+		pl          *pipeline
+		cur         *simpleCmd
+		redir       string // operator whose target word comes next
+		skipToSep   bool   // inside "for x in …" / "case x in" headers
+		caseDepth   int
 		casePattern bool
 	)
 	at := func(p int) int {
