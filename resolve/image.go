@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -26,10 +27,18 @@ func isIndex(mt string) bool { return types.MediaType(mt).IsIndex() }
 // platforms: from the index entries, or from the config blob of a
 // single-platform image.
 func (r *Resolver) manifest(ctx context.Context, repo name.Repository, digest, key string) (*manifestInfo, error) {
+	return r.manifestFrom(ctx, repo, digest, key, nil)
+}
+
+// manifestFrom is manifest with the descriptor already fetched (by tag),
+// or nil to fetch it by digest.
+func (r *Resolver) manifestFrom(ctx context.Context, repo name.Repository, digest, key string, d *remote.Descriptor) (*manifestInfo, error) {
 	return doOnce(ctx, &r.mu, r.manifests, repo.Name()+"@"+digest, func() (*manifestInfo, error) {
-		d, err := r.reg.Get(ctx, repo.Digest(digest))
-		if err != nil {
-			return nil, err
+		if d == nil {
+			var err error
+			if d, err = r.reg.Get(ctx, repo.Digest(digest)); err != nil {
+				return nil, err
+			}
 		}
 		info := &manifestInfo{mediaType: string(d.MediaType), children: map[string]string{}}
 		switch {

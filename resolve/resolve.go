@@ -9,12 +9,13 @@
 //   - one /v2/ ping (plus one token exchange per repository on registries
 //     that use bearer tokens);
 //   - one HEAD per unique name:tag (a GET only when the registry does not
-//     answer HEAD with a digest);
-//   - with platforms requested (WithPlatforms, WithRequirePlatforms): one
-//     GET by digest per unique index, or two (manifest and config blob) per
-//     unique single-platform image. The HEAD stays first because Docker
-//     Hub does not count it against the pull limit, so only the lockfile,
-//     which wants platforms, spends pulls;
+//     answer HEAD with a digest). Docker Hub does not count HEADs against
+//     its pull limit, so pin, update and verify spend no pulls;
+//   - with platforms requested (WithPlatforms, WithRequirePlatforms, what
+//     the lockfile wants): one GET per unique name:tag instead of the HEAD
+//     (it brings digest and body at once; a pull on Docker Hub, as a HEAD
+//     followed by a GET by digest would be), plus one GET of the config
+//     blob for a single-platform image, whose platform is only there;
 //   - one GET by digest per index that a file pins to a different digest,
 //     to tell a platform-specific pin from a moved tag.
 //
@@ -275,30 +276,37 @@ func (r *Resolver) Image(ctx context.Context, imageName, tag string) *Result {
 			res.Err = fmt.Errorf("resolving %s: %w", key, err)
 			return res
 		}
-		d, err := r.reg.Head(ctx, t)
+		if !r.platforms {
+			d, err := r.reg.Head(ctx, t)
+			if err != nil {
+				res.Err = err
+				return res
+			}
+			res.Digest, res.MediaType = d.Digest.String(), string(d.MediaType)
+			r.logger.Debug("resolved image", "ref", key, "digest", res.Digest, "mediaType", res.MediaType)
+			return res
+		}
+		// Platforms need the body: one GET of the tag gives digest and body
+		// together. On Docker Hub it costs the same one pull as HEAD plus
+		// GET by digest, with one round trip less.
+		d, err := r.reg.Get(ctx, t)
 		if err != nil {
 			res.Err = err
 			return res
 		}
 		digest, mediaType := d.Digest.String(), string(d.MediaType)
-		if r.platforms {
-			info, err := r.manifest(ctx, t.Context(), digest, key)
-			if err != nil {
-				res.Err = err
-				return res
-			}
-			res.Platforms = info.platforms
-			if info.mediaType != "" {
-				mediaType = info.mediaType
-			}
-			if missing := missingPlatforms(r.require, info.platforms); len(missing) > 0 {
-				res.Err = fmt.Errorf("%s: %w: %s (it has %s)", ref.FamiliarName(imageName)+":"+tag, ErrPlatformMissing,
-					strings.Join(missing, ", "), cmp.Or(strings.Join(info.platforms, ", "), "no platform information"))
-				return res
-			}
+		info, err := r.manifestFrom(ctx, t.Context(), digest, key, d)
+		if err != nil {
+			res.Err = err
+			return res
 		}
-		res.Digest, res.MediaType = digest, mediaType
-		r.logger.Debug("resolved image", "ref", key, "digest", digest, "mediaType", mediaType)
+		if missing := missingPlatforms(r.require, info.platforms); len(missing) > 0 {
+			res.Err = fmt.Errorf("%s: %w: %s (it has %s)", ref.FamiliarName(imageName)+":"+tag, ErrPlatformMissing,
+				strings.Join(missing, ", "), cmp.Or(strings.Join(info.platforms, ", "), "no platform information"))
+			return res
+		}
+		res.Digest, res.MediaType, res.Platforms = digest, mediaType, info.platforms
+		r.logger.Debug("resolved image", "ref", key, "digest", digest, "mediaType", mediaType, "platforms", info.platforms)
 		return res
 	})
 }

@@ -46,6 +46,7 @@ func main() {
 	runs := flag.Int("runs", 5, "timed resolutions (each with a fresh client: ping included)")
 	latency := flag.Duration("latency", 20*time.Millisecond, "latency the proxy adds to every request")
 	dist := flag.Bool("distribution", false, "use the Distribution registry binary instead of the in-process registry")
+	platforms := flag.Bool("platforms", false, "record platforms as stet lock does (GET of each index, manifest and config of each image)")
 	concurrency := flag.Int("concurrency", 0, "requests in flight per registry (0: registry.DefaultConcurrency)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -55,7 +56,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*runs, *latency, *dist, *concurrency); err != nil {
+	if err := run(*runs, *latency, *dist, *concurrency, *platforms); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -65,7 +66,7 @@ func imageName(i int) string {
 	return fmt.Sprintf("bench/svc-%03d:1.%d", i/tagsPerRepo, i%tagsPerRepo)
 }
 
-func run(runs int, latency time.Duration, dist bool, concurrency int) error {
+func run(runs int, latency time.Duration, dist bool, concurrency int, platforms bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	tmp, err := os.MkdirTemp("", "stet-bench-resolve-")
@@ -153,7 +154,11 @@ func run(runs int, latency time.Duration, dist bool, concurrency int) error {
 		if err != nil {
 			return err
 		}
-		r, err := resolve.New(c)
+		var ropts []resolve.Option
+		if platforms {
+			ropts = append(ropts, resolve.WithPlatforms())
+		}
+		r, err := resolve.New(c, ropts...)
 		if err != nil {
 			return err
 		}
