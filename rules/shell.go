@@ -421,36 +421,33 @@ func innerEnd(end int, closed bool) int {
 }
 
 // readHeredocs reads the bodies of heredocs announced on the line that just
-// ended.
+// ended, in the order they were announced.
 func (lx *lexer) readHeredocs() {
 	for _, h := range lx.pending {
 		h.pos = lx.i
-		start := lx.i
-		for lx.i < len(lx.src) {
-			eol := strings.IndexByte(lx.src[lx.i:], '\n')
-			var line string
-			next := len(lx.src)
-			if eol >= 0 {
-				line = lx.src[lx.i : lx.i+eol]
-				next = lx.i + eol + 1
-			} else {
-				line = lx.src[lx.i:]
-			}
-			check := strings.TrimSuffix(line, "\r")
-			if h.strip {
-				check = strings.TrimLeft(check, "\t")
-			}
-			if check == h.delim {
-				h.body = lx.src[start:lx.i]
-				lx.i = next
-				goto done
-			}
-			lx.i = next
-		}
-		h.body = lx.src[start:]
-	done:
+		h.body, lx.i = heredocBody(lx.src, lx.i, h)
 	}
 	lx.pending = nil
+}
+
+// heredocBody returns the body of h starting at offset i of src, and the
+// offset after its delimiter line. An unterminated heredoc runs to the end.
+func heredocBody(src string, i int, h *heredoc) (body string, next int) {
+	for line := i; line < len(src); {
+		end, after := len(src), len(src)
+		if eol := strings.IndexByte(src[line:], '\n'); eol >= 0 {
+			end, after = line+eol, line+eol+1
+		}
+		check := strings.TrimSuffix(src[line:end], "\r")
+		if h.strip {
+			check = strings.TrimLeft(check, "\t")
+		}
+		if check == h.delim {
+			return src[i:line], after
+		}
+		line = after
+	}
+	return src[i:], len(src)
 }
 
 // reserved words that start or end compound commands; the next word starts
