@@ -20,7 +20,8 @@
 //
 // An image beside build names the build's output, not something pulled: it is
 // not reported. YAML anchors and merge keys (<<: *base) are followed; an image
-// written once in an anchor is reported once, at the place it is written.
+// written once in an anchor is reported once, at the place it is written and
+// with that place as its context (x-base.image).
 package compose
 
 import (
@@ -54,6 +55,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 
 type scanner struct {
 	f       *yamlref.File
+	root    *yaml.Node // the document being scanned
 	res     *scan.Result
 	seen    map[*yaml.Node]bool // image scalars already reported (anchors)
 	related map[string]bool
@@ -71,6 +73,7 @@ func (s *scanner) document(doc *yaml.Node) {
 	if root == nil || root.Kind != yaml.MappingNode {
 		return
 	}
+	s.root = root
 	s.include(root)
 	if _, services := yamlref.Lookup(root, "services"); services != nil {
 		services = yamlref.Deref(services)
@@ -106,8 +109,8 @@ func (s *scanner) document(doc *yaml.Node) {
 	}
 }
 
-func (s *scanner) service(svc *yaml.Node, ctx string) {
-	svc = yamlref.Deref(svc)
+func (s *scanner) service(written *yaml.Node, ctx string) {
+	svc := yamlref.Deref(written)
 	if svc == nil || svc.Kind != yaml.MappingNode {
 		return
 	}
@@ -120,12 +123,30 @@ func (s *scanner) service(svc *yaml.Node, ctx string) {
 		s.build(yamlref.Deref(build))
 		return
 	}
-	_, img := yamlref.Lookup(svc, "image")
-	if img = yamlref.Deref(img); img == nil || s.seen[img] {
+	_, raw := yamlref.Lookup(svc, "image")
+	img := yamlref.Deref(raw)
+	if img == nil || s.seen[img] {
 		return
 	}
 	s.seen[img] = true
-	s.image(img, ctx+".image")
+	ctx += ".image"
+	if written != svc || raw != img || !s.direct(svc, img) {
+		// Written in an anchor: name the place it is written.
+		if p := yamlref.PathOf(s.root, img); p != "" {
+			ctx = p
+		}
+	}
+	s.image(img, ctx)
+}
+
+// direct reports whether v is a value written in mapping m itself.
+func (s *scanner) direct(m, v *yaml.Node) bool {
+	for i := 1; i < len(m.Content); i += 2 {
+		if m.Content[i] == v {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *scanner) image(n *yaml.Node, ctx string) {

@@ -110,7 +110,7 @@ func TestScan(t *testing.T) {
 			in: "x-base: &base\n  image: busybox:1.36\n  restart: always\n" +
 				"services:\n  a:\n    <<: *base\n  b:\n    <<: *base\n    command: x\n  c:\n    <<: *base\n    image: alpine:3\n",
 			want: []got{
-				{2, 10, "busybox:1.36", "docker.io/library/busybox", "1.36", "", false, "services.a.image", "busybox:1.36"},
+				{2, 10, "busybox:1.36", "docker.io/library/busybox", "1.36", "", false, "x-base.image", "busybox:1.36"},
 				{12, 12, "alpine:3", "docker.io/library/alpine", "3", "", false, "services.c.image", "alpine:3"},
 			},
 		},
@@ -118,7 +118,12 @@ func TestScan(t *testing.T) {
 			name: "merge list, first anchor wins",
 			in: "x-a: &a {image: 'a:1'}\nx-b: &b {image: 'b:1'}\n" +
 				"services:\n  s:\n    <<: [*a, *b]\n",
-			want: []got{{1, 18, "a:1", "docker.io/library/a", "1", "", false, "services.s.image", "a:1"}},
+			want: []got{{1, 18, "a:1", "docker.io/library/a", "1", "", false, "x-a.image", "a:1"}},
+		},
+		{
+			name: "anchored scalar",
+			in:   "services:\n  a:\n    image: &img nginx:1\n  b:\n    image: *img\n",
+			want: []got{{3, 17, "nginx:1", "docker.io/library/nginx", "1", "", false, "services.a.image", "nginx:1"}},
 		},
 		{
 			name: "build in an anchor hides the image",
@@ -127,7 +132,7 @@ func TestScan(t *testing.T) {
 		{
 			name: "service is an alias",
 			in:   "x-s: &s\n  image: nginx\nservices:\n  a: *s\n  b: *s\n",
-			want: []got{{2, 10, "nginx", "docker.io/library/nginx", "latest", "", false, "services.a.image", "nginx"}},
+			want: []got{{2, 10, "nginx", "docker.io/library/nginx", "latest", "", false, "x-s.image", "nginx"}},
 		},
 		{
 			name: "extension fields and odd values",

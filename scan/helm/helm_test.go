@@ -145,6 +145,14 @@ func TestScan(t *testing.T) {
 			want: []brief{b(3, 17, "nginx", "docker.io/library/nginx", "1", "", false, "a.image", "tag:1")},
 		},
 		{
+			name: "anchored and tagged scalars",
+			in:   "a:\n  image: &i nginx:1\nb:\n  image: *i\nc:\n  image: {repository: !!str x/c, tag: &t 2}\n",
+			want: []brief{
+				b(2, 13, "nginx:1", "docker.io/library/nginx", "1", "", false, "a.image", "reference:nginx:1"),
+				b(6, 29, "x/c", "docker.io/x/c", "2", "", false, "c.image", "tag:2"),
+			},
+		},
+		{
 			name: "not images",
 			in: "images:\n  repository: us-docker.pkg.dev/x/y\n  tag: \"\"\nimagePullSecrets: []\nglobal:\n  image:\n    registry: quay.io\n" +
 				"image:\n  pullPolicy: Always\nx:\n  image: true\n  baseImage: \"ubuntu\"\n  tplImage: {repository: \"{{ .Values.r }}\", tag: 1}\n" +

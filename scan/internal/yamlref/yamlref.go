@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -54,13 +55,48 @@ func (f *File) Documents() (docs []*yaml.Node, err error) {
 
 // Span is where a scalar node's value lies, corrected for a leading byte
 // order mark.
+//
+// yaml.v3 places a node with an anchor or an explicit tag (&img nginx,
+// !!str 1.0) at its first property; the value is found after them.
 func (f *File) Span(n *yaml.Node) (yamlpos.Span, bool) {
-	if !f.bom || n == nil || n.Line != 1 {
-		return f.Index.Scalar(n)
+	if n == nil {
+		return yamlpos.Span{}, false
 	}
 	c := *n
-	c.Column++
+	if f.bom && c.Line == 1 {
+		c.Column++
+	}
+	if off := f.Index.Offset(c.Line, c.Column); off >= 0 && off < len(f.Data) && (f.Data[off] == '&' || f.Data[off] == '!') {
+		off = f.skipProperties(off)
+		line, bytecol := f.Index.Position(off)
+		c.Line = line
+		// Index columns count characters from the line start, a BOM included.
+		c.Column = utf8.RuneCount(f.Data[off-(bytecol-1):off]) + 1
+	}
 	return f.Index.Scalar(&c)
+}
+
+// skipProperties returns the offset of the first byte after the anchors,
+// tags, blanks and comments that start at off.
+func (f *File) skipProperties(off int) int {
+	d := f.Data
+	for off < len(d) {
+		switch d[off] {
+		case '&', '!':
+			for off < len(d) && d[off] != ' ' && d[off] != '\t' && d[off] != '\n' && d[off] != '\r' {
+				off++
+			}
+		case ' ', '\t', '\n', '\r':
+			off++
+		case '#':
+			for off < len(d) && d[off] != '\n' {
+				off++
+			}
+		default:
+			return off
+		}
+	}
+	return off
 }
 
 // Place returns an image Ref located at the scalar n: File, Source, Kind,
@@ -318,4 +354,46 @@ func String(n *yaml.Node) (string, bool) {
 		return "", false
 	}
 	return Str(n)
+}
+
+// PathOf returns the context path at which target is written inside root
+// (aliases are not followed), or "" when it is not there.
+func PathOf(root, target *yaml.Node) string {
+	p, _ := pathOf(root, target, "", 0)
+	return p
+}
+
+func pathOf(n, target *yaml.Node, ctx string, depth int) (string, bool) {
+	if n == target {
+		return ctx, true
+	}
+	if n == nil || depth > 64 {
+		return "", false
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if p, ok := pathOf(c, target, ctx, depth+1); ok {
+				return p, true
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			c := Key(ctx, k.Value)
+			if IsMerge(k) {
+				c = ctx // an inline merged mapping reads as part of this one
+			}
+			if p, ok := pathOf(n.Content[i+1], target, c, depth+1); ok {
+				return p, true
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if p, ok := pathOf(c, target, Index(ctx, i), depth+1); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
