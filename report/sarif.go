@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/stet-dev/stet/rules"
@@ -167,7 +168,7 @@ func checkSARIF(w io.Writer, c Check, o Options) error {
 		// findings in one file apart.
 		key := f.Rule + "\x00" + f.File + "\x00" + f.Reference + "\x00" + f.Message
 		seen[key]++
-		sum := sha256.Sum256([]byte(key + "\x00" + itoa(seen[key])))
+		sum := sha256.Sum256([]byte(key + "\x00" + strconv.Itoa(seen[key])))
 		res.PartialFingerprints = map[string]string{fingerprintKey: hex.EncodeToString(sum[:16])}
 		run.Results = append(run.Results, res)
 	}
@@ -268,17 +269,4 @@ func pascal(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func itoa(n int) string {
-	var buf [20]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(buf[i:])
-		}
-	}
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -239,16 +240,9 @@ func analyze(text string) (out []cmdFinding, checksOut bool) {
 // list quotes up to five names for a message.
 func list(names []string) string {
 	if len(names) > 5 {
-		return strings.Join(names[:5], ", ") + " and " + itoa(len(names)-5) + " more"
+		return strings.Join(names[:5], ", ") + " and " + strconv.Itoa(len(names)-5) + " more"
 	}
 	return strings.Join(names, ", ")
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // optsWithArg lists, per tool, the options that take a separate argument,
