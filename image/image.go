@@ -107,10 +107,11 @@ type Options struct {
 	Transport http.RoundTripper
 	// Insecure allows plain HTTP for registries named here (host[:port]).
 	Insecure []string
-	// Remote, when set, supplies the registry options for a reference and
-	// replaces Keychain and Transport: the CLI passes the shared registry
-	// client's options (mirrors, retries, connection reuse) through it.
-	Remote func(ctx context.Context, ref name.Reference) ([]remote.Option, error)
+	// Remote, when set, supplies the reference to send requests to (a
+	// mirror's) and the registry options for it, replacing Keychain,
+	// Transport and Insecure: the CLI passes the shared registry client's
+	// Remote method (mirrors, retries, connection reuse) here.
+	Remote func(ctx context.Context, ref name.Reference) (name.Reference, []remote.Option, error)
 }
 
 // blobOpener opens a layer's stored bytes and says what they must hash to.

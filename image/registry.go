@@ -30,7 +30,7 @@ func openRegistry(ctx context.Context, arg, rest string, o Options) (*registrySo
 	}
 	var ropts []remote.Option
 	if o.Remote != nil {
-		ropts, err = o.Remote(ctx, ref)
+		ref, ropts, err = o.Remote(ctx, ref)
 		if err != nil {
 			return nil, fmt.Errorf("registry options for %s: %w", arg, err)
 		}

@@ -34,12 +34,27 @@ func NewCache(dir string) *Cache { return &Cache{dir: dir} }
 
 var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 
-func (c *Cache) path(digest string) (string, bool) {
+func (c *Cache) path(digest string) (string, bool) { return c.pathNS(cacheVersion, digest) }
+
+func (c *Cache) pathNS(ns, digest string) (string, bool) {
 	if c == nil || !digestRE.MatchString(digest) {
 		return "", false
 	}
 	hex := strings.TrimPrefix(digest, "sha256:")
-	return filepath.Join(c.dir, cacheVersion, "sha256", hex[:2], hex+".json"), true
+	return filepath.Join(c.dir, ns, "sha256", hex[:2], hex+".json"), true
+}
+
+// getNS decodes the entry for digest in a namespace into v.
+func (c *Cache) getNS(ns, digest string, v any) bool {
+	p, ok := c.pathNS(ns, digest)
+	if !ok {
+		return false
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(data, v) == nil
 }
 
 // get returns the cached scan of a layer, or nil.
@@ -64,12 +79,14 @@ func (c *Cache) get(digest string) *LayerScan {
 
 // put stores a scan: written to a temporary file in the same directory and
 // renamed over the final name, so readers never see half an entry.
-func (c *Cache) put(s *LayerScan) error {
-	p, ok := c.path(s.Digest)
+func (c *Cache) put(s *LayerScan) error { return c.putNS(cacheVersion, s.Digest, s) }
+
+func (c *Cache) putNS(ns, digest string, v any) error {
+	p, ok := c.pathNS(ns, digest)
 	if !ok {
 		return nil
 	}
-	data, err := json.Marshal(s)
+	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encoding layer result: %w", err)
 	}

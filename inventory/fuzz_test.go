@@ -81,7 +81,7 @@ func FuzzScanTar(f *testing.F) {
 			return
 		}
 		im := &image.Image{Config: &v1.ConfigFile{}, Layers: []image.Layer{{Index: 0}, {Index: 1}}}
-		inv, err := Build(im, []*LayerScan{s, s}, 0)
+		inv, err := Build(im, []*LayerScan{s, s}, BuildOptions{})
 		if err != nil {
 			return
 		}

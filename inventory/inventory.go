@@ -104,6 +104,9 @@ type Inventory struct {
 	Layers     []Layer    `json:"layers"`
 	Databases  []Database `json:"databases"`
 	Packages   []Package  `json:"packages"`
+	// Unread lists, with BuildOptions.Lazy, the database paths left out
+	// because they lie in layers that were not read.
+	Unread []UnreadPath `json:"-"`
 	// Warnings are things the inventory could not see (an rpm Berkeley DB,
 	// a database behind a symlink leading out of the known locations).
 	Warnings []string `json:"warnings,omitempty"`
@@ -134,7 +137,7 @@ func Take(ctx context.Context, im *image.Image, opts Options) (*Inventory, error
 	if err := s.ScanLayers(ctx, im, allIndexes(len(im.Layers)), scans); err != nil {
 		return nil, err
 	}
-	return Build(im, scans, opts.BaseLayers)
+	return Build(im, scans, BuildOptions{BaseLayers: opts.BaseLayers})
 }
 
 func allIndexes(n int) []int {
@@ -176,11 +179,23 @@ func (e *NeedLayersError) Error() string {
 	return fmt.Sprintf("layers %v are needed", e.Indexes)
 }
 
+// BuildOptions tune Build.
+type BuildOptions struct {
+	// BaseLayers is the number of bottom layers known to belong to the base
+	// image.
+	BaseLayers int
+	// Lazy leaves out databases (and os-release) that lie in layers that
+	// were not read, listing them in Unread, instead of asking for those
+	// layers.
+	Lazy bool
+}
+
 // Build assembles an inventory from per-layer results. A nil entry in scans
 // is a layer that was not read; if the visible databases depend on one,
 // Build returns a *NeedLayersError naming the layers to read. baseLayers is
 // the number of bottom layers known to belong to the base image.
-func Build(im *image.Image, scans []*LayerScan, baseLayers int) (*Inventory, error) {
+func Build(im *image.Image, scans []*LayerScan, bo BuildOptions) (*Inventory, error) {
+	baseLayers := bo.BaseLayers
 	if len(scans) != len(im.Layers) {
 		return nil, fmt.Errorf("have %d layer results for %d layers", len(scans), len(im.Layers))
 	}
@@ -198,7 +213,7 @@ func Build(im *image.Image, scans []*LayerScan, baseLayers int) (*Inventory, err
 	top := len(scans) - 1
 	v := newView(scans)
 	need := map[int]bool{}
-	snap, err := v.snapshot(top, need, true)
+	snap, err := v.snapshot(top, need, true, bo.Lazy)
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +229,7 @@ func Build(im *image.Image, scans []*LayerScan, baseLayers int) (*Inventory, err
 		inv.Layers = append(inv.Layers, Layer{Index: i, Digest: l.Digest, Size: l.Size, CreatedBy: l.CreatedBy, Base: i < baseLayers, Read: scans[i] != nil})
 	}
 	inv.OS = snap.os
+	inv.Unread = snap.unread
 	inv.Warnings = append(inv.Warnings, snap.warnings...)
 	for _, db := range snap.dbs {
 		inv.Databases = append(inv.Databases, Database{Type: db.kind, Path: db.path, Layer: db.layer, Packages: len(db.pkgs)})
@@ -235,7 +251,7 @@ func Build(im *image.Image, scans []*LayerScan, baseLayers int) (*Inventory, err
 			continue
 		}
 		sub := map[int]bool{}
-		below, err := v.snapshot(j, sub, false)
+		below, err := v.snapshot(j, sub, false, true)
 		if err != nil {
 			return nil, err
 		}
@@ -249,6 +265,8 @@ func Build(im *image.Image, scans []*LayerScan, baseLayers int) (*Inventory, err
 			if q, ok := below.pkgs[k]; ok && q.Version == snap.pkgs[k].Version {
 				intro[k] = j
 			} else {
+				// Absent below, unless a database there was not read.
+				orBelow[k] = len(below.unread) > 0
 				delete(alive, k)
 			}
 		}

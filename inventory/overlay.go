@@ -132,6 +132,9 @@ func recorded(p string) bool {
 type view struct {
 	scans []*LayerScan
 	canon []*layerIndex
+	// lazyAncestors treats unread layers as holding plain directories on
+	// the way to a path (see snapshot's lazy).
+	lazyAncestors bool
 }
 
 type layerIndex struct {
@@ -214,8 +217,18 @@ func (v *view) resolve(p string, top int, need map[int]bool) (*Entry, int, strin
 	hops := 0
 	for i := 0; i < len(parts); i++ {
 		next := path.Join(cur, parts[i])
-		e, layer := v.find(next, top, need)
+		look := need
+		if v.lazyAncestors && i < len(parts)-1 {
+			look = map[int]bool{}
+		}
+		e, layer := v.find(next, top, look)
 		if e == nil {
+			if len(look) > 0 && i < len(parts)-1 && v.lazyAncestors {
+				// An unread (shared) layer is taken to hold a plain
+				// directory here; both images share that assumption.
+				cur = next
+				continue
+			}
 			if len(need) > 0 {
 				return nil, -1, "", nil
 			}
@@ -298,13 +311,27 @@ type snapshotResult struct {
 	pkgs     map[string]Package
 	os       *OS
 	warnings []string
+	unread   []UnreadPath
+}
+
+// UnreadPath is a database path whose lookup reached a layer that was not
+// read.
+type UnreadPath struct {
+	Path  string
+	Layer int
 }
 
 // snapshot collects the databases visible as of layer top. When strict, a
 // visible database that could not be parsed is an error; otherwise (for the
 // views below the top, used only for attribution) it is treated as absent.
-func (v *view) snapshot(top int, need map[int]bool, strict bool) (*snapshotResult, error) {
+//
+// With lazy, a database path that leads into an unread layer does not make
+// that layer needed: unread lists it instead, so that a diff can skip a
+// shared layer that holds the same files for both images.
+func (v *view) snapshot(top int, need map[int]bool, strict, lazy bool) (*snapshotResult, error) {
 	r := &snapshotResult{pkgs: map[string]Package{}}
+	v.lazyAncestors = lazy
+	defer func() { v.lazyAncestors = false }()
 	seen := map[*Entry]bool{}
 	add := func(p string, e *Entry, layer int, at string) error {
 		if e.DB == nil || seen[e] {
@@ -338,12 +365,21 @@ func (v *view) snapshot(top int, need map[int]bool, strict bool) (*snapshotResul
 	paths := append([]string(nil), dbOrder...)
 	paths = append(paths, v.statusDNames(top)...)
 	for _, p := range paths {
-		e, layer, at, err := v.resolve(p, top, need)
+		want := need
+		if lazy {
+			want = map[int]bool{}
+		}
+		e, layer, at, err := v.resolve(p, top, want)
 		if err != nil {
 			return nil, err
 		}
-		if len(need) > 0 {
-			return r, nil
+		if len(want) > 0 {
+			if lazy {
+				for i := range want {
+					r.unread = append(r.unread, UnreadPath{Path: p, Layer: i})
+				}
+			}
+			continue
 		}
 		if e == nil || e.DB == nil {
 			if at != "" && at != p && dbKind(at) == "" {

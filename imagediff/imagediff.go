@@ -1,0 +1,483 @@
+// Package imagediff explains what changed between two container images: OS
+// packages added, removed, upgraded and downgraded (each traced to the layer
+// and build step that introduced it, and to the base image when that layer
+// belongs to it), config changes, shared and differing layers, and with
+// Files, the files themselves. Layers the two images share are read only
+// when a database the diff needs lies in them.
+package imagediff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/stet-dev/stet/image"
+	"github.com/stet-dev/stet/inventory"
+)
+
+// Options configure a diff.
+type Options struct {
+	// Inventory configures layer reading: cache, limits, logger, progress.
+	Inventory inventory.Options
+	// BaseA and BaseB are how many bottom layers of each image belong to the
+	// base image (see BaseLayers); 0 when unknown.
+	BaseA, BaseB int
+	// Files adds the file-level diff.
+	Files bool
+}
+
+// Side describes one of the two images.
+type Side struct {
+	Image       string        `json:"image"`
+	Digest      string        `json:"digest"`
+	IndexDigest string        `json:"indexDigest,omitempty"`
+	Platform    string        `json:"platform"`
+	Layers      int           `json:"layers"`
+	Size        int64         `json:"size"`
+	OS          *inventory.OS `json:"os,omitempty"`
+	BaseName    string        `json:"baseName,omitempty"`
+	BaseDigest  string        `json:"baseDigest,omitempty"`
+	BaseLayers  int           `json:"baseLayers,omitempty"`
+	Packages    int           `json:"packages"`
+}
+
+// Package change kinds.
+const (
+	Added      = "added"
+	Removed    = "removed"
+	Upgraded   = "upgraded"
+	Downgraded = "downgraded"
+	// Changed is a version string that differs but orders equal.
+	Changed = "changed"
+)
+
+// PackageChange is one package that differs.
+type PackageChange struct {
+	Change string `json:"change"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Arch   string `json:"arch,omitempty"`
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Layer is where the new version came from (in B), or for a removed
+	// package where it was (in A).
+	Layer *inventory.LayerRef `json:"layer"`
+	// FromLayer is where the old version came from (in A).
+	FromLayer *inventory.LayerRef `json:"fromLayer,omitempty"`
+}
+
+// ConfigChange is one config field (or env variable, label, port…) that
+// differs. From or To is empty when the item is absent on that side.
+type ConfigChange struct {
+	Field string `json:"field"`
+	Key   string `json:"key,omitempty"`
+	From  string `json:"from,omitempty"`
+	To    string `json:"to,omitempty"`
+}
+
+// LayerInfo is a layer in the layer comparison.
+type LayerInfo struct {
+	Index     int    `json:"index"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+	CreatedBy string `json:"createdBy,omitempty"`
+	Base      bool   `json:"base,omitempty"`
+}
+
+// Layers compares the two layer stacks.
+type Layers struct {
+	// Shared is the number of B's layers also in A (by digest).
+	Shared      int         `json:"shared"`
+	SharedBytes int64       `json:"sharedBytes"`
+	OnlyA       []LayerInfo `json:"onlyA"`
+	OnlyB       []LayerInfo `json:"onlyB"`
+}
+
+// OSChange is a change of distribution or release.
+type OSChange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Diff is the comparison of two images.
+type Diff struct {
+	A, B Side `json:"-"`
+	// Identical is true when nothing compared differs.
+	Identical bool `json:"identical"`
+	// SameDigest is true when both manifests are the same bytes.
+	SameDigest bool            `json:"sameDigest"`
+	Verdict    string          `json:"verdict"`
+	OS         *OSChange       `json:"os,omitempty"`
+	Packages   []PackageChange `json:"packages"`
+	Config     []ConfigChange  `json:"config"`
+	Layers     Layers          `json:"layers"`
+	Files      *FileDiff       `json:"files,omitempty"`
+	Warnings   []string        `json:"warnings,omitempty"`
+}
+
+// BaseLayers returns how many bottom layers of im are the layers of base:
+// the longest shared prefix, or 0 when base is not im's base.
+func BaseLayers(im, base *image.Image) int {
+	n := 0
+	for n < len(im.Layers) && n < len(base.Layers) && im.Layers[n].Digest == base.Layers[n].Digest {
+		n++
+	}
+	if n < len(base.Layers) {
+		return 0 // im is not built on all of base
+	}
+	return n
+}
+
+// Compare diffs two images.
+func Compare(ctx context.Context, a, b *image.Image, opts Options) (*Diff, error) {
+	d := &Diff{Packages: []PackageChange{}, Config: []ConfigChange{}}
+	d.SameDigest = a.Digest == b.Digest
+	d.Layers = compareLayers(a, b, opts)
+	scanner := inventory.NewScanner(opts.Inventory)
+	invA, invB, err := inventories(ctx, scanner, a, b, opts)
+	if err != nil {
+		return nil, err
+	}
+	d.A, d.B = side(a, invA, opts.BaseA), side(b, invB, opts.BaseB)
+	d.Warnings = append(d.Warnings, prefixed("A: ", invA.Warnings)...)
+	d.Warnings = append(d.Warnings, prefixed("B: ", invB.Warnings)...)
+	d.OS = compareOS(invA.OS, invB.OS)
+	d.Packages = comparePackages(invA.Packages, invB.Packages)
+	d.Config = compareConfig(invA.Config, invB.Config, a, b)
+	if opts.Files {
+		d.Files, err = compareFiles(ctx, scanner, a, b, opts.Inventory)
+		if err != nil {
+			return nil, err
+		}
+	}
+	d.Identical = d.OS == nil && len(d.Packages) == 0 && len(d.Config) == 0 &&
+		len(d.Layers.OnlyA) == 0 && len(d.Layers.OnlyB) == 0 && (d.Files == nil || len(d.Files.Changes) == 0)
+	d.Verdict = verdict(d)
+	return d, nil
+}
+
+func prefixed(p string, ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, p+s)
+	}
+	return out
+}
+
+func side(im *image.Image, inv *inventory.Inventory, base int) Side {
+	s := Side{Image: im.Name, Digest: im.Digest, IndexDigest: im.IndexDigest, Platform: im.Platform, Layers: len(im.Layers),
+		OS: inv.OS, BaseName: im.BaseName(), BaseDigest: im.BaseDigest(), BaseLayers: base, Packages: len(inv.Packages)}
+	for _, l := range im.Layers {
+		if l.Size > 0 {
+			s.Size += l.Size
+		}
+	}
+	return s
+}
+
+// inventories builds both inventories reading as few layers as possible:
+// first every layer unique to one image (or already cached), then shared
+// layers only where a visible database lies in them.
+func inventories(ctx context.Context, s *inventory.Scanner, a, b *image.Image, opts Options) (*inventory.Inventory, *inventory.Inventory, error) {
+	inA, inB := digests(a), digests(b)
+	scansA := make([]*inventory.LayerScan, len(a.Layers))
+	scansB := make([]*inventory.LayerScan, len(b.Layers))
+	pick := func(im *image.Image, other map[string]bool, scans []*inventory.LayerScan) []int {
+		var idx []int
+		for i, l := range im.Layers {
+			if !other[l.Digest] {
+				idx = append(idx, i)
+			} else if sc := s.Cached(l); sc != nil {
+				scans[i] = sc
+			}
+		}
+		return idx
+	}
+	idxA, idxB := pick(a, inB, scansA), pick(b, inA, scansB)
+	// Read the unique layers of both images together, two at a time.
+	errc := make(chan error, 1)
+	go func() { errc <- s.ScanLayers(ctx, a, idxA, scansA) }()
+	if err := s.ScanLayers(ctx, b, idxB, scansB); err != nil {
+		<-errc
+		return nil, nil, err
+	}
+	if err := <-errc; err != nil {
+		return nil, nil, err
+	}
+	build := func(im *image.Image, scans []*inventory.LayerScan, bo inventory.BuildOptions) (*inventory.Inventory, error) {
+		for {
+			inv, err := inventory.Build(im, scans, bo)
+			var need *inventory.NeedLayersError
+			if !errors.As(err, &need) {
+				return inv, err
+			}
+			if err := s.ScanLayers(ctx, im, need.Indexes, scans); err != nil {
+				return nil, err
+			}
+		}
+	}
+	invA, err := build(a, scansA, inventory.BuildOptions{BaseLayers: opts.BaseA, Lazy: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	invB, err := build(b, scansB, inventory.BuildOptions{BaseLayers: opts.BaseB, Lazy: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	// A database left unread is the same file in both images when both
+	// lookups end in the same unread layer over the same layers below:
+	// it cannot change the diff. Anything else needs the layers read.
+	if !sameUnread(a, b, invA.Unread, invB.Unread) {
+		if invA, err = build(a, scansA, inventory.BuildOptions{BaseLayers: opts.BaseA}); err != nil {
+			return nil, nil, err
+		}
+		if invB, err = build(b, scansB, inventory.BuildOptions{BaseLayers: opts.BaseB}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return invA, invB, nil
+}
+
+func sameUnread(a, b *image.Image, ua, ub []inventory.UnreadPath) bool {
+	if len(ua) != len(ub) {
+		return false
+	}
+	mb := map[string]int{}
+	for _, u := range ub {
+		mb[u.Path] = u.Layer
+	}
+	for _, u := range ua {
+		k, ok := mb[u.Path]
+		if !ok || k != u.Layer {
+			return false
+		}
+		for i := 0; i <= k; i++ {
+			if a.Layers[i].Digest != b.Layers[i].Digest {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func digests(im *image.Image) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range im.Layers {
+		m[l.Digest] = true
+	}
+	return m
+}
+
+func compareLayers(a, b *image.Image, opts Options) Layers {
+	inA, inB := digests(a), digests(b)
+	out := Layers{OnlyA: []LayerInfo{}, OnlyB: []LayerInfo{}}
+	for _, l := range b.Layers {
+		if inA[l.Digest] {
+			out.Shared++
+			if l.Size > 0 {
+				out.SharedBytes += l.Size
+			}
+		} else {
+			out.OnlyB = append(out.OnlyB, LayerInfo{Index: l.Index, Digest: l.Digest, Size: l.Size, CreatedBy: l.CreatedBy, Base: l.Index < opts.BaseB})
+		}
+	}
+	for _, l := range a.Layers {
+		if !inB[l.Digest] {
+			out.OnlyA = append(out.OnlyA, LayerInfo{Index: l.Index, Digest: l.Digest, Size: l.Size, CreatedBy: l.CreatedBy, Base: l.Index < opts.BaseA})
+		}
+	}
+	return out
+}
+
+func osString(o *inventory.OS) string {
+	if o == nil {
+		return "unknown"
+	}
+	s := o.ID
+	if o.VersionID != "" {
+		s += " " + o.VersionID
+	}
+	return s
+}
+
+func compareOS(a, b *inventory.OS) *OSChange {
+	if osString(a) == osString(b) {
+		return nil
+	}
+	return &OSChange{From: osString(a), To: osString(b)}
+}
+
+var changeOrder = map[string]int{Upgraded: 0, Downgraded: 1, Changed: 2, Added: 3, Removed: 4}
+
+func comparePackages(a, b []inventory.Package) []PackageChange {
+	ma, mb := map[string]inventory.Package{}, map[string]inventory.Package{}
+	for _, p := range a {
+		ma[p.Key()] = p
+	}
+	for _, p := range b {
+		mb[p.Key()] = p
+	}
+	out := []PackageChange{}
+	for k, pb := range mb {
+		pa, ok := ma[k]
+		if !ok {
+			out = append(out, PackageChange{Change: Added, Type: pb.Type, Name: pb.Name, Arch: pb.Arch, To: pb.Version, Source: pb.Source, Layer: pb.Layer})
+			continue
+		}
+		if pa.Version == pb.Version {
+			continue
+		}
+		c := Changed
+		switch inventory.CompareVersions(pb.Type, pa.Version, pb.Version) {
+		case -1:
+			c = Upgraded
+		case 1:
+			c = Downgraded
+		}
+		out = append(out, PackageChange{Change: c, Type: pb.Type, Name: pb.Name, Arch: pb.Arch, From: pa.Version, To: pb.Version, Source: pb.Source, Layer: pb.Layer, FromLayer: pa.Layer})
+	}
+	for k, pa := range ma {
+		if _, ok := mb[k]; !ok {
+			out = append(out, PackageChange{Change: Removed, Type: pa.Type, Name: pa.Name, Arch: pa.Arch, From: pa.Version, Source: pa.Source, Layer: pa.Layer})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if changeOrder[out[i].Change] != changeOrder[out[j].Change] {
+			return changeOrder[out[i].Change] < changeOrder[out[j].Change]
+		}
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Arch < out[j].Arch
+	})
+	return out
+}
+
+func quoteList(l []string) string {
+	if l == nil {
+		return ""
+	}
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func compareConfig(a, b inventory.Config, ia, ib *image.Image) []ConfigChange {
+	var out []ConfigChange
+	scalar := func(field, x, y string) {
+		if x != y {
+			out = append(out, ConfigChange{Field: field, From: x, To: y})
+		}
+	}
+	scalar("entrypoint", quoteList(a.Entrypoint), quoteList(b.Entrypoint))
+	scalar("cmd", quoteList(a.Cmd), quoteList(b.Cmd))
+	scalar("user", a.User, b.User)
+	scalar("workingDir", a.WorkingDir, b.WorkingDir)
+	scalar("stopSignal", a.StopSignal, b.StopSignal)
+	keyed := func(field string, x, y map[string]string) {
+		keys := map[string]bool{}
+		for k := range x {
+			keys[k] = true
+		}
+		for k := range y {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			vx, okx := x[k]
+			vy, oky := y[k]
+			if okx != oky || vx != vy {
+				c := ConfigChange{Field: field, Key: k, From: vx, To: vy}
+				if okx && vx == "" {
+					c.From = `""`
+				}
+				if oky && vy == "" {
+					c.To = `""`
+				}
+				out = append(out, c)
+			}
+		}
+	}
+	keyed("env", envMap(a.Env), envMap(b.Env))
+	keyed("label", a.Labels, b.Labels)
+	keyed("port", setMap(a.ExposedPorts), setMap(b.ExposedPorts))
+	keyed("volume", setMap(a.Volumes), setMap(b.Volumes))
+	keyed("annotation", ia.Annotations, ib.Annotations)
+	if out == nil {
+		out = []ConfigChange{}
+	}
+	return out
+}
+
+func envMap(env []string) map[string]string {
+	m := map[string]string{}
+	for _, e := range env {
+		k, v, _ := strings.Cut(e, "=")
+		m[k] = v
+	}
+	return m
+}
+
+func setMap(l []string) map[string]string {
+	m := map[string]string{}
+	for _, s := range l {
+		m[s] = "present"
+	}
+	return m
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// verdict is the one-line answer printed first.
+func verdict(d *Diff) string {
+	if d.SameDigest && d.Identical {
+		return "same digest " + d.A.Digest
+	}
+	if d.Identical {
+		return "no differences in packages, config or layers"
+	}
+	var parts []string
+	counts := map[string]int{}
+	for _, p := range d.Packages {
+		counts[p.Change]++
+	}
+	first := true
+	for _, c := range []string{Upgraded, Downgraded, Changed, Added, Removed} {
+		if counts[c] == 0 {
+			continue
+		}
+		if first {
+			parts = append(parts, plural(counts[c], "package "+c, "packages "+c))
+			first = false
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[c], c))
+		}
+	}
+	if d.OS != nil {
+		parts = append(parts, fmt.Sprintf("OS %s → %s", d.OS.From, d.OS.To))
+	}
+	if len(d.Config) > 0 {
+		parts = append(parts, "config changed")
+	}
+	if n := len(d.Layers.OnlyB); n > 0 || len(d.Layers.OnlyA) > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d layers differ", max(n, len(d.Layers.OnlyA)), max(d.B.Layers, d.A.Layers)))
+	}
+	if d.Files != nil && len(d.Files.Changes) > 0 {
+		parts = append(parts, plural(len(d.Files.Changes), "file changed", "files changed"))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,304 @@
+package imagediff
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/stet-dev/stet/inventory"
+)
+
+// Formats a Diff renders to.
+const (
+	FormatText     = "text"
+	FormatJSON     = "json"
+	FormatMarkdown = "markdown"
+)
+
+// Render writes d in a format.
+func Render(w io.Writer, d *Diff, format string) error {
+	switch format {
+	case FormatText, "":
+		return renderText(w, d)
+	case FormatJSON:
+		return renderJSON(w, d)
+	case FormatMarkdown:
+		return renderMarkdown(w, d)
+	}
+	return fmt.Errorf("unknown format %q (want text, json or markdown)", format)
+}
+
+// RenderAll writes the diffs of several platforms: JSON as one document,
+// text and markdown one after another under a platform heading.
+func RenderAll(w io.Writer, ds []*Diff, format string) error {
+	if len(ds) == 1 {
+		return Render(w, ds[0], format)
+	}
+	if format == FormatJSON {
+		type one struct {
+			Platform string `json:"platform"`
+			*Diff
+		}
+		var out struct {
+			Platforms []json.RawMessage `json:"platforms"`
+		}
+		for _, d := range ds {
+			b, err := marshalDiff(d)
+			if err != nil {
+				return err
+			}
+			out.Platforms = append(out.Platforms, b)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	for i, d := range ds {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if format == FormatMarkdown {
+			fmt.Fprintf(w, "# %s\n\n", d.B.Platform)
+		} else {
+			fmt.Fprintf(w, "=== %s\n", d.B.Platform)
+		}
+		if err := Render(w, d, format); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type jsonDiff struct {
+	A Side `json:"a"`
+	B Side `json:"b"`
+	*Diff
+}
+
+func marshalDiff(d *Diff) ([]byte, error) {
+	return json.MarshalIndent(jsonDiff{A: d.A, B: d.B, Diff: d}, "", "  ")
+}
+
+func renderJSON(w io.Writer, d *Diff) error {
+	b, err := marshalDiff(d)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// HumanBytes renders a size for people: 3.2 MB.
+func HumanBytes(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+func shortDigest(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
+
+// origin says where a package version came from, for people.
+func origin(l *inventory.LayerRef) string {
+	if l == nil {
+		return ""
+	}
+	s := fmt.Sprintf("layer %d", l.Index)
+	if l.OrBelow {
+		s += " or a shared layer below"
+	}
+	if l.Base {
+		s = "base image, " + s
+	}
+	if cb := oneLine(l.CreatedBy, 60); cb != "" {
+		s += ": " + cb
+	}
+	return s
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	s = strings.TrimPrefix(s, "/bin/sh -c ")
+	s = strings.TrimPrefix(s, "#(nop) ")
+	if len([]rune(s)) > n {
+		s = string([]rune(s)[:n-1]) + "…"
+	}
+	return s
+}
+
+func versions(p PackageChange) string {
+	switch p.Change {
+	case Added:
+		return p.To
+	case Removed:
+		return p.From
+	}
+	return p.From + " → " + p.To
+}
+
+func configLine(c ConfigChange) string {
+	name := c.Field
+	if c.Key != "" {
+		name += " " + c.Key
+	}
+	switch {
+	case c.From == "":
+		return fmt.Sprintf("%s: added %s", name, c.To)
+	case c.To == "":
+		return fmt.Sprintf("%s: removed (was %s)", name, c.From)
+	}
+	return fmt.Sprintf("%s: %s → %s", name, c.From, c.To)
+}
+
+func sideLine(label string, s Side) string {
+	line := fmt.Sprintf("%s  %s  %s  %s", label, s.Image, shortDigest(s.Digest), s.Platform)
+	if s.OS != nil {
+		line += "  " + osString(s.OS)
+	}
+	return line
+}
+
+func renderText(w io.Writer, d *Diff) error {
+	var b strings.Builder
+	fmt.Fprintln(&b, d.Verdict)
+	fmt.Fprintln(&b, sideLine("A", d.A))
+	fmt.Fprintln(&b, sideLine("B", d.B))
+	if d.Identical {
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	if d.OS != nil {
+		fmt.Fprintf(&b, "\nOS: %s → %s\n", d.OS.From, d.OS.To)
+	}
+	if len(d.Packages) > 0 {
+		fmt.Fprintf(&b, "\nPackages (%d)\n", len(d.Packages))
+		nw, vw := 0, 0
+		for _, p := range d.Packages {
+			nw = max(nw, len(p.Name))
+			vw = max(vw, len([]rune(versions(p))))
+		}
+		for _, p := range d.Packages {
+			v := versions(p)
+			fmt.Fprintf(&b, "  %-10s %-*s  %s%s  %s\n", p.Change, nw, p.Name, v, strings.Repeat(" ", vw-len([]rune(v))), origin(p.Layer))
+		}
+	}
+	if len(d.Config) > 0 {
+		fmt.Fprintf(&b, "\nConfig (%d)\n", len(d.Config))
+		for _, c := range d.Config {
+			fmt.Fprintf(&b, "  %s\n", configLine(c))
+		}
+	}
+	fmt.Fprintf(&b, "\nLayers: %d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, HumanBytes(d.Layers.SharedBytes), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
+	for _, l := range d.Layers.OnlyA {
+		fmt.Fprintf(&b, "  A %-3d %s  %9s  %s\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), oneLine(l.CreatedBy, 70))
+	}
+	for _, l := range d.Layers.OnlyB {
+		fmt.Fprintf(&b, "  B %-3d %s  %9s  %s\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), oneLine(l.CreatedBy, 70))
+	}
+	if d.Files != nil {
+		fmt.Fprintf(&b, "\nFiles: %d added, %d removed, %d changed\n", d.Files.Added, d.Files.Removed, d.Files.Changed)
+		for _, f := range d.Files.Changes {
+			switch f.Change {
+			case Added:
+				fmt.Fprintf(&b, "  + %s  %s\n", f.Path, fileAttrs(f.To))
+			case Removed:
+				fmt.Fprintf(&b, "  - %s\n", f.Path)
+			default:
+				fmt.Fprintf(&b, "  ~ %s  (%s)\n", f.Path, strings.Join(f.What, ", "))
+			}
+		}
+	}
+	for _, wr := range d.Warnings {
+		fmt.Fprintf(&b, "\nwarning: %s", wr)
+	}
+	if len(d.Warnings) > 0 {
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func fileAttrs(f *inventory.FileInfo) string {
+	if f == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%s %s %d:%d", f.Type, f.Mode, f.UID, f.GID)
+	if f.Type == "file" {
+		s += " " + HumanBytes(f.Size)
+	}
+	if f.Link != "" {
+		s += " -> " + f.Link
+	}
+	return s
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
+
+func renderMarkdown(w io.Writer, d *Diff) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(d.Verdict))
+	fmt.Fprintf(&b, "| | image | digest | platform | OS |\n|---|---|---|---|---|\n")
+	for _, s := range []struct {
+		l string
+		s Side
+	}{{"A", d.A}, {"B", d.B}} {
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s |\n", s.l, mdEscape(s.s.Image), shortDigest(s.s.Digest), s.s.Platform, osString(s.s.OS))
+	}
+	if d.OS != nil {
+		fmt.Fprintf(&b, "\nOS: %s → %s\n", d.OS.From, d.OS.To)
+	}
+	if len(d.Packages) > 0 {
+		fmt.Fprintf(&b, "\n### Packages (%d)\n\n| change | package | version | from |\n|---|---|---|---|\n", len(d.Packages))
+		for _, p := range d.Packages {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", p.Change, mdEscape(p.Name), mdEscape(versions(p)), mdEscape(origin(p.Layer)))
+		}
+	}
+	if len(d.Config) > 0 {
+		fmt.Fprintf(&b, "\n### Config (%d)\n\n", len(d.Config))
+		for _, c := range d.Config {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(configLine(c)))
+		}
+	}
+	fmt.Fprintf(&b, "\n### Layers\n\n%d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, HumanBytes(d.Layers.SharedBytes), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
+	if len(d.Layers.OnlyA)+len(d.Layers.OnlyB) > 0 {
+		fmt.Fprintf(&b, "\n| image | layer | digest | size | created by |\n|---|---|---|---|---|\n")
+		for _, l := range d.Layers.OnlyA {
+			fmt.Fprintf(&b, "| A | %d | `%s` | %s | %s |\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), mdEscape(oneLine(l.CreatedBy, 70)))
+		}
+		for _, l := range d.Layers.OnlyB {
+			fmt.Fprintf(&b, "| B | %d | `%s` | %s | %s |\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), mdEscape(oneLine(l.CreatedBy, 70)))
+		}
+	}
+	if d.Files != nil {
+		fmt.Fprintf(&b, "\n### Files\n\n%d added, %d removed, %d changed\n\n", d.Files.Added, d.Files.Removed, d.Files.Changed)
+		for _, f := range d.Files.Changes {
+			what := f.Change
+			if len(f.What) > 0 {
+				what += " (" + strings.Join(f.What, ", ") + ")"
+			}
+			fmt.Fprintf(&b, "- `%s` %s\n", mdEscape(f.Path), what)
+		}
+	}
+	for _, wr := range d.Warnings {
+		fmt.Fprintf(&b, "\n> warning: %s\n", mdEscape(wr))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

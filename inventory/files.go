@@ -1,0 +1,179 @@
+package inventory
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/stet-dev/stet/image"
+)
+
+// filesVersion names the cache namespace of per-layer file lists.
+const filesVersion = "files-v1"
+
+// FileInfo is one file of a layer as the file-level diff sees it.
+type FileInfo struct {
+	Path string `json:"path"`
+	// Type is "file", "dir", "symlink", "hardlink" or "other".
+	Type string `json:"type"`
+	Size int64  `json:"size,omitempty"`
+	Mode string `json:"mode"`
+	UID  int    `json:"uid"`
+	GID  int    `json:"gid"`
+	// Digest is the sha256 of a regular file's content.
+	Digest string `json:"digest,omitempty"`
+	// Link is a symlink's or hardlink's target.
+	Link string `json:"link,omitempty"`
+}
+
+// FileList is every file of one layer, with its whiteouts and opaque
+// directories.
+type FileList struct {
+	Digest    string     `json:"digest"`
+	Files     []FileInfo `json:"files"`
+	Whiteouts []string   `json:"whiteouts,omitempty"`
+	Opaque    []string   `json:"opaque,omitempty"`
+}
+
+// ListTar reads a layer tar into a FileList, hashing each regular file.
+func ListTar(ctx context.Context, r io.Reader, lim Limits) (*FileList, error) {
+	lim = lim.withDefaults()
+	cr := &countingReader{r: r, max: lim.MaxLayerBytes}
+	tr := tar.NewReader(cr)
+	fl := &FileList{}
+	h := sha256.New()
+	var n int64
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return fl, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading tar entry %d: %w", n+1, err)
+		}
+		n++
+		if n > lim.MaxEntries {
+			return nil, fmt.Errorf("more than %d entries: %w", lim.MaxEntries, ErrLimit)
+		}
+		if n&0xfff == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if len(hdr.Name) > lim.MaxPathBytes || len(hdr.Linkname) > lim.MaxPathBytes {
+			return nil, fmt.Errorf("entry %d: name or link target longer than %d bytes: %w", n, lim.MaxPathBytes, ErrLimit)
+		}
+		p, err := cleanPath(hdr.Name)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", n, err)
+		}
+		if p == "" {
+			continue
+		}
+		dir, base := path.Dir(p), path.Base(p)
+		if dir == "." {
+			dir = ""
+		}
+		if strings.HasPrefix(base, ".wh.") {
+			switch {
+			case base == ".wh..wh..opq":
+				fl.Opaque = append(fl.Opaque, dir)
+			case strings.HasPrefix(base, ".wh..wh."):
+			default:
+				fl.Whiteouts = append(fl.Whiteouts, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+			}
+			continue
+		}
+		fi := FileInfo{Path: p, Mode: fmt.Sprintf("%04o", hdr.Mode&0o7777), UID: hdr.Uid, GID: hdr.Gid}
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeRegA:
+			fi.Type, fi.Size = "file", hdr.Size
+			h.Reset()
+			if _, err := io.Copy(h, tr); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", p, err)
+			}
+			fi.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+		case tar.TypeDir:
+			fi.Type = "dir"
+		case tar.TypeSymlink:
+			fi.Type, fi.Link = "symlink", hdr.Linkname
+		case tar.TypeLink:
+			fi.Type, fi.Link = "hardlink", hdr.Linkname
+		default:
+			fi.Type = "other"
+		}
+		fl.Files = append(fl.Files, fi)
+	}
+}
+
+// FileList returns the file list of layer i of im, from the cache when it
+// is there.
+func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileList, error) {
+	l := im.Layers[i]
+	var fl FileList
+	if s.opts.Cache.getNS(filesVersion, l.Digest, &fl) && fl.Digest == l.Digest {
+		return &fl, nil
+	}
+	lr, err := im.OpenLayer(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	var r io.Reader = lr
+	if s.opts.Progress != nil {
+		r = &progressReader{r: lr, lr: lr, fn: s.opts.Progress}
+	}
+	got, err := ListTar(ctx, r, s.lim)
+	if err != nil {
+		lr.Abort()
+		return nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, err)
+	}
+	if err := lr.Close(); err != nil {
+		return nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, err)
+	}
+	got.Digest = l.Digest
+	if err := s.opts.Cache.putNS(filesVersion, l.Digest, got); err != nil {
+		s.log.Debug("cache write failed", "err", err)
+	}
+	return got, nil
+}
+
+// MergeFiles applies file lists bottom-up with overlay rules and returns the
+// files visible at the top, by path.
+func MergeFiles(lists []*FileList) map[string]FileInfo {
+	m := map[string]FileInfo{}
+	deleteTree := func(dir string, self bool) {
+		if self {
+			delete(m, dir)
+		}
+		prefix := dir + "/"
+		if dir == "" {
+			prefix = ""
+		}
+		for p := range m {
+			if strings.HasPrefix(p, prefix) {
+				delete(m, p)
+			}
+		}
+	}
+	for _, fl := range lists {
+		for _, o := range fl.Opaque {
+			deleteTree(o, false)
+		}
+		for _, w := range fl.Whiteouts {
+			deleteTree(w, true)
+		}
+		for _, f := range fl.Files {
+			if old, ok := m[f.Path]; ok && old.Type == "dir" && f.Type != "dir" {
+				deleteTree(f.Path, false)
+			}
+			m[f.Path] = f
+		}
+	}
+	return m
+}
