@@ -396,11 +396,13 @@ func pipUnpinned(name string, args []word) []string {
 		switch {
 		case strings.Contains(p, "=="):
 		case w.expand:
-		case isLocalPath(p) || strings.HasSuffix(p, ".whl") || strings.HasSuffix(p, ".tar.gz") || strings.HasSuffix(p, ".zip"):
-		case strings.Contains(p, "://") || strings.HasPrefix(p, "git+"):
+		case strings.Contains(p, "://") && !strings.HasPrefix(p, "file:") || strings.HasPrefix(p, "git+"):
+			// A download or VCS checkout is fixed only by a commit or a
+			// hash fragment.
 			if !vcsCommitRE.MatchString(p) && !hashFragRE.MatchString(p) {
 				out = append(out, p)
 			}
+		case isLocalPath(p) || strings.HasSuffix(p, ".whl") || strings.HasSuffix(p, ".tar.gz") || strings.HasSuffix(p, ".zip"):
 		case p == "" || p == "@":
 		default:
 			out = append(out, p)

@@ -94,6 +94,8 @@ func TestCheckScript(t *testing.T) {
 		{"pip vcs pinned", "pip install git+https://github.com/a/b.git@0123456789abcdef0123456789abcdef01234567", nil},
 		{"pip vcs branch", "pip install git+https://github.com/a/b.git@main",
 			[]hit{{"STET022", "git+https://github.com/a/b.git@main", "pip install git+https://github.com/a/b.git@main"}}},
+		{"pip url without hash", "pip install https://example.com/a-1.0.tar.gz",
+			[]hit{{"STET022", "https://example.com/a-1.0.tar.gz", "pip install https://example.com/a-1.0.tar.gz"}}},
 		{"pip url hash", "pip install https://example.com/a-1.0.tar.gz#sha256=0123abcd", nil},
 		{"pip index url value", "pip install -i https://pypi.example.com/simple foo==1", nil},
 		{"pip list", "pip list && pip freeze", nil},
