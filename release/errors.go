@@ -98,5 +98,8 @@ func orNone(s string) string {
 	if s == "" {
 		return "none"
 	}
-	return ShortID(s)
+	if ValidID(s) {
+		return ShortID(s)
+	}
+	return s
 }

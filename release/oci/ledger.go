@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stet-dev/stet/release"
@@ -17,11 +19,11 @@ import (
 
 // maxRaces bounds how often PutRelease takes the next number after losing
 // a race for one.
-const maxRaces = 16
+const maxRaces = 32
 
 // PutRelease records r; see release.Ledger. With a zero Number it takes
-// the app's next number and, when another writer takes the same number at
-// the same moment, the one after.
+// the app's next number and, when another writer contends for the same
+// number, backs off and takes a later one.
 func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Release, error) {
 	r, err := release.PrepareRelease(r, l.now())
 	if err != nil {
@@ -35,8 +37,8 @@ func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Rel
 		}
 		try := r
 		if assign {
-			try.Number = last(ix.releases[r.App]) + 1
-		} else if slices.Contains(ix.releases[r.App], r.Number) {
+			try.Number = last(taken(ix.releases[r.App])) + 1
+		} else if s := ix.releases[r.App][r.Number]; s != nil && s.taken {
 			have, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(r.App, r.Number)))
 			if err != nil {
 				return release.Release{}, err
@@ -49,9 +51,26 @@ func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Rel
 		out, err := l.putRelease(ctx, try)
 		var fe *release.ForkError
 		if assign && errors.As(err, &fe) && race < maxRaces {
+			if err := backoff(ctx, race); err != nil {
+				return release.Release{}, err
+			}
 			continue
 		}
 		return out, err
+	}
+}
+
+// backoff waits a random while that grows with the number of races lost,
+// so that writers that keep meeting each other spread out.
+func backoff(ctx context.Context, race int) error {
+	d := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(race, 6)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -61,18 +80,14 @@ func (l *Ledger) putRelease(ctx context.Context, r release.Release) (release.Rel
 		AnnotationApp:     r.App,
 		AnnotationNumber:  strconv.FormatInt(r.Number, 10),
 		AnnotationCreated: r.Created.Format(release.TimeFormat),
+		AnnotationClaimed: release.Time(l.now()).Format(release.TimeFormat),
 	}
 	a, err := newArtifact(release.MediaTypeRelease, r.Canonical(), ann, nil)
 	if err != nil {
 		return release.Release{}, err
 	}
-	// The ID tag first: from here on the record can be found, even if this
-	// writer dies or loses the race for the number.
-	if err := l.write(ctx, a, release.MediaTypeRelease, IDTag(r.ID), "release "+release.ShortID(r.ID)); err != nil {
-		return release.Release{}, fmt.Errorf("recording %s: %w", r.Label(), err)
-	}
-	raw := rawManifest{b: a.manifest, mt: types.OCIManifestSchema1}
-	if err := l.tag(ctx, a.digest, raw, ReleaseTag(r.App, r.Number), r.Label()); err != nil {
+	slotOf := func(ix index) *slot { return ix.releases[r.App][r.Number] }
+	if err := l.claim(ctx, a, release.MediaTypeRelease, ReleaseTag(r.App, r.Number), r.Label(), r.ID, slotOf); err != nil {
 		return release.Release{}, fmt.Errorf("recording %s: %w", r.Label(), err)
 	}
 	return r, nil
@@ -94,10 +109,11 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 		}
 		return fmt.Errorf("release %s: %w", selector, release.ErrNotFound)
 	}
+	var found []release.Release
 	if sel.Number > 0 {
 		var apps []string
-		for _, a := range sortedKeys(ix.releases) {
-			if (app == "" || a == app) && slices.Contains(ix.releases[a], sel.Number) {
+		for _, a := range names(ix.releases) {
+			if s := ix.releases[a][sel.Number]; (app == "" || a == app) && s != nil && s.taken {
 				apps = append(apps, a)
 			}
 		}
@@ -114,22 +130,11 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 		}
 		return release.Release{}, ae
 	}
-	var found []release.Release
-	for _, id := range ix.ids {
-		if !sel.MatchPrefix(id) {
-			continue
-		}
-		r, err := l.releaseByID(ctx, ix, id)
-		if err != nil {
-			return release.Release{}, err
-		}
-		if app == "" || r.App == app {
-			found = append(found, r)
-		}
-		if len(found) > 10 {
-			break
-		}
+	found, err = l.releasesByPrefix(ctx, ix, sel.IDPrefix)
+	if err != nil {
+		return release.Release{}, err
 	}
+	found = slices.DeleteFunc(found, func(r release.Release) bool { return app != "" && r.App != app })
 	switch len(found) {
 	case 0:
 		return release.Release{}, notFound()
@@ -143,27 +148,41 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 	return release.Release{}, ae
 }
 
-// releaseByID reads the release with an id- tag and checks that its number
-// is its own: a record whose writer lost the race for its number stays
-// findable by ID but is reported as the fork it is.
+// releasesByPrefix finds the releases whose ID starts with the hex prefix
+// p: the claims that match name the places to read, and a claim counts
+// only where its place's tag holds that very record (a writer that backed
+// off left its claim behind).
+func (l *Ledger) releasesByPrefix(ctx context.Context, ix index, p string) ([]release.Release, error) {
+	var out []release.Release
+	for _, pl := range claimsOf(ix.releases, p) {
+		n, _ := strconv.ParseInt(pl[1], 10, 64)
+		if s := ix.releases[pl[0]][n]; s == nil || !s.taken {
+			continue
+		}
+		r, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(pl[0], n)))
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(strings.TrimPrefix(r.ID, "sha256:"), p) && !slices.ContainsFunc(out, func(o release.Release) bool { return o.ID == r.ID }) {
+			out = append(out, r)
+		}
+		if len(out) > 10 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// releaseByID reads the release with exactly this ID.
 func (l *Ledger) releaseByID(ctx context.Context, ix index, id string) (release.Release, error) {
-	r, s, err := l.getRelease(ctx, l.repo.Tag(IDTag(id)))
+	rs, err := l.releasesByPrefix(ctx, ix, strings.TrimPrefix(id, "sha256:"))
 	if err != nil {
 		return release.Release{}, err
 	}
-	if !slices.Contains(ix.releases[r.App], r.Number) {
-		// Written up to its ID tag by a writer that stopped before tagging
-		// the number: the number is still free, the record stands alone.
-		return r, nil
+	if len(rs) == 0 {
+		return release.Release{}, fmt.Errorf("release %s: %w", release.ShortID(id), release.ErrNotFound)
 	}
-	d, err := l.puller.Head(ctx, l.repo.Tag(ReleaseTag(r.App, r.Number)))
-	if err != nil {
-		return release.Release{}, l.wrap("reading "+ReleaseTag(r.App, r.Number), err)
-	}
-	if d.Digest != s.desc.Digest {
-		return release.Release{}, &release.ForkError{Place: r.Label(), Ours: s.desc.Digest.String(), Theirs: d.Digest.String()}
-	}
-	return r, nil
+	return rs[0], nil
 }
 
 // ListReleases lists releases newest first; see release.Ledger. It reads
@@ -176,10 +195,10 @@ func (l *Ledger) ListReleases(ctx context.Context, app string, opts release.List
 	var tags []string
 	apps := []string{app}
 	if app == "" {
-		apps = sortedKeys(ix.releases)
+		apps = names(ix.releases)
 	}
 	for _, a := range apps {
-		for _, n := range newest(ix.releases[a], opts.Limit) {
+		for _, n := range newest(taken(ix.releases[a]), opts.Limit) {
 			tags = append(tags, ReleaseTag(a, n))
 		}
 	}
@@ -189,6 +208,9 @@ func (l *Ledger) ListReleases(ctx context.Context, app string, opts release.List
 	for i, t := range tags {
 		g.Go(func() error {
 			r, _, err := l.getRelease(gctx, l.repo.Tag(t))
+			if errors.Is(err, release.ErrNotFound) {
+				return nil // listed while its writer's PUT is in flight
+			}
 			out[i] = r
 			return err
 		})
@@ -196,6 +218,7 @@ func (l *Ledger) ListReleases(ctx context.Context, app string, opts release.List
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("listing releases: %w", err)
 	}
+	out = slices.DeleteFunc(out, func(r release.Release) bool { return r.ID == "" })
 	if app == "" {
 		slices.SortStableFunc(out, func(a, b release.Release) int {
 			return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.App, a.App), cmp.Compare(b.Number, a.Number))
@@ -213,7 +236,7 @@ func (l *Ledger) Apps(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sortedKeys(ix.releases), nil
+	return names(ix.releases), nil
 }
 
 // Envs lists the environments with events.
@@ -222,7 +245,7 @@ func (l *Ledger) Envs(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sortedKeys(ix.events), nil
+	return names(ix.events), nil
 }
 
 // AppendEvent appends ev to its environment's chain; see release.Ledger.
@@ -238,9 +261,6 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 	if err != nil {
 		return fail(err)
 	}
-	if !slices.Contains(ix.ids, ev.Release) {
-		return fail(fmt.Errorf("release %s: %w", release.ShortID(ev.Release), release.ErrNotFound))
-	}
 	r, err := l.releaseByID(ctx, ix, ev.Release)
 	if err != nil {
 		return fail(err)
@@ -250,16 +270,20 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 	}
 	var head string
 	var subject *v1.Descriptor
-	seq := last(ix.events[ev.Env])
+	seq := last(taken(ix.events[ev.Env]))
 	if seq > 0 {
 		h, s, err := l.getEvent(ctx, l.repo.Tag(EventTag(ev.Env, seq)))
+		if errors.Is(err, release.ErrNotFound) {
+			// Listed while another writer's PUT is in flight: the head moved.
+			return fail(&release.ConflictError{Env: ev.Env, Expected: ev.Prev, Actual: EventTag(ev.Env, seq) + " (being written)"})
+		}
 		if err != nil {
 			return fail(err)
 		}
 		head = h.ID
 		subject = &v1.Descriptor{MediaType: s.desc.MediaType, Digest: s.desc.Digest, Size: s.desc.Size}
 	}
-	e, err := release.PrepareEvent(ev, head, seq+1, l.now())
+	e, err := release.PrepareEvent(ev, head, seq, seq+1, l.now())
 	if err != nil {
 		return fail(err)
 	}
@@ -271,12 +295,14 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 		AnnotationApp:      e.App,
 		AnnotationNumber:   strconv.FormatInt(e.Number, 10),
 		AnnotationCreated:  e.Time.Format(release.TimeFormat),
+		AnnotationClaimed:  release.Time(l.now()).Format(release.TimeFormat),
 	}
 	a, err := newArtifact(release.MediaTypeEvent, e.Canonical(), ann, subject)
 	if err != nil {
 		return fail(err)
 	}
-	if err := l.write(ctx, a, release.MediaTypeEvent, EventTag(e.Env, e.Sequence), fmt.Sprintf("%s #%d", e.Env, e.Sequence)); err != nil {
+	slotOf := func(ix index) *slot { return ix.events[e.Env][e.Sequence] }
+	if err := l.claim(ctx, a, release.MediaTypeEvent, EventTag(e.Env, e.Sequence), fmt.Sprintf("%s #%d", e.Env, e.Sequence), e.ID, slotOf); err != nil {
 		return fail(err)
 	}
 	return e, nil
@@ -289,13 +315,17 @@ func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptio
 	if err != nil {
 		return nil, err
 	}
-	seqs := newest(ix.events[env], opts.Limit)
+	seqs := newest(taken(ix.events[env]), opts.Limit)
 	out := make([]release.Event, len(seqs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(l.jobs)
 	for i, n := range seqs {
 		g.Go(func() error {
 			e, _, err := l.getEvent(gctx, l.repo.Tag(EventTag(env, n)))
+			if errors.Is(err, release.ErrNotFound) {
+				// Listed while its writer's PUT is still in flight.
+				return nil
+			}
 			out[i] = e
 			return err
 		})
@@ -303,7 +333,7 @@ func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptio
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("reading history of %s: %w", env, err)
 	}
-	return out, nil
+	return slices.DeleteFunc(out, func(e release.Event) bool { return e.ID == "" }), nil
 }
 
 // Current returns the release deployed to env now; see release.Ledger.
@@ -312,7 +342,7 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 	if err != nil {
 		return release.Release{}, err
 	}
-	seq := last(ix.events[env])
+	seq := last(taken(ix.events[env]))
 	if seq == 0 {
 		return release.Release{}, fmt.Errorf("nothing deployed to %s: %w", env, release.ErrNotFound)
 	}
@@ -320,7 +350,7 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 	if err != nil {
 		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
 	}
-	r, _, err := l.getRelease(ctx, l.repo.Tag(IDTag(e.Release)))
+	r, err := l.releaseByID(ctx, ix, e.Release)
 	if err != nil {
 		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
 	}

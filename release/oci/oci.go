@@ -21,15 +21,18 @@
 // without) can show every writer's attempt after an event.
 //
 // Registries cannot refuse to overwrite a tag, so a write goes: manifest by
-// digest, check that the tag is still free, tag, read the tag back. A
-// writer whose read-back names another digest lost a race and gets a
-// *release.ForkError naming both digests; its record stays in the registry
-// under its digest, so nothing is lost.
+// digest, a claim tag unique to the content, one listing to see whether
+// another writer claimed the same place, and only then the place's tag
+// (checked free first, read back after). A writer that meets a rival backs
+// off with a *release.ForkError naming both; its record stays in the
+// registry under its claim, so nothing is lost and Forks reports it. No
+// tag is ever moved, provided the registry shows a tag to listings once
+// its PUT has returned, as a single registry does (a registry replicated
+// with eventual consistency weakens this to "rarely").
 package oci
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -169,5 +172,3 @@ func (l *Ledger) wrap(doing string, err error) error {
 	}
 	return fmt.Errorf("%s in %s: %w", doing, l.Location(), err)
 }
-
-var errTagExists = errors.New("tag exists")

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -30,6 +32,9 @@ const (
 	AnnotationSequence = "dev.stet.sequence"
 	AnnotationRelease  = "dev.stet.release"
 	AnnotationCreated  = "org.opencontainers.image.created"
+	// AnnotationClaimed is when the writer wrote the manifest (UTC,
+	// release.TimeFormat), which tells a stale claim from a live one.
+	AnnotationClaimed = "dev.stet.claimed"
 )
 
 // emptyJSON is the OCI empty descriptor's content.
@@ -173,9 +178,26 @@ func (l *Ledger) getEvent(ctx context.Context, ref name.Reference) (release.Even
 	return e, s, nil
 }
 
-// write stores an artifact: its blobs, the manifest by digest, then the
-// tag, refusing to move a tag that names something else.
-func (l *Ledger) write(ctx context.Context, a artifact, mediaType, tag, place string) error {
+// ClaimTimeout is how long a claim may stand without its place being
+// taken or the claim withdrawn before other writers treat its writer as
+// gone. A live writer takes its place a few requests after claiming it.
+const ClaimTimeout = 2 * time.Minute
+
+// claim stores an artifact at a numbered place (tag) and takes the place
+// only when no other writer contends for it:
+//
+//  1. blobs, then the manifest by digest: the record exists from here on;
+//  2. a claim tag (ClaimTag), unique to the content, never overwritten;
+//  3. one tag listing: if the place is taken, or another writer holds a
+//     live claim on it, withdraw (tag the claim ".w") and return a
+//     *release.ForkError naming both;
+//  4. otherwise the place's tag, after checking it is free, then read back.
+//
+// Of several writers racing for a place, at most one sees no other live
+// claim in step 3 (whoever lists last sees every earlier claim), so at
+// most one tags the place and no tag is ever moved. All may withdraw; the
+// place is then free again for the next writer.
+func (l *Ledger) claim(ctx context.Context, a artifact, mediaType, place, label, id string, slotOf func(index) *slot) error {
 	if err := l.pushEmpty(ctx); err != nil {
 		return err
 	}
@@ -186,20 +208,94 @@ func (l *Ledger) write(ctx context.Context, a artifact, mediaType, tag, place st
 	if err := l.pusher.Put(ctx, l.repo.Digest(a.digest.String()), raw); err != nil {
 		return l.wrap("writing manifest "+a.digest.String(), err)
 	}
-	return l.tag(ctx, a.digest, raw, tag, place)
+	mine := ClaimTag(place, id)
+	if err := l.pusher.Put(ctx, l.repo.Tag(mine), raw); err != nil {
+		return l.wrap("tagging "+mine, err)
+	}
+	ix, err := l.tags(ctx)
+	if err != nil {
+		return err
+	}
+	s := slotOf(ix)
+	if s == nil {
+		return l.wrap("reading back "+mine, fmt.Errorf("the claim tag is missing from the listing"))
+	}
+	fork := func(theirs string) error {
+		if err := l.pusher.Put(ctx, l.repo.Tag(mine+withdrawnSuffix), raw); err != nil {
+			return l.wrap("withdrawing "+mine, err)
+		}
+		return &release.ForkError{Place: label + " (" + place + ")", Ours: id, Theirs: theirs}
+	}
+	if s.taken {
+		d, err := l.puller.Head(ctx, l.repo.Tag(place))
+		switch {
+		case err == nil && d.Digest == a.digest:
+			return nil
+		case err == nil:
+			return fork(d.Digest.String())
+		case isNotFound(err):
+			// Listed but not readable yet: another writer is taking it.
+			return fork(place + " (being written)")
+		}
+		return l.wrap("reading "+place, err)
+	}
+	var others []string
+	for _, c := range s.claims {
+		if c == mine[len(mine)-claimLen:] || s.withdrawn[c] {
+			continue
+		}
+		live, err := l.liveClaim(ctx, place+"."+c)
+		if err != nil {
+			return err
+		}
+		if live {
+			others = append(others, place+"."+c)
+		}
+	}
+	if len(others) > 0 {
+		return fork(strings.Join(others, ", "))
+	}
+	if err := l.tag(ctx, a.digest, raw, place, label); err != nil {
+		var fe *release.ForkError
+		if errors.As(err, &fe) {
+			return fork(fe.Theirs)
+		}
+		return err
+	}
+	return nil
+}
+
+// liveClaim reports whether another writer's claim may still be taken:
+// it was made less than ClaimTimeout ago.
+func (l *Ledger) liveClaim(ctx context.Context, tag string) (bool, error) {
+	d, err := l.puller.Get(ctx, l.repo.Tag(tag))
+	if isNotFound(err) {
+		return true, nil // listed, not yet readable: just written
+	}
+	if err != nil {
+		return false, l.wrap("reading claim "+tag, err)
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(d.Manifest, &m); err != nil {
+		return false, nil
+	}
+	t, err := time.Parse(release.TimeFormat, m.Annotations[AnnotationClaimed])
+	if err != nil {
+		return false, nil
+	}
+	return l.now().Sub(t) < ClaimTimeout, nil
 }
 
 // tag points tag at the manifest with digest d unless it already names
-// another manifest, then reads it back to learn whether a concurrent
-// writer moved it in between.
-func (l *Ledger) tag(ctx context.Context, d v1.Hash, raw rawManifest, tag, place string) error {
+// another manifest, then reads it back.
+func (l *Ledger) tag(ctx context.Context, d v1.Hash, raw rawManifest, tag, label string) error {
 	t := l.repo.Tag(tag)
 	got, err := l.puller.Head(ctx, t)
 	switch {
 	case err == nil && got.Digest == d:
 		return nil
 	case err == nil:
-		return &release.ForkError{Place: place + " (" + tag + ")", Ours: d.String(), Theirs: got.Digest.String()}
+		return &release.ForkError{Place: label + " (" + tag + ")", Ours: d.String(), Theirs: got.Digest.String()}
 	case !isNotFound(err):
 		return l.wrap("checking tag "+tag, err)
 	}
@@ -211,7 +307,7 @@ func (l *Ledger) tag(ctx context.Context, d v1.Hash, raw rawManifest, tag, place
 		return l.wrap("reading back tag "+tag, err)
 	}
 	if got.Digest != d {
-		return &release.ForkError{Place: place + " (" + tag + ")", Ours: d.String(), Theirs: got.Digest.String()}
+		return &release.ForkError{Place: label + " (" + tag + ")", Ours: d.String(), Theirs: got.Digest.String()}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -487,6 +488,8 @@ func testConcurrentEvents(t *testing.T, open func() release.Ledger, o Options) {
 					out, err := l.AppendEvent(ctx, ev)
 					if errors.Is(err, release.ErrFork) {
 						forks.Store(err.Error(), true)
+						// Writers that keep meeting each other spread out.
+						time.Sleep(time.Duration(rand.Int64N(int64(20 * time.Millisecond))))
 						continue
 					}
 					if errors.Is(err, release.ErrConflict) {
