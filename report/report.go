@@ -158,6 +158,25 @@ func WriteRefs(w io.Writer, f Format, r Refs, o Options) error {
 	return nil
 }
 
+// InputErrors collects the errors of files that could not be read or
+// parsed, each carrying its file (an error without one is wrapped in a
+// *scan.Error for the file's path).
+func InputErrors(files []scan.File) []error {
+	var out []error
+	for _, f := range files {
+		if f.Err == nil {
+			continue
+		}
+		var se *scan.Error
+		if errors.As(f.Err, &se) && se.File != "" {
+			out = append(out, f.Err)
+			continue
+		}
+		out = append(out, &scan.Error{File: f.Path, Err: f.Err})
+	}
+	return out
+}
+
 // inputError is an input error reduced to what every format shows.
 type inputError struct {
 	File         string

@@ -349,3 +349,24 @@ func TestWriteErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestInputErrors(t *testing.T) {
+	t.Parallel()
+	parse := scan.Errorf("a.yaml", 2, 3, "bad")
+	files := []scan.File{
+		{Path: "ok/Dockerfile"},
+		{Path: "a.yaml", Err: parse},
+		{Path: "b.yaml", Err: fmt.Errorf("reading: %w", os.ErrPermission)},
+	}
+	var got []string
+	for _, e := range InputErrors(files) {
+		got = append(got, e.Error())
+	}
+	want := []string{"a.yaml:2:3: bad", "b.yaml: reading: permission denied"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("InputErrors (-want +got):\n%s", diff)
+	}
+	if !errors.Is(InputErrors(files)[1], os.ErrPermission) {
+		t.Errorf("InputErrors lost the wrapped error")
+	}
+}
