@@ -99,7 +99,7 @@ func (s *scanner) document(doc *yaml.Node) {
 		if yamlref.IsMerge(k) || topLevel[k.Value] || strings.HasPrefix(k.Value, "x-") {
 			continue
 		}
-		svc := yamlref.Deref(root.Content[i+1])
+		svc := root.Content[i+1]
 		if ik, _ := yamlref.Lookup(svc, "image"); ik == nil {
 			if bk, _ := yamlref.Lookup(svc, "build"); bk == nil {
 				continue
