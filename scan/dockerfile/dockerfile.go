@@ -73,18 +73,19 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		return s.res, nil
 	}
 	if !ok {
-		parsed, err := parser.Parse(bytes.NewReader(data))
+		tree, err := parser.Parse(bytes.NewReader(data))
 		if err != nil {
 			if strings.Contains(err.Error(), "file with no instructions") {
 				return s.res, nil
 			}
 			return nil, parseError(path, err)
 		}
-		s.src.escape = byte(parsed.EscapeToken)
-		children = parsed.AST.Children
-		lines = make([]logical, len(children))
+		s.src.escape = byte(tree.EscapeToken)
+		children = tree.AST.Children
+		lines = make([]parsed, len(children))
 		for i, n := range children {
-			lines[i] = s.src.instruction(n.StartLine)
+			l := s.src.instruction(n.StartLine)
+			lines[i] = parsed{l: l, in: split(&l, l.text, 0, s.src.escape)}
 		}
 	}
 	s.lex = shell.NewLex(rune(s.src.escape))
@@ -154,12 +155,12 @@ func (s *scanner) scope() *scope {
 }
 
 // node handles one top-level instruction of the parsed file.
-func (s *scanner) node(n *parser.Node, l *logical) error {
+func (s *scanner) node(n *parser.Node, p *parsed) error {
+	l := &p.l
 	if l.text != n.Original {
 		return s.internalError(n.StartLine, "instruction text %q, parser has %q", l.text, n.Original)
 	}
-	in := split(l, l.text, 0, s.src.escape)
-	return s.instruction(n, l, in, n.EndLine, false)
+	return s.instruction(n, l, p.in, n.EndLine, false)
 }
 
 // errLocate means the instruction's bytes could not be matched to what the

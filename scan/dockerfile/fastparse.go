@@ -21,7 +21,7 @@ import (
 // The nodes carry Value, Original, Flags, StartLine, EndLine, Heredocs and
 // the json attribute; Next is filled for FROM, RUN and ADD, and Children for
 // ONBUILD. PrevComment is not.
-func fastParse(src *source) (children []*parser.Node, lines []logical, ok bool) {
+func fastParse(src *source) (children []*parser.Node, lines []parsed, ok bool) {
 	// bufio.Scanner in parser.Parse rejects longer lines; leave those to it.
 	const maxLine = bufio.MaxScanTokenSize - 1024
 	for i := range len(src.lineStart) {
@@ -37,7 +37,7 @@ func fastParse(src *source) (children []*parser.Node, lines []logical, ok bool) 
 	var lex *shell.Lex
 	n := src.lines()
 	children = make([]*parser.Node, 0, n/3+1)
-	lines = make([]logical, 0, n/3+1)
+	lines = make([]parsed, 0, n/3+1)
 	for i := 1; i <= n; {
 		raw, _ := src.line(i)
 		if i == 1 {
@@ -63,11 +63,11 @@ func fastParse(src *source) (children []*parser.Node, lines []logical, ok bool) 
 			continue
 		}
 		l := src.instruction(i)
-		node, ok := fastNode(&l, l.text, 0, src.escape)
+		node, in, ok := fastNode(&l, l.text, 0, src.escape)
 		if !ok {
 			return nil, nil, false
 		}
-		lines = append(lines, l)
+		lines = append(lines, parsed{l: l, in: in})
 		end := l.last
 		if canContainHeredoc(node) && strings.Contains(l.text, "<<") {
 			if lex == nil {
@@ -110,9 +110,15 @@ func fastParse(src *source) (children []*parser.Node, lines []logical, ok bool) 
 	return children, lines, true
 }
 
+// parsed is an instruction's logical line and its split into parts.
+type parsed struct {
+	l  logical
+	in instr
+}
+
 // fastNode mirrors the parser's newNodeFromLine for text, a logical line or
 // the rest of an ONBUILD line at offset base.
-func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) {
+func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, instr, bool) {
 	in := split(l, text, base, esc)
 	node := &parser.Node{Value: in.cmd, Original: text}
 	for _, f := range in.flags {
@@ -123,7 +129,7 @@ func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) 
 		node.Next = wordList(in.args)
 	case "run":
 		if next, isJSON, ok := maybeJSON(in.args); !ok {
-			return nil, false
+			return nil, in, false
 		} else if isJSON {
 			node.Next, node.Attributes = next, map[string]bool{"json": true}
 		} else if in.args != "" {
@@ -132,7 +138,7 @@ func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) 
 	case "add", "copy", "volume":
 		next, isJSON, ok := maybeJSON(in.args)
 		if !ok {
-			return nil, false
+			return nil, in, false
 		}
 		if isJSON {
 			node.Next, node.Attributes = next, map[string]bool{"json": true}
@@ -142,7 +148,7 @@ func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) 
 	case "cmd", "entrypoint", "shell":
 		_, isJSON, ok := maybeJSON(in.args)
 		if !ok {
-			return nil, false
+			return nil, in, false
 		}
 		if isJSON {
 			node.Attributes = map[string]bool{"json": true}
@@ -157,26 +163,26 @@ func fastNode(l *logical, text string, base int, esc byte) (*parser.Node, bool) 
 		}
 		_, isJSON, ok := maybeJSON(in.args[i:])
 		if !ok {
-			return nil, false
+			return nil, in, false
 		}
 		if isJSON && i > 0 {
 			node.Attributes = map[string]bool{"json": true}
 		}
 	case "env", "label":
 		if !nameValOK(in.args, esc) {
-			return nil, false
+			return nil, in, false
 		}
 	case "onbuild":
 		if in.args == "" {
 			break
 		}
-		child, ok := fastNode(l, in.args, in.argStart, esc)
+		child, _, ok := fastNode(l, in.args, in.argStart, esc)
 		if !ok {
-			return nil, false
+			return nil, in, false
 		}
 		node.Next = &parser.Node{Children: []*parser.Node{child}}
 	}
-	return node, true
+	return node, in, true
 }
 
 // wordList is parseStringsWhitespaceDelimited.

@@ -69,8 +69,8 @@ func compareParsers(t *testing.T, data []byte) (fastOK bool) {
 	}
 	for i, n := range children {
 		got = append(got, view(n, true))
-		if lines[i].text != n.Original {
-			t.Fatalf("logical line %q, node %q", lines[i].text, n.Original)
+		if lines[i].l.text != n.Original {
+			t.Fatalf("logical line %q, node %q", lines[i].l.text, n.Original)
 		}
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
