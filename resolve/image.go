@@ -34,44 +34,55 @@ func (r *Resolver) manifest(ctx context.Context, repo name.Repository, digest, k
 // or nil to fetch it by digest.
 func (r *Resolver) manifestFrom(ctx context.Context, repo name.Repository, digest, key string, d *remote.Descriptor) (*manifestInfo, error) {
 	return doOnce(ctx, &r.mu, r.manifests, repo.Name()+"@"+digest, func() (*manifestInfo, error) {
-		if d == nil {
-			var err error
-			if d, err = r.reg.Get(ctx, repo.Digest(digest)); err != nil {
-				return nil, err
-			}
+		if info := r.cacheGet(digest); info != nil {
+			return info, nil
 		}
-		info := &manifestInfo{mediaType: string(d.MediaType), children: map[string]string{}}
-		switch {
-		case d.MediaType.IsIndex():
-			idx, err := v1.ParseIndexManifest(bytes.NewReader(d.Manifest))
-			if err != nil {
-				return nil, fmt.Errorf("resolving %s: reading index %s: %w", key, digest, err)
-			}
-			for _, m := range idx.Manifests {
-				p := ""
-				if m.Platform != nil && m.Platform.OS != "unknown" && m.Platform.Architecture != "unknown" {
-					p = platformString(*m.Platform)
-					info.platforms = append(info.platforms, p)
-				}
-				info.children[m.Digest.String()] = p
-			}
-		case d.MediaType.IsImage():
-			img, err := d.Image()
-			if err != nil {
-				return nil, fmt.Errorf("resolving %s: reading image %s: %w", key, digest, err)
-			}
-			cf, err := img.ConfigFile()
-			if err != nil {
-				return nil, fmt.Errorf("resolving %s: reading the config of %s: %w", key, digest, err)
-			}
-			if cf.OS != "" && cf.Architecture != "" {
-				info.platforms = append(info.platforms, platformString(v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}))
-			}
+		info, err := r.readManifest(ctx, repo, digest, key, d)
+		if err == nil {
+			r.cachePut(digest, info)
 		}
-		slices.Sort(info.platforms)
-		info.platforms = slices.Compact(info.platforms)
-		return info, nil
+		return info, err
 	})
+}
+
+func (r *Resolver) readManifest(ctx context.Context, repo name.Repository, digest, key string, d *remote.Descriptor) (*manifestInfo, error) {
+	if d == nil {
+		var err error
+		if d, err = r.reg.Get(ctx, repo.Digest(digest)); err != nil {
+			return nil, err
+		}
+	}
+	info := &manifestInfo{mediaType: string(d.MediaType), children: map[string]string{}}
+	switch {
+	case d.MediaType.IsIndex():
+		idx, err := v1.ParseIndexManifest(bytes.NewReader(d.Manifest))
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: reading index %s: %w", key, digest, err)
+		}
+		for _, m := range idx.Manifests {
+			p := ""
+			if m.Platform != nil && m.Platform.OS != "unknown" && m.Platform.Architecture != "unknown" {
+				p = platformString(*m.Platform)
+				info.platforms = append(info.platforms, p)
+			}
+			info.children[m.Digest.String()] = p
+		}
+	case d.MediaType.IsImage():
+		img, err := d.Image()
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: reading image %s: %w", key, digest, err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("resolving %s: reading the config of %s: %w", key, digest, err)
+		}
+		if cf.OS != "" && cf.Architecture != "" {
+			info.platforms = append(info.platforms, platformString(v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}))
+		}
+	}
+	slices.Sort(info.platforms)
+	info.platforms = slices.Compact(info.platforms)
+	return info, nil
 }
 
 func platformString(p v1.Platform) string {

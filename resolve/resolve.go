@@ -36,6 +36,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/registry"
@@ -101,6 +102,7 @@ type Resolver struct {
 	require   []string
 	progress  func(done, total int)
 	logger    *slog.Logger
+	cacheDir  string
 
 	mu        sync.Mutex
 	results   map[string]*call[*Result]
@@ -276,15 +278,19 @@ func (r *Resolver) Image(ctx context.Context, imageName, tag string) *Result {
 			res.Err = fmt.Errorf("resolving %s: %w", key, err)
 			return res
 		}
-		if !r.platforms {
+		if !r.platforms || r.cacheDir != "" {
 			d, err := r.reg.Head(ctx, t)
 			if err != nil {
 				res.Err = err
 				return res
 			}
-			res.Digest, res.MediaType = d.Digest.String(), string(d.MediaType)
-			r.logger.Debug("resolved image", "ref", key, "digest", res.Digest, "mediaType", res.MediaType)
-			return res
+			if !r.platforms {
+				res.Digest, res.MediaType = d.Digest.String(), string(d.MediaType)
+				r.logger.Debug("resolved image", "ref", key, "digest", res.Digest, "mediaType", res.MediaType)
+				return res
+			}
+			// With a cache, the HEAD's digest may already be known: then no GET.
+			return r.withPlatforms(ctx, res, t.Context(), d.Digest.String(), nil)
 		}
 		// Platforms need the body: one GET of the tag gives digest and body
 		// together. On Docker Hub it costs the same one pull as HEAD plus
@@ -294,21 +300,26 @@ func (r *Resolver) Image(ctx context.Context, imageName, tag string) *Result {
 			res.Err = err
 			return res
 		}
-		digest, mediaType := d.Digest.String(), string(d.MediaType)
-		info, err := r.manifestFrom(ctx, t.Context(), digest, key, d)
-		if err != nil {
-			res.Err = err
-			return res
-		}
-		if missing := missingPlatforms(r.require, info.platforms); len(missing) > 0 {
-			res.Err = fmt.Errorf("%s: %w: %s (it has %s)", ref.FamiliarName(imageName)+":"+tag, ErrPlatformMissing,
-				strings.Join(missing, ", "), cmp.Or(strings.Join(info.platforms, ", "), "no platform information"))
-			return res
-		}
-		res.Digest, res.MediaType, res.Platforms = digest, mediaType, info.platforms
-		r.logger.Debug("resolved image", "ref", key, "digest", digest, "mediaType", mediaType, "platforms", info.platforms)
-		return res
+		return r.withPlatforms(ctx, res, t.Context(), d.Digest.String(), d)
 	})
+}
+
+// withPlatforms completes an image result with the platforms of digest,
+// checking the required ones.
+func (r *Resolver) withPlatforms(ctx context.Context, res *Result, repo name.Repository, digest string, d *remote.Descriptor) *Result {
+	info, err := r.manifestFrom(ctx, repo, digest, res.Key, d)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if missing := missingPlatforms(r.require, info.platforms); len(missing) > 0 {
+		res.Err = fmt.Errorf("%s: %w: %s (it has %s)", ref.FamiliarName(res.Name)+":"+res.Tag, ErrPlatformMissing,
+			strings.Join(missing, ", "), cmp.Or(strings.Join(info.platforms, ", "), "no platform information"))
+		return res
+	}
+	res.Digest, res.MediaType, res.Platforms = digest, info.mediaType, info.platforms
+	r.logger.Debug("resolved image", "ref", res.Key, "digest", digest, "mediaType", info.mediaType, "platforms", info.platforms)
+	return res
 }
 
 // Exists reports whether the manifest imageName@digest still exists in its

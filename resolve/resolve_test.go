@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -355,5 +357,52 @@ func TestConcurrencyBound(t *testing.T) {
 	}
 	if n := p.Count("HEAD", faultproxy.Manifest); n != 24 {
 		t.Errorf("HEADs = %d, want 24", n)
+	}
+}
+
+// TestCache: with a warm manifest cache, recording platforms costs one
+// HEAD per tag and no GET; a corrupt entry is refetched.
+func TestCache(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	dir := t.TempDir()
+	refs := images(t, f.proxy+"/team/app:1.0", f.proxy+"/library/nginx:1-alpine")
+	resolveAll := func() map[string][]string {
+		t.Helper()
+		f.p.ResetCounts()
+		res, err := newResolver(t, resolve.WithPlatforms(), resolve.WithCache(dir)).Resolve(t.Context(), refs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for k, v := range res.Results {
+			got[k] = append([]string{v.Digest, v.MediaType}, v.Platforms...)
+		}
+		return got
+	}
+	want := map[string][]string{
+		f.appName + ":1.0":      {f.app, "application/vnd.oci.image.manifest.v1+json", "linux/amd64"},
+		f.idxName + ":1-alpine": {f.idx, "application/vnd.oci.image.index.v1+json", "linux/amd64", "linux/arm64/v8"},
+	}
+	for i, wantCounts := range []map[string]int{
+		{"GET ping": 1, "HEAD manifest": 2, "GET manifest": 2, "GET blob": 1}, // cold
+		{"GET ping": 1, "HEAD manifest": 2},                                   // warm
+	} {
+		if diff := cmp.Diff(want, resolveAll()); diff != "" {
+			t.Errorf("run %d (-want +got)\n%s", i, diff)
+		}
+		if diff := cmp.Diff(wantCounts, f.p.Counts()); diff != "" {
+			t.Errorf("run %d requests (-want +got)\n%s", i, diff)
+		}
+	}
+	entry := filepath.Join(dir, "manifests", "sha256", strings.TrimPrefix(f.idx, "sha256:")+".json")
+	if err := os.WriteFile(entry, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, resolveAll()); diff != "" {
+		t.Errorf("corrupt entry (-want +got)\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"GET ping": 1, "HEAD manifest": 2, "GET manifest": 1}, f.p.Counts()); diff != "" {
+		t.Errorf("corrupt entry requests (-want +got)\n%s", diff)
 	}
 }
