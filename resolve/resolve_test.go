@@ -260,20 +260,28 @@ func TestCancel(t *testing.T) {
 	t.Parallel()
 	host := testregistry.New(t)
 	testregistry.Push(t, host+"/app:1", testregistry.Image(t, ""))
-	p := faultproxy.New(t, host, faultproxy.WithLatency(time.Minute))
+	p := faultproxy.New(t, host)
+	p.Add(faultproxy.Fault{Kind: faultproxy.Manifest, Delay: time.Minute})
 	var texts []string
 	for i := range 50 {
 		texts = append(texts, fmt.Sprintf("%s/app:%d", p.Host, i))
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	r := newResolver(t, resolve.WithProgress(func(done, total int) {
-		if done == 0 {
-			cancel()
+	go func() {
+		// Cancel once requests are in flight, as Ctrl-C would.
+		for p.Count("HEAD", faultproxy.Manifest) == 0 {
+			time.Sleep(time.Millisecond)
 		}
-	}))
-	_, err := r.Resolve(ctx, images(t, texts...))
+		cancel()
+	}()
+	res, err := newResolver(t).Resolve(ctx, images(t, texts...))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
+	}
+	for k, v := range res.Results {
+		if v.Digest != "" {
+			t.Errorf("%s resolved to %s after cancellation", k, v.Digest)
+		}
 	}
 }
 
