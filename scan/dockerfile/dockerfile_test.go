@@ -331,6 +331,27 @@ func TestScanRefs(t *testing.T) {
 			want: []refView{{"2:6-2:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"}},
 		},
 		{
+			name: "bad substitution is not reported",
+			in:   "FROM nginx:${V\nFROM alpine:3\n",
+			want: []refView{{"2:6-2:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"}},
+		},
+		{
+			name: "ENV is inherited by a stage built on a stage",
+			in:   "FROM alpine:3 AS base\nENV TOOL busybox:1\nFROM base\nCOPY --from=${TOOL} / /\n",
+			want: []refView{
+				{"1:6-1:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"},
+				{"4:13-4:20", "${TOOL}", "docker.io/library/busybox", "1", "", false, "COPY --from", "busybox:1"},
+			},
+		},
+		{
+			name: "ENV wins over a later ARG of the same name",
+			in:   "FROM alpine:3\nENV IMG=busybox:1\nARG IMG=nginx:1\nCOPY --from=$IMG / /\n",
+			want: []refView{
+				{"1:6-1:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"},
+				{"4:13-4:17", "$IMG", "docker.io/library/busybox", "1", "", false, "COPY --from", "busybox:1"},
+			},
+		},
+		{
 			name: "empty file",
 			in:   "",
 		},

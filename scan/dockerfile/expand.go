@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -84,6 +85,9 @@ func (sc *scope) Keys() []string {
 	return keys
 }
 
+// errSubstitution is a word the shell lexer would reject, such as "${X".
+var errSubstitution = errors.New("bad substitution")
+
 // expansion is the result of substituting the variables of a word.
 type expansion struct {
 	value   string
@@ -107,12 +111,11 @@ func (sc *scope) expand(lex *shell.Lex, esc byte, w located) (expansion, error) 
 	p := varParser{s: w.s, esc: esc}
 	refs, ok := p.refs(0, len(w.s))
 	if !ok {
-		x.dynamic = true
-	} else {
-		for _, r := range refs {
-			if sc.refDynamic(&p, r) {
-				x.dynamic = true
-			}
+		return x, errSubstitution
+	}
+	for _, r := range refs {
+		if sc.refDynamic(&p, r) {
+			x.dynamic = true
 		}
 	}
 	if !x.dynamic {
