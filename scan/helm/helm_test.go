@@ -79,6 +79,12 @@ func TestScan(t *testing.T) {
 			want:       []brief{b(2, 15, "nginx", "docker.io/library/nginx", "1.27", "", false, "image", "")},
 		},
 		{
+			name:       "malformed digest is replaced, the appVersion is the tag",
+			in:         "image:\n  repository: nginx\n  tag: \"\"\n  digest: sha256:25a0d4\n",
+			appVersion: "1.27",
+			want:       []brief{b(2, 15, "nginx", "docker.io/library/nginx", "1.27", "", false, "image", "digest:sha256:25a0d4")},
+		},
+		{
 			name: "digest without tag is pinned, not dynamic",
 			in:   "image:\n  repository: nginx\n  tag: \"\"\n  digest: " + digest + "\n",
 			want: []brief{b(2, 15, "nginx", "docker.io/library/nginx", "", digest, false, "image", "digest:"+digest)},

@@ -4,7 +4,10 @@
 // List items, multi-document files) and its image volumes
 // (volumes[].image.reference), and string image: fields anywhere in
 // custom resources (Prometheus.spec.image, Argo Workflows templates, Tekton
-// steps) when the value parses as an image reference.
+// steps) when the value parses as an image reference. In custom resources,
+// an image written as a Helm-style map (repository, tag, digest: the values
+// of a Flux HelmRelease or an Argo CD Application) is read and pinned as the
+// helm package does, without a chart's appVersion or global registry.
 //
 // Built-in kinds (the core group, apps, batch, extensions, policy,
 // autoscaling and the *.k8s.io groups other than *.x-k8s.io) are read only
@@ -216,6 +219,17 @@ func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
 			if k.Value == "image" && v.Kind == yaml.ScalarNode {
 				s.customImage(v, c)
 				continue
+			}
+			if v.Kind == yaml.MappingNode && (strings.HasSuffix(k.Value, "image") || strings.HasSuffix(k.Value, "Image")) {
+				// Helm values embedded in a HelmRelease or an Argo CD
+				// Application write images as maps.
+				r, report, isImage := s.f.MapImage(v, c, "", "")
+				if report {
+					s.res.Refs = append(s.res.Refs, r)
+				}
+				if isImage {
+					continue
+				}
 			}
 			s.custom(v, c, depth+1)
 		}
