@@ -43,7 +43,9 @@ func FuzzParseScript(f *testing.F) {
 		}
 		lines := strings.Count(s, "\n")
 		c := scan.Command{File: "Dockerfile", Line: 3, Column: 5, EndLine: 3 + lines, EndColumn: 9, Instruction: "RUN", Source: ref.SourceDockerfile, Text: s}
-		for _, fd := range Check([]scan.File{{Path: "Dockerfile", Commands: []scan.Command{c}}}, Config{}) {
+		add := c
+		add.Instruction, add.Text = "ADD", strings.ReplaceAll(s, "\n", " ")
+		for _, fd := range Check([]scan.File{{Path: "Dockerfile", Commands: []scan.Command{c, add}}}, Config{}) {
 			if fd.Line < c.Line || fd.EndLine > c.EndLine || fd.Line > fd.EndLine || fd.Column < 1 {
 				t.Fatalf("finding %s at %d:%d-%d:%d outside command %d-%d", fd.Rule, fd.Line, fd.Column, fd.EndLine, fd.EndColumn, c.Line, c.EndLine)
 			}
