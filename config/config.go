@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -104,7 +105,7 @@ func Find(dir string) (*Config, error) {
 	for d := abs; ; {
 		p := filepath.Join(d, FileName)
 		if _, err := os.Stat(p); err == nil {
-			return Load(p)
+			return Load(shorten(p))
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("reading config: %w", err)
 		}
@@ -123,6 +124,24 @@ func Find(dir string) (*Config, error) {
 	}
 }
 
+var (
+	unknownFieldRE = regexp.MustCompile(`^(\d+): field (\S+) not found in type \S+$`)
+	lineRE         = regexp.MustCompile(`^line (\d+): (.*)$`)
+)
+
+// shorten makes p relative to the working directory when it lies below it,
+// so messages name the file the way the user sees it.
+func shorten(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
 // Parse decodes and validates settings; name is used in error messages.
 func Parse(name string, data []byte) (*Config, error) {
 	c := Default()
@@ -132,7 +151,19 @@ func Parse(name string, data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs := make([]string, len(te.Errors))
+			for i, e := range te.Errors {
+				msgs[i] = name + ":" + unknownFieldRE.ReplaceAllString(strings.TrimPrefix(e, "line "), `$1: unknown key "$2"`)
+			}
+			return nil, errors.New(strings.Join(msgs, "\n"))
+		}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := lineRE.FindStringSubmatch(msg); m != nil {
+			return nil, fmt.Errorf("%s:%s: %s", name, m[1], m[2])
+		}
+		return nil, fmt.Errorf("%s: %s", name, msg)
 	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

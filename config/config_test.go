@@ -42,9 +42,9 @@ actions:
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
-		{"rule: {STET001: off}\n", "line 1: field rule not found"},
+		{"rule: {STET001: off}\n", `x.yaml:1: unknown key "rule"`},
 		{"rules: {STET001: fatal}\n", `severity "fatal"`},
-		{"ignore: [\n", "line 1: did not find expected node content"},
+		{"ignore: [\n", "x.yaml:1: did not find expected node content"},
 		{"maxFileSize: -1\n", "maxFileSize"},
 	} {
 		_, err := Parse("x.yaml", []byte(tc.in))

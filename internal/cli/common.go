@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -104,7 +106,7 @@ func (a *app) walk(cmd *cobra.Command, paths []string, c *config.Config) (*scan.
 		Logger:      a.logger,
 	})
 	if err != nil {
-		if os.IsNotExist(err) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, withCode(ExitUsage, err)
 		}
 		return nil, err

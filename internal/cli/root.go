@@ -73,6 +73,8 @@ Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
 	a.addGlobalFlags(root)
+	// Added here rather than lazily by cobra so the generated reference lists it.
+	root.InitDefaultCompletionCmd()
 	root.AddCommand(
 		newVersionCmd(a),
 		newRefsCmd(a),
@@ -82,6 +84,8 @@ Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
 		newUpdateCmd(a),
 		newLockCmd(a),
 		newVerifyCmd(a),
+		newInventoryCmd(a),
+		newDiffCmd(a),
 	)
 	return root
 }
