@@ -220,7 +220,7 @@ func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
 				s.customImage(v, c)
 				continue
 			}
-			if v.Kind == yaml.MappingNode && (strings.HasSuffix(k.Value, "image") || strings.HasSuffix(k.Value, "Image")) {
+			if v.Kind == yaml.MappingNode && (strings.HasSuffix(k.Value, "image") || strings.HasSuffix(k.Value, "Image")) && helmStyle(v) {
 				// Helm values embedded in a HelmRelease or an Argo CD
 				// Application write images as maps.
 				r, report, isImage := s.f.MapImage(v, c, "", "")
@@ -238,6 +238,18 @@ func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
 			s.custom(v, yamlref.Index(ctx, i), depth+1)
 		}
 	}
+}
+
+// helmStyle reports whether a map under an image key looks like a Helm
+// values image: it has a repository, or an image beside a tag. A bare name
+// (a cloud disk image, an image stream) is something else.
+func helmStyle(m *yaml.Node) bool {
+	if k, _ := yamlref.Lookup(m, "repository"); k != nil {
+		return true
+	}
+	k, _ := yamlref.Lookup(m, "image")
+	t, _ := yamlref.Lookup(m, "tag")
+	return k != nil && t != nil
 }
 
 func (s *scanner) customImage(n *yaml.Node, ctx string) {

@@ -117,7 +117,8 @@ func TestScan(t *testing.T) {
 		{
 			name: "helm values in a HelmRelease",
 			in: "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n  values:\n    controller:\n      image:\n        registry: registry.k8s.io\n" +
-				"        image: ingress-nginx/controller\n        tag: v1.15.1\n        digest: \"\"\n    initImage: {repository: busybox, tag: '1.36'}\n    server:\n      image: {repository: x/y, tag: \"\"}\n  valuesFrom: []\n",
+				"        image: ingress-nginx/controller\n        tag: v1.15.1\n        digest: \"\"\n    initImage: {repository: busybox, tag: '1.36'}\n    server:\n      image: {repository: x/y, tag: \"\"}\n  valuesFrom: []\n" +
+				"  disk:\n    sourceImage: {name: ubuntu-2204}\n",
 			want: []brief{
 				b(8, 16, "ingress-nginx/controller", "registry.k8s.io/ingress-nginx/controller", "v1.15.1", "", false, "spec.values.controller.image", "digest:"),
 				b(11, 29, "busybox", "docker.io/library/busybox", "1.36", "", false, "spec.values.initImage", "tag:1.36"),
