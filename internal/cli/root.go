@@ -73,8 +73,6 @@ Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(ExitUsage, err) })
 	a.addGlobalFlags(root)
-	// Added here rather than lazily by cobra so the generated reference lists it.
-	root.InitDefaultCompletionCmd()
 	root.AddCommand(
 		newVersionCmd(a),
 		newRefsCmd(a),
@@ -87,5 +85,7 @@ Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
 		newInventoryCmd(a),
 		newDiffCmd(a),
 	)
+	// Added here rather than lazily by cobra so the generated reference lists it.
+	root.InitDefaultCompletionCmd()
 	return root
 }

@@ -89,6 +89,16 @@ func (ix *Index) Scalar(n *yaml.Node) (Span, bool) {
 	if start < 0 || start > len(ix.data) {
 		return Span{}, false
 	}
+	// yaml.v3 places a node with an anchor (&a) or an explicit tag (!!str)
+	// at that property, not at its value: step over the properties.
+	for start < len(ix.data) && (ix.data[start] == '&' || ix.data[start] == '!') {
+		for start < len(ix.data) && !isBlank(ix.data[start]) {
+			start++
+		}
+		for start < len(ix.data) && isBlank(ix.data[start]) {
+			start++
+		}
+	}
 	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 		start++ // past the opening quote
 	}
@@ -106,6 +116,8 @@ func (ix *Index) Scalar(n *yaml.Node) (Span, bool) {
 	}
 	return Span{Start: start, End: end, Exact: exact}, true
 }
+
+func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 
 // Documents decodes every document of a YAML stream. Empty documents are
 // skipped. A syntax error becomes a *scan.Error carrying the line yaml.v3 names.
