@@ -470,8 +470,28 @@ func verdict(d *Diff) string {
 	if d.OS != nil {
 		parts = append(parts, fmt.Sprintf("OS %s → %s", d.OS.From, d.OS.To))
 	}
-	if len(d.Config) > 0 {
+	var cfg, ann bool
+	for _, c := range d.Config {
+		if c.Field == "annotation" {
+			ann = true
+		} else {
+			cfg = true
+		}
+	}
+	if d.A.BaseDigest != d.B.BaseDigest {
+		parts = append(parts, "base image changed")
+		ann = false
+		for _, c := range d.Config {
+			if c.Field == "annotation" && c.Key != image.AnnotationBaseDigest && c.Key != image.AnnotationBaseName {
+				ann = true
+			}
+		}
+	}
+	if cfg {
 		parts = append(parts, "config changed")
+	}
+	if ann {
+		parts = append(parts, "annotations changed")
 	}
 	if n := len(d.Layers.OnlyB); n > 0 || len(d.Layers.OnlyA) > 0 {
 		parts = append(parts, fmt.Sprintf("%d of %d layers differ", max(n, len(d.Layers.OnlyA)), max(d.B.Layers, d.A.Layers)))

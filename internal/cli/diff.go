@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stet-dev/stet/image"
+	"github.com/stet-dev/stet/imagediff"
+)
+
+func newDiffCmd(a *app) *cobra.Command {
+	var (
+		f            imageFlags
+		format       string
+		allPlatforms bool
+		files        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "diff IMAGE_A IMAGE_B",
+		Short: "Explain what changed between two images",
+		Long: `Diff compares two images and prints a verdict first ("same digest", or "1
+package upgraded, config changed, 1 of 3 layers differ"), then the OS
+packages added, removed, upgraded and downgraded (ordered by apk, Debian or
+RPM rules), each with the layer and build step that brought it and whether
+that layer is the base image's; then config changes (env, entrypoint, cmd,
+user, ports, labels) and the layers shared and changed. --files adds files
+added, removed and changed (size, mode, owner, content).
+
+Images are registry/name:tag[@digest], oci:DIR[:tag] or docker-archive:FILE.
+Layers both images share are not read unless a package database lies in
+them; results are cached per layer digest (--no-cache to bypass).
+
+Exit status 0 when the images are identical, 1 when they differ, 2 for a bad
+argument, 3 when an image could not be read.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case imagediff.FormatText, imagediff.FormatJSON, imagediff.FormatMarkdown:
+			default:
+				return usageErrorf("--format %q: want text, json or markdown", format)
+			}
+			if allPlatforms && f.platform != "" {
+				return usageErrorf("--platform and --all-platforms exclude each other")
+			}
+			ctx := cmd.Context()
+			env, err := a.imageEnv(&f)
+			if err != nil {
+				return err
+			}
+			defer env.stop()
+			type pair struct{ a, b *image.Image }
+			var pairs []pair
+			if allPlatforms {
+				as, err := image.OpenAll(ctx, args[0], env.open)
+				if err != nil {
+					return classifyImageErr(args[0], err)
+				}
+				bs, err := image.OpenAll(ctx, args[1], env.open)
+				if err != nil {
+					return classifyImageErr(args[1], err)
+				}
+				for _, ia := range as {
+					for _, ib := range bs {
+						if ia.Platform == ib.Platform {
+							pairs = append(pairs, pair{ia, ib})
+						}
+					}
+				}
+				if len(pairs) == 0 {
+					return usageErrorf("%s and %s have no platform in common", args[0], args[1])
+				}
+			} else {
+				ia, err := openImage(ctx, args[0], env.open)
+				if err != nil {
+					return err
+				}
+				ib, err := openImage(ctx, args[1], env.open)
+				if err != nil {
+					return err
+				}
+				pairs = append(pairs, pair{ia, ib})
+			}
+			var diffs []*imagediff.Diff
+			identical := true
+			for _, p := range pairs {
+				opts := imagediff.Options{Inventory: env.inv, Files: files}
+				if opts.BaseA, err = a.baseLayers(ctx, p.a, f.base, env.open); err != nil {
+					return err
+				}
+				if opts.BaseB, err = a.baseLayers(ctx, p.b, f.base, env.open); err != nil {
+					return err
+				}
+				d, err := imagediff.Compare(ctx, p.a, p.b, opts)
+				if err != nil {
+					return withCode(ExitFailure, fmt.Errorf("comparing %s and %s: %w", args[0], args[1], err))
+				}
+				diffs = append(diffs, d)
+				identical = identical && d.Identical
+			}
+			env.stop()
+			if err := imagediff.RenderAll(cmd.OutOrStdout(), diffs, format); err != nil {
+				return err
+			}
+			if !identical {
+				return withCode(ExitFindings, nil)
+			}
+			return nil
+		},
+	}
+	addImageFlags(cmd, &f)
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
+	cmd.Flags().BoolVar(&allPlatforms, "all-platforms", false, "diff every platform present in both images")
+	cmd.Flags().BoolVar(&files, "files", false, "also list files added, removed and changed")
+	return cmd
+}

@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	it "github.com/stet-dev/stet/image/imagetest"
+	"github.com/stet-dev/stet/internal/testregistry"
+)
+
+func apkInstalled(pkgs ...string) string {
+	var b strings.Builder
+	for _, p := range pkgs {
+		name, ver, _ := strings.Cut(p, "=")
+		fmt.Fprintf(&b, "C:Q1AAAA=\nP:%s\nV:%s\nA:x86_64\nS:1\nI:1\nT:%s\no:%s\n\n", name, ver, name, name)
+	}
+	return b.String()
+}
+
+// imageEnvTest isolates the layer cache and credentials of a test.
+func imageEnvTest(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+}
+
+// nginxBase is the nginx:1-alpine base image at an nginx version.
+func nginxBase(t *testing.T, nginx string) v1.Image {
+	return it.Image(t, it.Step{
+		Layer: it.Layer(t,
+			it.File{Path: "etc/os-release", Data: "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.10.1\n"},
+			it.File{Path: "lib/apk/db/installed", Data: apkInstalled("musl=1.1.22-r2", "busybox=1.30.1-r2", "nginx="+nginx)},
+			it.File{Path: "usr/sbin/nginx", Data: "nginx " + nginx}),
+		CreatedBy: "/bin/sh -c #(nop) ADD file:9a4f77dfaba7 in / ",
+	})
+}
+
+// shop builds the application image on a base, annotated the way buildx
+// annotates it.
+func shop(t *testing.T, base v1.Image, baseName string) v1.Image {
+	layers, err := base.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := base.ConfigFile()
+	steps := []it.Step{{Layer: layers[0], CreatedBy: cf.History[0].CreatedBy},
+		{Layer: it.Layer(t, it.File{Path: "usr/share/nginx/html/index.html", Data: "<h1>shop</h1>"}), CreatedBy: "COPY html/ /usr/share/nginx/html/ # buildkit"}}
+	img := it.Image(t, steps...)
+	img = it.WithConfig(t, img, func(c *v1.Config) { c.Cmd = []string{"nginx", "-g", "daemon off;"} })
+	dg, err := base.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mutate.Annotations(img, map[string]string{
+		"org.opencontainers.image.base.name":   baseName,
+		"org.opencontainers.image.base.digest": dg.String(),
+	}).(v1.Image)
+}
+
+// pushStory pushes the nginx story to a registry: nginx:1-alpine moved
+// from 1.17.1 to 1.17.2 between two builds of the same Dockerfile.
+func pushStory(t *testing.T, host string) (a, b string) {
+	oldBase, newBase := nginxBase(t, "1.17.1-r0"), nginxBase(t, "1.17.2-r0")
+	testregistry.Push(t, host+"/library/nginx:1-alpine-old", oldBase)
+	testregistry.Push(t, host+"/library/nginx:1-alpine", newBase)
+	testregistry.Push(t, host+"/shop:good", shop(t, oldBase, host+"/library/nginx:1-alpine"))
+	testregistry.Push(t, host+"/shop:bad", shop(t, newBase, host+"/library/nginx:1-alpine"))
+	return host + "/shop:good", host + "/shop:bad"
+}
+
+func checkStory(t *testing.T, a, b string) {
+	t.Helper()
+	ctx := context.Background()
+	code, out, errOut := stetRun(t, ctx, "diff", a, b)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1; stderr:\n%s\nstdout:\n%s", code, errOut, out)
+	}
+	lines := strings.Split(out, "\n")
+	if want := "1 package upgraded, base image changed, 1 of 2 layers differ"; lines[0] != want {
+		t.Errorf("verdict %q, want %q", lines[0], want)
+	}
+	found := false
+	for _, l := range lines[:min(8, len(lines))] {
+		if strings.Contains(l, "upgraded   nginx  1.17.1-r0 → 1.17.2-r0  base image, layer 0") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the nginx upgrade is not on the first screen:\n%s", out)
+	}
+	if strings.Contains(out, "musl") || strings.Contains(out, "busybox") {
+		t.Errorf("unchanged packages listed:\n%s", out)
+	}
+	// JSON names exactly that upgrade.
+	code, out, errOut = stetRun(t, ctx, "diff", "--format", "json", a, b)
+	if code != ExitFindings {
+		t.Fatalf("json: exit %d; %s", code, errOut)
+	}
+	var d struct {
+		Identical bool `json:"identical"`
+		Packages  []struct {
+			Change, Name, From, To string
+			Layer                  struct {
+				Index int
+				Base  bool
+			}
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(d.Packages) != 1 || d.Packages[0].Name != "nginx" || d.Packages[0].Change != "upgraded" || d.Packages[0].From != "1.17.1-r0" || d.Packages[0].To != "1.17.2-r0" || !d.Packages[0].Layer.Base || d.Packages[0].Layer.Index != 0 {
+		t.Errorf("packages %+v", d.Packages)
+	}
+}
+
+func TestDiffNginxStory(t *testing.T) {
+	imageEnvTest(t)
+	a, b := pushStory(t, testregistry.New(t))
+	checkStory(t, a, b)
+	// Same image: exit 0.
+	code, out, errOut := stetRun(t, context.Background(), "diff", a, a)
+	if code != ExitOK || !strings.HasPrefix(out, "same digest sha256:") {
+		t.Errorf("exit %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+func TestDiffNginxStoryDistribution(t *testing.T) {
+	imageEnvTest(t)
+	host := testregistry.Distribution(t, testregistry.Options{})
+	a, b := pushStory(t, host)
+	checkStory(t, a, b)
+}
+
+func TestDiffLocalSources(t *testing.T) {
+	imageEnvTest(t)
+	oldBase, newBase := nginxBase(t, "1.17.1-r0"), nginxBase(t, "1.17.2-r0")
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"good": oldBase})
+	archive := it.Archive(t, filepath.Join(t.TempDir(), "bad.tar"), newBase)
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"diff", "oci:" + dir + ":good", "docker-archive:" + archive},
+		{"diff", "--no-cache", "--format", "markdown", "oci:" + dir + ":good", "docker-archive:" + archive},
+	} {
+		code, out, errOut := stetRun(t, ctx, args...)
+		if code != ExitFindings {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		if !strings.Contains(out, "nginx") || !strings.Contains(out, "1.17.1-r0 → 1.17.2-r0") {
+			t.Errorf("%v:\n%s", args, out)
+		}
+	}
+}
+
+func TestDiffAllPlatforms(t *testing.T) {
+	imageEnvTest(t)
+	mk := func(nginx string, arch string) v1.Image {
+		img := nginxBase(t, nginx)
+		cf, _ := img.ConfigFile()
+		cf = cf.DeepCopy()
+		cf.Architecture = arch
+		img, _ = mutate.ConfigFile(img, cf)
+		return img
+	}
+	index := func(amd, arm string) v1.ImageIndex {
+		return mutate.AppendManifests(mutate.IndexMediaType(emptyIndex(), "application/vnd.oci.image.index.v1+json"),
+			mutate.IndexAddendum{Add: mk(amd, "amd64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+			mutate.IndexAddendum{Add: mk(arm, "arm64"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}},
+		)
+	}
+	host := testregistry.New(t)
+	testregistry.PushIndex(t, host+"/multi:a", index("1.17.1-r0", "1.17.1-r0"))
+	testregistry.PushIndex(t, host+"/multi:b", index("1.17.1-r0", "1.17.2-r0"))
+	ctx := context.Background()
+	code, out, errOut := stetRun(t, ctx, "diff", "--all-platforms", host+"/multi:a", host+"/multi:b")
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "=== linux/amd64\nno differences") && !strings.Contains(out, "=== linux/amd64\nsame digest") {
+		t.Errorf("amd64 should be identical:\n%s", out)
+	}
+	if !strings.Contains(out, "=== linux/arm64\n1 package upgraded") {
+		t.Errorf("arm64 should show the upgrade:\n%s", out)
+	}
+	// One platform: amd64 by default, identical.
+	if code, out, errOut := stetRun(t, ctx, "diff", host+"/multi:a", host+"/multi:b"); code != ExitOK {
+		t.Errorf("default platform: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, _ := stetRun(t, ctx, "diff", "--platform", "linux/arm64", host+"/multi:a", host+"/multi:b"); code != ExitFindings {
+		t.Errorf("arm64: exit %d, want 1", code)
+	}
+	if code, _, errOut := stetRun(t, ctx, "diff", "--platform", "linux/s390x", host+"/multi:a", host+"/multi:b"); code != ExitUsage || !strings.Contains(errOut, "no manifest for platform linux/s390x") {
+		t.Errorf("missing platform: exit %d, %s", code, errOut)
+	}
+}
+
+func TestDiffExitCodes(t *testing.T) {
+	imageEnvTest(t)
+	ctx := context.Background()
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"diff", "oci:/nonexistent", "oci:/nonexistent"}, ExitUsage, "not an OCI image layout"},
+		{[]string{"diff", "a"}, ExitUsage, "accepts 2 arg"},
+		{[]string{"diff", "--format", "yaml", "a", "b"}, ExitUsage, "--format"},
+		{[]string{"diff", "127.0.0.1:1/x:1", "127.0.0.1:1/y:1"}, ExitFailure, "127.0.0.1:1"},
+		{[]string{"inventory", "docker-archive:/nonexistent.tar"}, ExitUsage, "nonexistent"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, errOut := stetRun(t, ctx, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.msg) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.msg)
+			}
+		})
+	}
+}
