@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -102,4 +103,30 @@ func TestInsecureHost(t *testing.T) {
 func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// FuzzHeaders feeds registry-controlled strings (headers, paths) to the
+// parsers that read them: none may panic, and a path's scope names the
+// repository inside it.
+func FuzzHeaders(f *testing.F) {
+	f.Add("3", "0;w=21600", `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"`, "/v2/library/nginx/manifests/1")
+	f.Add("Wed, 25 Nov 2026 12:00:30 GMT", "", `Basic realm="x"`, "/v2/a/blobs/sha256:00")
+	f.Add("", "12", `scope="`, "/v2//manifests/")
+	f.Fuzz(func(t *testing.T, retry, remaining, challenge, path string) {
+		h := http.Header{}
+		h.Set("Retry-After", retry)
+		h.Set("RateLimit-Remaining", remaining)
+		h.Set("WWW-Authenticate", challenge)
+		if d, ok := retryAfter(h, time.Now()); ok && d < 0 {
+			t.Fatalf("negative wait %v", d)
+		}
+		rateLimitExhausted(h)
+		challengeScope(&http.Response{Header: h})
+		if s := scopeFor(path); s != "" && !strings.HasPrefix(s, "repository:") {
+			t.Fatalf("scopeFor(%q) = %q", path, s)
+		}
+		if isManifestPath(path) {
+			verifyManifest(path, remaining, []byte(challenge))
+		}
+	})
 }
