@@ -221,7 +221,7 @@ func TestSuppressionAndSeverity(t *testing.T) {
 		"  && apt-get install -y b",              // 9: anchored to line 8
 	}, "\n")
 	data := []byte(src)
-	f := scan.File{Path: "Dockerfile", Ignores: ParseIgnores(data), Refs: []ref.Ref{
+	f := scan.File{Path: "Dockerfile", Ignores: scan.ParseIgnores(data), Refs: []ref.Ref{
 		image(t, "Dockerfile", 1, 6, "nginx:1-alpine"),
 		image(t, "Dockerfile", 3, 6, "redis:7"),
 		image(t, "Dockerfile", 4, 6, "ghcr.io/a/b"),
@@ -293,35 +293,6 @@ func TestApply(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Apply (-want +got):\n%s", diff)
-	}
-}
-
-func TestParseIgnores(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		src  string
-		want map[int][]string
-	}{
-		{"none", "FROM x\n", nil},
-		{"whole line", "# stet:ignore STET001 reason here\nFROM x", map[int][]string{1: {"STET001"}}},
-		{"several ids", "x: 1\nimage: a # stet:ignore STET001,STET002 STET003 local only", map[int][]string{2: {"STET001", "STET002", "STET003"}}},
-		{"no ids", "  # stet:ignore\n", map[int][]string{1: {}}},
-		{"reason only", "# stet:ignore because this is fine", map[int][]string{1: {}}},
-		{"lower case id", "#stet:ignore stet020", map[int][]string{1: {"STET020"}}},
-		{"crlf", "# stet:ignore STET001\r\nFROM x\r\n", map[int][]string{1: {"STET001"}}},
-		{"not a comment", "url: https://example.com/#stet:ignore STET001", nil},
-		{"other word", "# stet:ignored STET001\n# stet:ignore-next STET001", nil},
-		{"in a string value", "echo 'stet:ignore STET001'", nil},
-		{"second occurrence", "a: 'stet:ignore' # stet:ignore STET004", map[int][]string{1: {"STET004"}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if diff := cmp.Diff(tt.want, ParseIgnores([]byte(tt.src))); diff != "" {
-				t.Errorf("ParseIgnores(%q) (-want +got):\n%s", tt.src, diff)
-			}
-		})
 	}
 }
 
@@ -435,7 +406,7 @@ func TestSuppressionInsideYAMLBlock(t *testing.T) {
 	src := "jobs:\n  b:\n    steps:\n      - run: |\n          apt-get install -y jq\n          # stet:ignore STET020 the runner image is pinned\n          apt-get install -y yq\n"
 	text := "apt-get install -y jq\n# stet:ignore STET020 the runner image is pinned\napt-get install -y yq\n"
 	c := scan.Command{File: "ci.yml", Line: 5, Column: 11, EndLine: 7, EndColumn: 32, Instruction: "run", Source: ref.SourceActions, Text: text}
-	got := Check([]scan.File{{Path: "ci.yml", Commands: []scan.Command{c}, Ignores: ParseIgnores([]byte(src))}}, Config{})
+	got := Check([]scan.File{{Path: "ci.yml", Commands: []scan.Command{c}, Ignores: scan.ParseIgnores([]byte(src))}}, Config{})
 	want := []Finding{{Rule: "STET020", Severity: Warning, File: "ci.yml", Line: 5, Column: 11, EndLine: 5, EndColumn: 32,
 		Message: "apt-get install of jq without a version (pin with pkg=version)", Reference: "jq"}}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -53,7 +53,7 @@ func TestCorpus(t *testing.T) {
 		}
 		files++
 		commands += len(res.Commands)
-		f := scan.File{Path: path, Source: kind, Commands: res.Commands, Ignores: ParseIgnores(data)}
+		f := scan.File{Path: path, Source: kind, Commands: res.Commands, Ignores: scan.ParseIgnores(data)}
 		lines := bytes.Count(data, []byte("\n")) + 1
 		for _, fd := range Check([]scan.File{f}, Config{}) {
 			if fd.Line < 1 || fd.EndLine > lines || fd.Line > fd.EndLine || fd.Column < 1 || fd.EndColumn < 1 {

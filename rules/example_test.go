@@ -21,7 +21,7 @@ func ExampleCheck() {
 			{File: "Dockerfile", Line: 3, Column: 5, EndLine: 3, EndColumn: 28, Instruction: "RUN", Source: ref.SourceDockerfile, Text: "apk add --no-cache curl"},
 			{File: "Dockerfile", Line: 4, Column: 5, EndLine: 4, EndColumn: 45, Instruction: "RUN", Source: ref.SourceDockerfile, Text: "curl -fsSL https://get.example.com | sh"},
 		},
-		Ignores: rules.ParseIgnores(src),
+		Ignores: scan.ParseIgnores(src),
 	}
 	cfg := rules.Config{Rules: map[string]rules.Severity{"STET025": rules.Error}}
 	for _, f := range rules.Check([]scan.File{file}, cfg) {

@@ -52,23 +52,3 @@ func FuzzParseScript(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParseIgnores checks that any input yields line numbers within the file
-// and only well-formed rule IDs.
-func FuzzParseIgnores(f *testing.F) {
-	f.Add("# stet:ignore STET001 reason\nFROM x # stet:ignore\n")
-	f.Add("#stet:ignore stet020,STET021")
-	f.Fuzz(func(t *testing.T, s string) {
-		lines := strings.Count(s, "\n") + 1
-		for l, ids := range ParseIgnores([]byte(s)) {
-			if l < 1 || l > lines {
-				t.Fatalf("line %d outside 1..%d", l, lines)
-			}
-			for _, id := range ids {
-				if !ruleIDRE.MatchString(id) || strings.ToUpper(id) != id {
-					t.Fatalf("malformed rule ID %q", id)
-				}
-			}
-		}
-	})
-}

@@ -3,48 +3,85 @@ package scan
 import (
 	"bytes"
 	"regexp"
+	"strings"
 )
 
-var ruleIDRE = regexp.MustCompile(`^STET\d{3}$`)
+// IgnoreDirective is the comment word that suppresses findings.
+const IgnoreDirective = "stet:ignore"
 
-// ParseIgnores finds "stet:ignore" suppression comments and returns, for each
-// 1-based line that has one, the rule IDs it names (empty: every rule). The
-// comment is "# stet:ignore STET001[,STET002] reason"; it applies to findings
-// on its own line and on the line below.
+var ruleIDRE = regexp.MustCompile(`^(?i)STET[0-9]{3}$`)
+
+// ParseIgnores finds "# stet:ignore" comments in a file and returns, for each
+// 1-based line holding one, the rule IDs it names. An empty list means the
+// comment names no rule and suppresses every rule.
+//
+// The directive is "stet:ignore" after a '#' that starts a comment (at the
+// start of a line or after a blank), followed by rule IDs separated by
+// blanks or commas, then a free-form reason:
+//
+//	# stet:ignore STET001 base image is rebuilt nightly on purpose
+//	image: redis:7 # stet:ignore STET001,STET002 local development only
+//
+// A finding is suppressed by a comment on its own line or on the line above
+// it (see Apply).
 func ParseIgnores(data []byte) map[int][]string {
-	const marker = "stet:ignore"
-	if !bytes.Contains(data, []byte(marker)) {
-		return nil
-	}
-	out := map[int][]string{}
-	line := 1
+	var out map[int][]string
+	line := 0
 	for len(data) > 0 {
-		end := bytes.IndexByte(data, '\n')
-		text := data
-		if end >= 0 {
-			text = data[:end]
-		}
-		if i := bytes.Index(text, []byte(marker)); i >= 0 {
-			after := text[i+len(marker):]
-			boundary := len(after) == 0 || after[0] == ' ' || after[0] == '\t' || after[0] == '\r'
-			if h := bytes.LastIndexByte(text[:i], '#'); boundary && h >= 0 && len(bytes.TrimSpace(text[h+1:i])) == 0 {
-				ids := []string{}
-				for _, f := range bytes.FieldsFunc(after, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\r' }) {
-					if !ruleIDRE.Match(f) {
-						break
-					}
-					ids = append(ids, string(f))
-				}
-				out[line] = ids
-			}
-		}
-		if end < 0 {
-			break
-		}
-		data = data[end+1:]
 		line++
+		var l []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i], data[i+1:]
+		} else {
+			l, data = data, nil
+		}
+		if !bytes.Contains(l, []byte(IgnoreDirective)) {
+			continue
+		}
+		ids, ok := parseIgnoreLine(string(l))
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = make(map[int][]string)
+		}
+		out[line] = ids
 	}
 	return out
+}
+
+func parseIgnoreLine(l string) ([]string, bool) {
+	for from := 0; ; {
+		i := strings.Index(l[from:], IgnoreDirective)
+		if i < 0 {
+			return nil, false
+		}
+		i += from
+		from = i + len(IgnoreDirective)
+		// The directive must be the first word of a comment.
+		before := strings.TrimRight(l[:i], " \t")
+		if !strings.HasSuffix(before, "#") {
+			continue
+		}
+		hash := len(before) - 1
+		if hash > 0 && l[hash-1] != ' ' && l[hash-1] != '\t' {
+			continue
+		}
+		rest := l[from:]
+		if rest != "" && rest[0] != ' ' && rest[0] != '\t' && rest[0] != ':' && rest[0] != '\r' {
+			continue // stet:ignored, stet:ignore-foo …
+		}
+		ids := []string{}
+		for _, f := range strings.FieldsFunc(strings.TrimPrefix(rest, ":"), func(r rune) bool {
+			return r == ' ' || r == '\t' || r == ',' || r == '\r'
+		}) {
+			if !ruleIDRE.MatchString(f) {
+				break
+			}
+			ids = append(ids, strings.ToUpper(f))
+		}
+		return ids, true
+	}
 }
 
 // Ignored reports whether a finding of rule on line is suppressed by a

@@ -324,7 +324,7 @@ func TestDetect(t *testing.T) {
 	}
 }
 
-func TestParseIgnores(t *testing.T) {
+func TestIgnored(t *testing.T) {
 	t.Parallel()
 	got := ParseIgnores([]byte("FROM a # stet:ignore STET001 vendored\n# stet:ignore STET002,STET003 why\nx: y\n  # stet:ignore\nurl: http://x/#stet:ignore-me\n"))
 	want := map[int][]string{1: {"STET001"}, 2: {"STET002", "STET003"}, 4: {}}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -81,14 +82,11 @@ file could not be parsed (after every other file was checked).`,
 }
 
 // rulesConfig turns .stet.yaml's rule severities into the rules package's
-// configuration, rejecting unknown rules and severities.
+// configuration; an unknown rule or severity is a usage error.
 func rulesConfig(c *config.Config) (rules.Config, error) {
-	rc := rules.Config{Rules: map[string]rules.Severity{}}
-	for id, s := range c.Rules {
-		rc.Rules[id] = rules.Severity(s)
-	}
-	if err := rc.Validate(); err != nil {
-		return rc, withCode(ExitUsage, err)
+	rc, err := rules.ConfigFrom(c.Rules)
+	if err != nil {
+		return rc, withCode(ExitUsage, fmt.Errorf("%s: %w", c.Path, err))
 	}
 	return rc, nil
 }
