@@ -103,6 +103,10 @@ type expansion struct {
 // works out whether the result depends on something the file does not fix.
 func (sc *scope) expand(lex *shell.Lex, esc byte, w located) (expansion, error) {
 	var x expansion
+	if !utf8.ValidString(w.s) {
+		// Not a reference; and the lexer's scanner would print about it.
+		return x, errSubstitution
+	}
 	if !strings.ContainsAny(w.s, `$"'`) && strings.IndexByte(w.s, esc) < 0 {
 		// Nothing for the lexer to do.
 		x.value = w.s
@@ -325,7 +329,8 @@ func (p *varParser) dollar(i, j int) (varRef, int, bool) {
 		r.end = i + 1
 		return r, r.end, true
 	case ':':
-		if i+1 >= j {
+		// The lexer rejects ${X:=y}, ${X:#y} and the like.
+		if i+1 >= j || (p.s[i+1] != '-' && p.s[i+1] != '+' && p.s[i+1] != '?') {
 			return r, j, false
 		}
 		r.op = p.s[i : i+2]

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -260,6 +261,21 @@ func canContainHeredoc(n *parser.Node) bool {
 // heredocs is the parser's heredocsFromLine; lex must be set up as it
 // sets up its own (raw quotes and escapes, unset variables kept).
 func heredocs(lex *shell.Lex, line string) ([]parser.Heredoc, bool) {
+	if !utf8.ValidString(line) {
+		// The lexer reads each invalid byte as U+FFFD, and its scanner
+		// prints a complaint about it on stderr; do the former only.
+		var b strings.Builder
+		for i := 0; i < len(line); {
+			r, w := utf8.DecodeRuneInString(line[i:])
+			if r == utf8.RuneError && w == 1 {
+				b.WriteRune(utf8.RuneError)
+			} else {
+				b.WriteString(line[i : i+w])
+			}
+			i += w
+		}
+		line = b.String()
+	}
 	ws, _ := lex.ProcessWords(line, noEnv{})
 	var docs []parser.Heredoc
 	for _, w := range ws {
