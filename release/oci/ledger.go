@@ -37,7 +37,7 @@ func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Rel
 		}
 		try := r
 		if assign {
-			try.Number = last(taken(ix.releases[r.App])) + 1
+			try.Number = highestLive(ix.releases[r.App]) + 1
 		} else if s := ix.releases[r.App][r.Number]; s != nil && s.taken {
 			have, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(r.App, r.Number)))
 			if err != nil {

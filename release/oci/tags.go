@@ -147,12 +147,19 @@ func taken(slots map[int64]*slot) []int64 {
 	return out
 }
 
-// highest is the highest number with a tag or a claim: a new writer takes
-// the one after, never a number someone else has claimed.
-func highest(slots map[int64]*slot) int64 {
+// highestLive is the highest number that is taken or claimed by a claim
+// not withdrawn: a new release takes the one after, so that it never waits
+// for a writer that is about to take its number.
+func highestLive(slots map[int64]*slot) int64 {
 	var h int64
-	for n := range slots {
-		h = max(h, n)
+	for n, s := range slots {
+		live := s.taken
+		for _, c := range s.claims {
+			live = live || !s.withdrawn[c]
+		}
+		if live {
+			h = max(h, n)
+		}
 	}
 	return h
 }
