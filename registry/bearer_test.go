@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -132,6 +134,32 @@ func TestBearerTokens(t *testing.T) {
 		}
 		if n := p.Count(http.MethodHead, faultproxy.Manifest); n != 6 {
 			t.Errorf("HEADs = %d, want 6 (%v)", n, p.Counts())
+		}
+	})
+	t.Run("prepared batches", func(t *testing.T) {
+		testregistry.DockerConfig(t, map[string][2]string{p.Host: {user, pass}})
+		c, err := registry.New(fastRetry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.ResetCounts()
+		var refs []name.Reference
+		for _, repo := range []string{"a", "b", "c"} {
+			refs = append(refs, tag(t, p.Host+"/"+repo+":1"), tag(t, p.Host+"/"+repo+":2"))
+		}
+		c.Prepare(refs)
+		var wg sync.WaitGroup
+		for _, r := range refs {
+			wg.Go(func() {
+				if _, err := c.Head(t.Context(), r); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		want := map[string]int{"GET ping": 1, "GET token": 1, "HEAD manifest": 6}
+		if diff := cmp.Diff(want, p.Counts()); diff != "" {
+			t.Errorf("requests (-want +got)\n%s", diff)
 		}
 	})
 	t.Run("expired token is renewed", func(t *testing.T) {

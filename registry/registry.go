@@ -166,8 +166,9 @@ type Client struct {
 	mirrors map[string]mirror // by registry host as go-containerregistry names it
 	http    *httpTransport
 
-	mu   sync.Mutex
-	regs map[string]*regState // by request registry host
+	mu    sync.Mutex
+	regs  map[string]*regState // by request registry host
+	hints map[string][]string  // request registry host → pull scopes announced by Prepare
 
 	secretsMu sync.RWMutex
 	secrets   []string
@@ -200,7 +201,7 @@ func New(opts ...Option) (*Client, error) {
 		t.MaxIdleConns = 4 * t.MaxIdleConnsPerHost
 		o.base = t
 	}
-	c := &Client{o: o, mirrors: map[string]mirror{}, regs: map[string]*regState{}}
+	c := &Client{o: o, mirrors: map[string]mirror{}, regs: map[string]*regState{}, hints: map[string][]string{}}
 	for from, to := range o.mirrors {
 		fromReg, err := name.NewRegistry(strings.TrimSuffix(from, "/"))
 		if err != nil {

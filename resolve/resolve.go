@@ -217,6 +217,14 @@ func (r *Resolver) Resolve(ctx context.Context, refs []ref.Ref) (*Resolution, er
 		}
 		jobs = append(jobs, job{rf.Key(), rf.Kind, n, rf.Tag})
 	}
+	var names []name.Reference
+	for _, j := range jobs {
+		if t, err := name.NewTag(j.key); err == nil && j.kind == ref.Image {
+			names = append(names, t)
+		}
+	}
+	// One token exchange for many repositories, where tokens are used.
+	r.reg.Prepare(names)
 	out := &Resolution{Results: make(map[string]*Result, len(jobs))}
 	var (
 		mu   sync.Mutex
