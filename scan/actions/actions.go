@@ -43,6 +43,7 @@ import (
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
@@ -63,12 +64,12 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		seen: make(map[*yaml.Node]bool),
 	}
 	for _, doc := range docs {
-		doc = deref(doc)
+		doc = yamlnode.Deref(doc)
 		if doc == nil || doc.Kind != yaml.MappingNode {
 			continue
 		}
-		s.jobs(get(doc, "jobs"))
-		s.runs(get(doc, "runs"))
+		s.jobs(yamlnode.Get(doc, "jobs"))
+		s.runs(yamlnode.Get(doc, "runs"))
 	}
 	slices.SortStableFunc(s.res.Refs, ref.Compare)
 	slices.SortStableFunc(s.res.Commands, func(a, b scan.Command) int {
@@ -90,20 +91,20 @@ type scanner struct {
 }
 
 func (s *scanner) jobs(jobs *yaml.Node) {
-	for _, p := range entries(jobs) {
-		job := p.value
+	for _, p := range yamlnode.Entries(jobs) {
+		job := p.Value
 		if job == nil || job.Kind != yaml.MappingNode {
 			continue
 		}
-		ctx := "jobs." + p.key.Value
-		if k, v := getPair(job, "uses"); v != nil {
+		ctx := "jobs." + p.Key.Value
+		if k, v := yamlnode.GetPair(job, "uses"); v != nil {
 			s.uses(k, v, ctx+".uses", flowLine(job, v))
 		}
-		s.container(get(job, "container"), ctx+".container")
-		for _, svc := range entries(get(job, "services")) {
-			s.container(svc.value, ctx+".services."+svc.key.Value)
+		s.container(yamlnode.Get(job, "container"), ctx+".container")
+		for _, svc := range yamlnode.Entries(yamlnode.Get(job, "services")) {
+			s.container(svc.Value, ctx+".services."+svc.Key.Value)
 		}
-		s.steps(get(job, "steps"), ctx+".steps")
+		s.steps(yamlnode.Get(job, "steps"), ctx+".steps")
 	}
 }
 
@@ -112,9 +113,9 @@ func (s *scanner) runs(runs *yaml.Node) {
 	if runs == nil || runs.Kind != yaml.MappingNode {
 		return
 	}
-	s.steps(get(runs, "steps"), "runs.steps")
-	img := get(runs, "image")
-	v, ok := str(img)
+	s.steps(yamlnode.Get(runs, "steps"), "runs.steps")
+	img := yamlnode.Get(runs, "image")
+	v, ok := yamlnode.Str(img)
 	v = strings.TrimSpace(v)
 	switch {
 	case !ok || v == "":
@@ -137,15 +138,15 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 	// Steps reached again through an alias were read the first time.
 	s.seen[steps] = true
 	for i, st := range steps.Content {
-		st = deref(st)
+		st = yamlnode.Deref(st)
 		if st == nil || st.Kind != yaml.MappingNode {
 			continue
 		}
 		sctx := fmt.Sprintf("%s[%d]", ctx, i)
-		if k, v := getPair(st, "uses"); v != nil {
+		if k, v := yamlnode.GetPair(st, "uses"); v != nil {
 			s.uses(k, v, sctx+".uses", flowLine(st, v))
 		}
-		if run := get(st, "run"); run != nil {
+		if run := yamlnode.Get(st, "run"); run != nil {
 			s.command(run)
 		}
 	}
@@ -155,7 +156,7 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 // with image:. The runner also accepts the docker:// prefix there.
 func (s *scanner) container(c *yaml.Node, ctx string) {
 	if c != nil && c.Kind == yaml.MappingNode {
-		c, ctx = get(c, "image"), ctx+".image"
+		c, ctx = yamlnode.Get(c, "image"), ctx+".image"
 	}
 	if c == nil || c.Kind != yaml.ScalarNode {
 		return
@@ -171,7 +172,7 @@ func (s *scanner) container(c *yaml.Node, ctx string) {
 // sits in on one line ({uses: a/b@c} # v1), which yaml.v3 gives the trailing
 // comment to, or nil.
 func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
-	v, ok := str(n)
+	v, ok := yamlnode.Str(n)
 	v = strings.TrimSpace(v)
 	switch {
 	case !ok || v == "" || strings.HasPrefix(v, "."):
@@ -218,7 +219,7 @@ func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
 	s.add(n, r)
 }
 
-// image reads an image reference from scalar n, skipping skip bytes of
+// image reads an image reference from yamlnode.Scalar n, skipping skip bytes of
 // prefix (docker://).
 func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 	r, value, start, end, exact, ok := s.newRef(n, ctx, skip)
@@ -241,17 +242,17 @@ func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 	s.add(n, r)
 }
 
-// newRef starts a Ref for the scalar n, past skip bytes of prefix. Text is
+// newRef starts a Ref for the yamlnode.Scalar n, past skip bytes of prefix. Text is
 // the value as written in the file (it differs from the decoded value only
-// for a quoted scalar with escapes); value is the decoded value to parse. ok
+// for a quoted yamlnode.Scalar with escapes); value is the decoded value to parse. ok
 // is false when the node holds no one-line value, or was reported already.
 func (s *scanner) newRef(n *yaml.Node, ctx string, skip int) (r ref.Ref, value string, start, end int, exact, ok bool) {
-	v, isStr := str(n)
+	v, isStr := yamlnode.Str(n)
 	value = strings.TrimSpace(v)
 	if !isStr || s.seen[n] || len(value) <= skip {
 		return r, "", 0, 0, false, false
 	}
-	start, end, exact = locate(s.ix, n, value)
+	start, end, exact = yamlnode.Locate(s.ix, n, value)
 	raw := string(s.ix.Data()[start:end])
 	if raw != value {
 		exact = false
@@ -260,7 +261,7 @@ func (s *scanner) newRef(n *yaml.Node, ctx string, skip int) (r ref.Ref, value s
 		raw, start = raw[skip:], start+skip
 	}
 	value = strings.TrimSpace(value[skip:])
-	if !oneLine(value) {
+	if !yamlnode.OneLine(value) {
 		return r, "", 0, 0, false, false
 	}
 	r = ref.Ref{File: s.path, Source: ref.SourceActions, Text: raw, Context: ctx}
@@ -281,12 +282,12 @@ func (s *scanner) span(start, end int, form ref.Form) *ref.Span {
 
 // command records a step's run script.
 func (s *scanner) command(n *yaml.Node) {
-	v, ok := str(n)
+	v, ok := yamlnode.Str(n)
 	if !ok || strings.TrimSpace(v) == "" || s.seen[n] {
 		return
 	}
 	s.seen[n] = true
-	start, end := extent(s.ix, n)
+	start, end := yamlnode.Extent(s.ix, n)
 	c := scan.Command{File: s.path, Instruction: "run", Text: v, Source: ref.SourceActions}
 	c.Line, c.Column = s.ix.Position(start)
 	c.EndLine, c.EndColumn = s.ix.Position(end)

@@ -43,6 +43,7 @@ import (
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
@@ -71,7 +72,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		scripts: make(map[*yaml.Node]bool),
 	}
 	for _, doc := range docs {
-		doc = deref(doc)
+		doc = yamlnode.Deref(doc)
 		if doc == nil || doc.Kind != yaml.MappingNode {
 			continue
 		}
@@ -98,27 +99,27 @@ type scanner struct {
 }
 
 func (s *scanner) document(doc *yaml.Node) {
-	global := &scope{vars: variables(get(doc, "variables"))}
-	s.imageField(get(doc, "image"), "image", global)
-	s.services(get(doc, "services"), "services", global)
+	global := &scope{vars: variables(yamlnode.Get(doc, "variables"))}
+	s.imageField(yamlnode.Get(doc, "image"), "image", global)
+	s.services(yamlnode.Get(doc, "services"), "services", global)
 	for _, k := range scriptKeys {
-		s.script(get(doc, k), 0)
+		s.script(yamlnode.Get(doc, k), 0)
 	}
-	if def := get(doc, "default"); def != nil && def.Kind == yaml.MappingNode {
+	if def := yamlnode.Get(doc, "default"); def != nil && def.Kind == yaml.MappingNode {
 		s.job(def, "default", global)
 	}
 	if path.Base(s.path) == ".gitlab-ci.yml" {
-		s.includes(get(doc, "include"))
+		s.includes(yamlnode.Get(doc, "include"))
 	}
 	tmpl := newTemplates(doc)
-	for _, p := range entries(doc) {
-		if keywords[p.key.Value] || p.value == nil || p.value.Kind != yaml.MappingNode {
+	for _, p := range yamlnode.Entries(doc) {
+		if keywords[p.Key.Value] || p.Value == nil || p.Value.Kind != yaml.MappingNode {
 			continue
 		}
-		s.job(p.value, p.key.Value, global.child(tmpl, p.value))
+		s.job(p.Value, p.Key.Value, global.child(tmpl, p.Value))
 		if path.Base(s.path) == ".gitlab-ci.yml" {
-			if tr := get(p.value, "trigger"); tr != nil && tr.Kind == yaml.MappingNode {
-				s.includes(get(tr, "include"))
+			if tr := yamlnode.Get(p.Value, "trigger"); tr != nil && tr.Kind == yaml.MappingNode {
+				s.includes(yamlnode.Get(tr, "include"))
 			}
 		}
 	}
@@ -126,12 +127,12 @@ func (s *scanner) document(doc *yaml.Node) {
 
 // job reads a job, a hidden job or the default: section.
 func (s *scanner) job(job *yaml.Node, ctx string, sc *scope) {
-	s.imageField(get(job, "image"), ctx+".image", sc)
-	s.services(get(job, "services"), ctx+".services", sc)
+	s.imageField(yamlnode.Get(job, "image"), ctx+".image", sc)
+	s.services(yamlnode.Get(job, "services"), ctx+".services", sc)
 	for _, k := range scriptKeys {
-		s.script(get(job, k), 0)
+		s.script(yamlnode.Get(job, k), 0)
 	}
-	s.script(get(get(job, "hooks"), "pre_get_sources_script"), 0)
+	s.script(yamlnode.Get(yamlnode.Get(job, "hooks"), "pre_get_sources_script"), 0)
 }
 
 // imageField reads image: as a string or as a mapping with name:.
@@ -141,7 +142,7 @@ func (s *scanner) imageField(n *yaml.Node, ctx string, sc *scope) {
 	case n.Kind == yaml.ScalarNode:
 		s.image(n, ctx, sc)
 	case n.Kind == yaml.MappingNode:
-		s.image(get(n, "name"), ctx+".name", sc)
+		s.image(yamlnode.Get(n, "name"), ctx+".name", sc)
 	}
 }
 
@@ -152,14 +153,14 @@ func (s *scanner) services(n *yaml.Node, ctx string, sc *scope) {
 	}
 	s.seen[n] = true
 	for i, item := range n.Content {
-		s.imageField(deref(item), fmt.Sprintf("%s[%d]", ctx, i), sc)
+		s.imageField(yamlnode.Deref(item), fmt.Sprintf("%s[%d]", ctx, i), sc)
 	}
 }
 
 // script records each line of a script: a string or a list, nested lists
 // (as anchors and !reference produce them) flattened.
 func (s *scanner) script(n *yaml.Node, depth int) {
-	n = deref(n)
+	n = yamlnode.Deref(n)
 	if n == nil || n.Tag == "!reference" || depth > 8 {
 		return
 	}
@@ -175,12 +176,12 @@ func (s *scanner) script(n *yaml.Node, depth int) {
 			s.script(item, depth+1)
 		}
 	case yaml.ScalarNode:
-		v, ok := str(n)
+		v, ok := yamlnode.Str(n)
 		if !ok || strings.TrimSpace(v) == "" || s.scripts[n] {
 			return
 		}
 		s.scripts[n] = true
-		start, end := extent(s.ix, n)
+		start, end := yamlnode.Extent(s.ix, n)
 		c := scan.Command{File: s.path, Instruction: "script", Text: v, Source: ref.SourceGitLab}
 		c.Line, c.Column = s.ix.Position(start)
 		c.EndLine, c.EndColumn = s.ix.Position(end)
@@ -188,14 +189,14 @@ func (s *scanner) script(n *yaml.Node, depth int) {
 	}
 }
 
-// image reports the image reference in scalar n.
+// image reports the image reference in yamlnode.Scalar n.
 func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
-	v, ok := str(n)
+	v, ok := yamlnode.Str(n)
 	value := strings.TrimSpace(v)
-	if !ok || !oneLine(value) || s.seen[n] {
+	if !ok || !yamlnode.OneLine(value) || s.seen[n] {
 		return
 	}
-	start, end, exact := locate(s.ix, n, value)
+	start, end, exact := yamlnode.Locate(s.ix, n, value)
 	raw := string(s.ix.Data()[start:end])
 	if raw != value {
 		exact = false
@@ -231,24 +232,24 @@ func (s *scanner) span(start, end int) *ref.Span {
 
 // includes adds the local files that include: names to Result.Related.
 func (s *scanner) includes(n *yaml.Node) {
-	n = deref(n)
+	n = yamlnode.Deref(n)
 	if n == nil {
 		return
 	}
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for _, item := range n.Content {
-			if item = deref(item); item != nil && item.Kind != yaml.SequenceNode {
+			if item = yamlnode.Deref(item); item != nil && item.Kind != yaml.SequenceNode {
 				s.includes(item)
 			}
 		}
 	case yaml.ScalarNode:
 		// A bare string is a local file, or a remote one when it is a URL.
-		if v, ok := str(n); ok && !strings.Contains(v, "://") {
+		if v, ok := yamlnode.Str(n); ok && !strings.Contains(v, "://") {
 			s.related(v)
 		}
 	case yaml.MappingNode:
-		if v, ok := str(get(n, "local")); ok {
+		if v, ok := yamlnode.Str(yamlnode.Get(n, "local")); ok {
 			s.related(v)
 		}
 	}

@@ -3,6 +3,7 @@ package gitlab
 import (
 	"strings"
 
+	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"gopkg.in/yaml.v3"
 )
 
@@ -17,18 +18,18 @@ type variable struct {
 // with value: (and description:, options:, expand:).
 func variables(n *yaml.Node) map[string]*variable {
 	vars := make(map[string]*variable)
-	for _, p := range entries(n) {
-		name, v := p.key.Value, p.value
+	for _, p := range yamlnode.Entries(n) {
+		name, v := p.Key.Value, p.Value
 		switch {
 		case v == nil:
 		case v.Kind == yaml.ScalarNode:
-			val, _ := str(v) // a null value is an empty string
+			val, _ := yamlnode.Str(v) // a null value is an empty string
 			vars[name] = &variable{value: val, expand: true}
 		case v.Kind == yaml.MappingNode:
-			val := get(v, "value")
-			s, _ := str(val)
+			val := yamlnode.Get(v, "value")
+			s, _ := yamlnode.Str(val)
 			e := true
-			if x, ok := str(get(v, "expand")); ok && x == "false" {
+			if x, ok := yamlnode.Str(yamlnode.Get(v, "expand")); ok && x == "false" {
 				e = false
 			}
 			vars[name] = &variable{value: s, expand: e}
@@ -51,7 +52,7 @@ type scope struct {
 // inherit: variables:.
 func (sc *scope) child(t *templates, job *yaml.Node) *scope {
 	c := &scope{vars: t.variables(job), parent: sc}
-	inh := get(get(job, "inherit"), "variables")
+	inh := yamlnode.Get(yamlnode.Get(job, "inherit"), "variables")
 	switch {
 	case inh == nil:
 	case inh.Kind == yaml.ScalarNode && inh.Value == "false":
@@ -59,7 +60,7 @@ func (sc *scope) child(t *templates, job *yaml.Node) *scope {
 	case inh.Kind == yaml.SequenceNode:
 		allowed := make(map[string]bool)
 		for _, item := range inh.Content {
-			if v, ok := str(deref(item)); ok {
+			if v, ok := yamlnode.Str(yamlnode.Deref(item)); ok {
 				allowed[v] = true
 			}
 		}
@@ -92,17 +93,17 @@ func (t *templates) variables(job *yaml.Node) map[string]*variable {
 	}
 	vars := make(map[string]*variable)
 	t.active[job] = true
-	ext := get(job, "extends")
+	ext := yamlnode.Get(job, "extends")
 	names := []*yaml.Node{ext}
 	if ext != nil && ext.Kind == yaml.SequenceNode {
 		names = ext.Content
 	}
 	for _, n := range names {
-		name, ok := str(deref(n))
+		name, ok := yamlnode.Str(yamlnode.Deref(n))
 		if !ok {
 			continue
 		}
-		tmpl := get(t.doc, name)
+		tmpl := yamlnode.Get(t.doc, name)
 		if tmpl == nil || tmpl.Kind != yaml.MappingNode || t.active[tmpl] {
 			continue
 		}
@@ -110,7 +111,7 @@ func (t *templates) variables(job *yaml.Node) map[string]*variable {
 			vars[k] = v
 		}
 	}
-	for k, v := range variables(get(job, "variables")) {
+	for k, v := range variables(yamlnode.Get(job, "variables")) {
 		vars[k] = v
 	}
 	delete(t.active, job)

@@ -1,4 +1,7 @@
-package gitlab
+// Package yamlnode holds the yaml.v3 node helpers the CI scanners share:
+// following aliases and merge keys, reading mapping entries, and locating a
+// node's value (or a whole block) as exact byte offsets.
+package yamlnode
 
 import (
 	"bytes"
@@ -9,9 +12,9 @@ import (
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
-// deref follows aliases (*anchor) to the node they name, so that a value
+// Deref follows aliases (*anchor) to the node they name, so that a value
 // written once and reused by alias is read like any other.
-func deref(n *yaml.Node) *yaml.Node {
+func Deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
 		n = n.Alias
 	}
@@ -21,48 +24,48 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// pair is one key and its (dereferenced) value in a mapping.
-type pair struct {
-	key, value *yaml.Node
+// Pair is one key and its (dereferenced) value in a mapping.
+type Pair struct {
+	Key, Value *yaml.Node
 }
 
-// entries lists a mapping's keys in file order, followed by the keys it merges
+// Entries lists a mapping's keys in file order, followed by the keys it merges
 // in with "<<: *anchor" that it does not set itself. Values are dereferenced.
-func entries(m *yaml.Node) []pair {
+func Entries(m *yaml.Node) []Pair {
 	return entriesDepth(m, 0, nil)
 }
 
 // maxMerge bounds how deeply merged mappings may merge others in turn.
 const maxMerge = 64
 
-// entriesDepth is entries for a mapping merged depth levels down. A mapping
+// entriesDepth is Entries for a mapping merged depth levels down. A mapping
 // merged more than once adds nothing the first time did not: visited keeps
 // it from being expanded again.
-func entriesDepth(m *yaml.Node, depth int, visited map[*yaml.Node]bool) []pair {
-	m = deref(m)
+func entriesDepth(m *yaml.Node, depth int, visited map[*yaml.Node]bool) []Pair {
+	m = Deref(m)
 	if m == nil || m.Kind != yaml.MappingNode || visited[m] {
 		return nil
 	}
-	var out []pair
+	var out []Pair
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
-			v = deref(v)
+			v = Deref(v)
 			switch {
 			case v == nil:
 			case v.Kind == yaml.MappingNode:
 				merges = append(merges, v)
 			case v.Kind == yaml.SequenceNode:
 				for _, e := range v.Content {
-					if e = deref(e); e != nil && e.Kind == yaml.MappingNode {
+					if e = Deref(e); e != nil && e.Kind == yaml.MappingNode {
 						merges = append(merges, e)
 					}
 				}
 			}
 			continue
 		}
-		out = append(out, pair{k, deref(v)})
+		out = append(out, Pair{k, Deref(v)})
 	}
 	if len(merges) == 0 || depth >= maxMerge {
 		return out
@@ -73,12 +76,12 @@ func entriesDepth(m *yaml.Node, depth int, visited map[*yaml.Node]bool) []pair {
 	visited[m] = true
 	have := make(map[string]bool, len(out))
 	for _, p := range out {
-		have[p.key.Value] = true
+		have[p.Key.Value] = true
 	}
 	for _, mm := range merges {
 		for _, p := range entriesDepth(mm, depth+1, visited) {
-			if !have[p.key.Value] {
-				have[p.key.Value] = true
+			if !have[p.Key.Value] {
+				have[p.Key.Value] = true
 				out = append(out, p)
 			}
 		}
@@ -86,9 +89,9 @@ func entriesDepth(m *yaml.Node, depth int, visited map[*yaml.Node]bool) []pair {
 	return out
 }
 
-// get returns the dereferenced value of key in mapping m, following merge keys.
-func get(m *yaml.Node, key string) *yaml.Node {
-	m = deref(m)
+// Get returns the dereferenced value of key in mapping m, following merge keys.
+func Get(m *yaml.Node, key string) *yaml.Node {
+	m = Deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -96,7 +99,7 @@ func get(m *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		switch k := m.Content[i]; {
 		case k.Value == key:
-			return deref(m.Content[i+1])
+			return Deref(m.Content[i+1])
 		case k.Value == "<<" && k.Tag == "!!merge":
 			merges = true
 		}
@@ -104,42 +107,42 @@ func get(m *yaml.Node, key string) *yaml.Node {
 	if !merges {
 		return nil
 	}
-	for _, p := range entries(m) {
-		if p.key.Value == key {
-			return p.value
+	for _, p := range Entries(m) {
+		if p.Key.Value == key {
+			return p.Value
 		}
 	}
 	return nil
 }
 
-// getPair is get that also returns the key node (its comments matter).
-func getPair(m *yaml.Node, key string) (k, v *yaml.Node) {
-	for _, p := range entries(m) {
-		if p.key.Value == key {
-			return p.key, p.value
+// GetPair is Get that also returns the key node (its comments matter).
+func GetPair(m *yaml.Node, key string) (k, v *yaml.Node) {
+	for _, p := range Entries(m) {
+		if p.Key.Value == key {
+			return p.Key, p.Value
 		}
 	}
 	return nil, nil
 }
 
-// str returns a node's string value when it is a non-null scalar.
-func str(n *yaml.Node) (string, bool) {
+// Str returns a node's string value when it is a non-null scalar.
+func Str(n *yaml.Node) (string, bool) {
 	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		return "", false
 	}
 	return n.Value, true
 }
 
-// extent returns the byte range [start, end) that a scalar's value occupies in
+// Extent returns the byte range [start, end) that a scalar's value occupies in
 // the file: inside the quotes of a quoted scalar, from the first to the last
-// content character of a block scalar (which starts on the line after its
+// content character of a block Scalar (which starts on the line after its
 // "|" or ">" indicator), across the folded lines of a multi-line plain scalar.
-func extent(ix *yamlpos.Index, n *yaml.Node) (start, end int) {
+func Extent(ix *yamlpos.Index, n *yaml.Node) (start, end int) {
 	data := ix.Data()
-	if sp, ok := scalar(ix, n); ok && sp.Exact {
+	if sp, ok := ix.Scalar(n); ok && sp.Exact {
 		return sp.Start, sp.End
 	}
-	pos := valueOffset(ix, n)
+	pos := ValueOffset(ix, n)
 	if pos < 0 {
 		return 0, 0
 	}
@@ -172,10 +175,10 @@ func extent(ix *yamlpos.Index, n *yaml.Node) (start, end int) {
 	return pos, plainEnd(data, pos, n.Value)
 }
 
-// valueOffset is the offset of a node's first value character (its opening
+// ValueOffset is the offset of a node's first value character (its opening
 // quote or block indicator). yaml.v3 places an anchored or tagged node at its
 // first property (&anchor, !tag); the value follows the properties.
-func valueOffset(ix *yamlpos.Index, n *yaml.Node) int {
+func ValueOffset(ix *yamlpos.Index, n *yaml.Node) int {
 	pos := ix.Offset(n.Line, n.Column)
 	if pos < 0 || n.Anchor == "" && n.Style&yaml.TaggedStyle == 0 {
 		return pos
@@ -190,34 +193,6 @@ func valueOffset(ix *yamlpos.Index, n *yaml.Node) int {
 		}
 	}
 	return pos
-}
-
-// scalar is yamlpos's Index.Scalar for nodes that carry an anchor or a tag,
-// whose values yamlpos looks for at the property instead of after it.
-func scalar(ix *yamlpos.Index, n *yaml.Node) (yamlpos.Span, bool) {
-	sp, ok := ix.Scalar(n)
-	if !ok || sp.Exact || n.Anchor == "" && n.Style&yaml.TaggedStyle == 0 {
-		return sp, ok
-	}
-	data := ix.Data()
-	start := valueOffset(ix, n)
-	if start < 0 || start >= len(data) {
-		return sp, ok
-	}
-	quote := byte(0)
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
-		quote = data[start]
-		start++
-	}
-	end := start + len(n.Value)
-	if end > len(data) {
-		return sp, ok
-	}
-	exact := string(data[start:end]) == n.Value && bytes.IndexByte(data[start:end], '\n') < 0
-	if quote != 0 && (end >= len(data) || data[end] != quote) {
-		exact = false
-	}
-	return yamlpos.Span{Start: start, End: end, Exact: exact}, true
 }
 
 // plainEnd walks a plain scalar's value through the file from start: the bytes
@@ -247,7 +222,7 @@ func plainEnd(data []byte, start int, value string) int {
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 
-// blockExtent finds the content of a block scalar whose indicator is at hdr:
+// blockExtent finds the content of a block Scalar whose indicator is at hdr:
 // the lines after the header that are blank or indented at least as deep as
 // the first non-blank one.
 func blockExtent(data []byte, hdr int) (start, end int) {
@@ -287,22 +262,22 @@ func blockExtent(data []byte, hdr int) (start, end int) {
 	return start, end
 }
 
-// locate finds text (a trimmed scalar value) inside the node's extent.
+// Locate finds text (a trimmed Scalar value) inside the node's extent.
 // exact reports whether the value may be edited in place: yamlpos found its
 // bytes equal to the value and the value needed no trimming.
-func locate(ix *yamlpos.Index, n *yaml.Node, text string) (start, end int, exact bool) {
-	if sp, ok := scalar(ix, n); ok && sp.Exact && n.Value == text {
+func Locate(ix *yamlpos.Index, n *yaml.Node, text string) (start, end int, exact bool) {
+	if sp, ok := ix.Scalar(n); ok && sp.Exact && n.Value == text {
 		return sp.Start, sp.End, true
 	}
-	s, e := extent(ix, n)
+	s, e := Extent(ix, n)
 	if i := bytes.Index(ix.Data()[s:e], []byte(text)); i >= 0 {
 		return s + i, s + i + len(text), false
 	}
 	return s, e, false
 }
 
-// oneLine reports whether a trimmed scalar fits on one line, the only shape
+// OneLine reports whether a trimmed Scalar fits on one line, the only shape
 // a reference can take.
-func oneLine(s string) bool {
+func OneLine(s string) bool {
 	return s != "" && !strings.ContainsAny(s, "\r\n")
 }
