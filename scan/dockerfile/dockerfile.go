@@ -123,6 +123,9 @@ type scanner struct {
 	stages []stage
 	// names holds every stage name in the file: COPY --from may name any.
 	names map[string]bool
+	// stageVars is set when some COPY --from or RUN --mount uses a
+	// variable; otherwise ARG and ENV inside stages need no evaluation.
+	stageVars bool
 }
 
 func (s *scanner) nameList() []string {
@@ -136,6 +139,9 @@ func (s *scanner) nameList() []string {
 func (s *scanner) collectStages(children []*parser.Node) {
 	s.names = map[string]bool{}
 	for _, n := range children {
+		if !s.stageVars {
+			s.stageVars = usesStageVars(n)
+		}
 		if !strings.EqualFold(n.Value, "from") || n.Next == nil || n.Next.Next == nil || n.Next.Next.Next == nil {
 			continue
 		}
@@ -143,6 +149,20 @@ func (s *scanner) collectStages(children []*parser.Node) {
 			s.names[strings.ToLower(n.Next.Next.Next.Value)] = true
 		}
 	}
+}
+
+// usesStageVars reports whether a COPY --from or RUN --mount flag of n
+// holds a variable, the only use of stage variables.
+func usesStageVars(n *parser.Node) bool {
+	if keyword(n.Value) == "onbuild" {
+		return false
+	}
+	for _, f := range n.Flags {
+		if (strings.HasPrefix(f, "--from=") || strings.HasPrefix(f, "--mount=")) && strings.IndexByte(f, '$') >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // scope is the scope of instructions inside the current stage; before the
@@ -188,11 +208,11 @@ func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int,
 	case "from":
 		s.from(l, in, onbuild)
 	case "arg":
-		if !onbuild {
+		if !onbuild && (len(s.stages) == 0 || s.stageVars) {
 			s.arg(l, in)
 		}
 	case "env":
-		if !onbuild && len(s.stages) > 0 {
+		if !onbuild && len(s.stages) > 0 && s.stageVars {
 			s.env(l, in)
 		}
 	case "copy":

@@ -13,6 +13,9 @@ import (
 // that every position lookup is a binary search instead of a rescan.
 type source struct {
 	data []byte
+	// str is data as a string, so that instructions on one line are
+	// substrings of it rather than copies.
+	str string
 	// lineStart[i] is the byte offset where line i+1 starts.
 	lineStart []int
 	escape    byte
@@ -29,7 +32,7 @@ func newSource(data []byte) *source {
 		i += j + 1
 		starts = append(starts, i)
 	}
-	return &source{data: data, lineStart: starts, escape: '\\'}
+	return &source{data: data, str: string(data), lineStart: starts, escape: '\\'}
 }
 
 // lines is the number of lines, counting a final line without a newline.
@@ -136,7 +139,7 @@ func (s *source) instruction(start int) logical {
 	b, cont := trimContinuation(t, s.escape)
 	l.first = off
 	if !cont || n >= s.lines() {
-		l.text, l.last = string(b), n
+		l.text, l.last = s.str[off:off+len(b)], n
 		return l
 	}
 	buf := make([]byte, 0, 2*len(b)+64)
