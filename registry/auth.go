@@ -120,6 +120,7 @@ type token struct {
 	done  chan struct{}
 	value string
 	err   error
+	batch bool // prefetched for several repositories
 }
 
 func (a *authTransport) bearer() bool { return strings.EqualFold(a.challenge.Scheme, "bearer") }
@@ -209,6 +210,11 @@ func (a *authTransport) token(ctx context.Context, scope string, stale *token) (
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if t.err != nil && t.batch && ctx.Err() == nil {
+		// A token server may refuse several scopes at once: ask for this
+		// repository alone.
+		return a.token(ctx, scope, t)
+	}
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -237,7 +243,7 @@ func (a *authTransport) prefetch(ctx context.Context, scopes []string) {
 	var toks []*token
 	for len(todo) > 0 {
 		n := min(tokenBatch, len(todo))
-		t := &token{done: make(chan struct{})}
+		t := &token{done: make(chan struct{}), batch: n > 1}
 		for _, s := range todo[:n] {
 			a.tokens[s] = t
 		}

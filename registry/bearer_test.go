@@ -36,6 +36,8 @@ type tokenRegistry struct {
 	tokens     atomic.Int32
 	// gen is stamped into tokens; bumping it expires every token issued.
 	gen atomic.Int32
+	// oneScope makes the token server refuse requests for several scopes.
+	oneScope atomic.Bool
 }
 
 func newTokenRegistry(t *testing.T, user, pass string) *tokenRegistry {
@@ -50,6 +52,11 @@ func newTokenRegistry(t *testing.T, user, pass string) *tokenRegistry {
 				return
 			}
 			scopes := r.URL.Query()["scope"]
+			if len(scopes) > 1 && tr.oneScope.Load() {
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"errors":[{"code":"DENIED","message":"one scope per token"}]}`)
+				return
+			}
 			tok := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprint(tr.gen.Load()) + " " + strings.Join(scopes, " ")))
 			json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_in": 300})
 			return
@@ -136,32 +143,39 @@ func TestBearerTokens(t *testing.T) {
 			t.Errorf("HEADs = %d, want 6 (%v)", n, p.Counts())
 		}
 	})
-	t.Run("prepared batches", func(t *testing.T) {
-		testregistry.DockerConfig(t, map[string][2]string{p.Host: {user, pass}})
-		c, err := registry.New(fastRetry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.ResetCounts()
-		var refs []name.Reference
-		for _, repo := range []string{"a", "b", "c"} {
-			refs = append(refs, tag(t, p.Host+"/"+repo+":1"), tag(t, p.Host+"/"+repo+":2"))
-		}
-		c.Prepare(refs)
-		var wg sync.WaitGroup
-		for _, r := range refs {
-			wg.Go(func() {
-				if _, err := c.Head(t.Context(), r); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-		want := map[string]int{"GET ping": 1, "GET token": 1, "HEAD manifest": 6}
-		if diff := cmp.Diff(want, p.Counts()); diff != "" {
-			t.Errorf("requests (-want +got)\n%s", diff)
-		}
-	})
+	for _, oneScope := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prepared batches, one scope per token %v", oneScope), func(t *testing.T) {
+			testregistry.DockerConfig(t, map[string][2]string{p.Host: {user, pass}})
+			c, err := registry.New(fastRetry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.oneScope.Store(oneScope)
+			defer tr.oneScope.Store(false)
+			p.ResetCounts()
+			var refs []name.Reference
+			for _, repo := range []string{"a", "b", "c"} {
+				refs = append(refs, tag(t, p.Host+"/"+repo+":1"), tag(t, p.Host+"/"+repo+":2"))
+			}
+			c.Prepare(refs)
+			var wg sync.WaitGroup
+			for _, r := range refs {
+				wg.Go(func() {
+					if _, err := c.Head(t.Context(), r); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			want := map[string]int{"GET ping": 1, "GET token": 1, "HEAD manifest": 6}
+			if oneScope {
+				want["GET token"] = 4 // the refused batch, then one per repository
+			}
+			if diff := cmp.Diff(want, p.Counts()); diff != "" {
+				t.Errorf("requests (-want +got)\n%s", diff)
+			}
+		})
+	}
 	t.Run("expired token is renewed", func(t *testing.T) {
 		testregistry.DockerConfig(t, map[string][2]string{p.Host: {user, pass}})
 		c, err := registry.New(fastRetry)

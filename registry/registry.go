@@ -5,8 +5,10 @@
 // the same everywhere.
 //
 // A Client keeps one authenticated transport and one remote.Puller per
-// registry host: the /v2/ ping happens once per registry and a bearer token
-// once per repository, however many references are resolved. Requests to a
+// registry host: the /v2/ ping happens once per registry however many
+// references are resolved, and on registries with token authentication one
+// token exchange covers up to 25 repositories announced with Prepare (one
+// per repository otherwise). Requests to a
 // mirrored registry go to the mirror while the references keep their
 // original names in results and errors.
 package registry

@@ -6,8 +6,8 @@
 // Each unique reference (ref.Ref.Key) is resolved exactly once per
 // Resolver. The request budget, per registry host, is:
 //
-//   - one /v2/ ping (plus one token exchange per repository on registries
-//     that use bearer tokens);
+//   - one /v2/ ping, plus, on registries that use bearer tokens, one token
+//     exchange per 25 repositories;
 //   - one HEAD per unique name:tag (a GET only when the registry does not
 //     answer HEAD with a digest). Docker Hub does not count HEADs against
 //     its pull limit, so pin, update and verify spend no pulls;
@@ -17,7 +17,9 @@
 //     followed by a GET by digest would be), plus one GET of the config
 //     blob for a single-platform image, whose platform is only there;
 //   - one GET by digest per index that a file pins to a different digest,
-//     to tell a platform-specific pin from a moved tag.
+//     to tell a platform-specific pin from a moved tag;
+//   - with WithCache, a manifest already described (by digest) is never
+//     fetched again: a warm run records platforms with HEADs alone.
 //
 // For actions: one GET of info/refs per repository, shared by all its refs.
 package resolve
