@@ -2,12 +2,15 @@ package dockerfile
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
@@ -200,5 +203,42 @@ func BenchmarkScan(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestBuildkitTestfiles runs the scanner over the parser's own test inputs:
+// Scan fails exactly when BuildKit's parser does, and what it reports holds.
+func TestBuildkitTestfiles(t *testing.T) {
+	t.Parallel()
+	dir, err := buildkitTestfiles()
+	if err != nil {
+		t.Skip("buildkit parser test files not in the module cache")
+	}
+	var paths []string
+	for _, d := range []string{dir, dir + "-negative"} {
+		m, _ := filepath.Glob(filepath.Join(d, "*", "Dockerfile"))
+		paths = append(paths, m...)
+	}
+	if len(paths) == 0 {
+		t.Skip("no test files")
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, perr := parser.Parse(bytes.NewReader(data))
+			if perr != nil && strings.Contains(perr.Error(), "file with no instructions") {
+				perr = nil
+			}
+			res, err := Scan(path, data)
+			if (err != nil) != (perr != nil) {
+				t.Fatalf("Scan error %v, buildkit parser error %v", err, perr)
+			}
+			if err == nil {
+				checkResult(t, data, res)
+			}
+		})
 	}
 }
