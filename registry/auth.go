@@ -410,5 +410,3 @@ func (c *Client) redact(s string) string {
 	}
 	return s
 }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -15,6 +15,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,7 +89,9 @@ type options struct {
 // "mirror.internal:5000/dockerhub"} fetches docker.io/library/nginx from
 // mirror.internal:5000/dockerhub/library/nginx. Keys are registry hosts
 // (docker.io, index.docker.io and registry-1.docker.io are the same);
-// values are host[:port] with an optional path prefix.
+// values are host[:port] with an optional path prefix. There is no fallback
+// to the original registry: a mirrored reference is looked up on the mirror
+// only, which is what air-gapped and policy-enforcing setups rely on.
 func WithMirrors(m map[string]string) Option {
 	return func(o *options) {
 		for k, v := range m {
@@ -162,7 +165,10 @@ func WithTransport(rt http.RoundTripper) Option {
 }
 
 // Client talks to registries. It is safe for concurrent use; create one per
-// run and share it, so that pings, tokens and connections are reused.
+// run and share it, so that pings, tokens and connections are reused. A
+// response body holds its host's concurrency slot until it is closed or
+// read to the end: close every body, and do not hold more bodies of one host
+// open at once than the concurrency allows.
 type Client struct {
 	o       options
 	mirrors map[string]mirror // by registry host as go-containerregistry names it
@@ -399,10 +405,7 @@ func (c *Client) Exists(ctx context.Context, r name.Reference) (bool, error) {
 
 func isNotFound(err error) bool {
 	var e *Error
-	if !errorsAs(err, &e) {
-		return false
-	}
-	return e.Status == http.StatusNotFound
+	return errors.As(err, &e) && e.Status == http.StatusNotFound
 }
 
 // insecureHost reports whether plain HTTP may be used with host: loopback

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -217,4 +218,41 @@ func TestBasicAuth(t *testing.T) {
 			t.Errorf("debug logger received nothing")
 		}
 	})
+}
+
+func TestBlob(t *testing.T) {
+	t.Parallel()
+	host := testregistry.New(t)
+	img := testregistry.Image(t, "")
+	testregistry.Push(t, host+"/app:1", img)
+	cfg, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := img.RawConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := faultproxy.New(t, host)
+	c := newClient(t)
+	d, err := name.NewDigest(p.Host + "/app@" + cfg.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() ([]byte, error) {
+		rc, err := c.Blob(t.Context(), d)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(rc)
+	}
+	got, err := read()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("Blob = %q, %v; want the config", got, err)
+	}
+	p.Add(faultproxy.Fault{Kind: faultproxy.Blob, Corrupt: true})
+	if got, err := read(); err == nil {
+		t.Errorf("corrupt blob read without error: %q", got)
+	}
 }
