@@ -292,7 +292,7 @@ func (s *scanner) from(l *logical, in instr, onbuild bool) {
 // quotes included). ok is false when the lexer rejects it.
 func (s *scanner) expandWord(sc *scope, w located, quoted bool) (expansion, bool) {
 	if quoted {
-		w = unquote(w)
+		w = unquote(w, s.src.escape)
 	}
 	if w.s == "" {
 		return expansion{}, false
@@ -304,8 +304,8 @@ func (s *scanner) expandWord(sc *scope, w located, quoted bool) (expansion, bool
 // unquote drops double quotes around a whole word, which the lexer would
 // remove without changing the value, so that "${BASE}" is still exactly one
 // variable. Single quotes stay: they stop expansion.
-func unquote(w located) located {
-	if n := len(w.s); n >= 2 && w.s[0] == '"' && w.s[n-1] == '"' && !strings.Contains(w.s[1:n-1], `"`) {
+func unquote(w located, esc byte) located {
+	if n := len(w.s); n >= 2 && w.s[0] == '"' && w.s[n-1] == '"' && !strings.Contains(w.s[1:n-1], `"`) && w.s[n-2] != esc {
 		return w.slice(1, n-1)
 	}
 	return w
