@@ -44,7 +44,7 @@ func (r *Resolver) fetchListing(ctx context.Context, repo string) (*gitRefs, err
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized:
 		// GitHub answers 401 for repositories that do not exist or are private.
 		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
-			Err: fmt.Errorf("listing refs: repository not found (or private) at %s", r.repoURL(repo))}
+			Err: fmt.Errorf("listing refs: %w: repository not found (or private) at %s", registry.ErrNotFound, r.repoURL(repo))}
 	case resp.StatusCode != http.StatusOK:
 		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode, Err: fmt.Errorf("listing refs at %s", r.repoURL(repo))}
 	}

@@ -1,6 +1,7 @@
 package resolve_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cgi"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/stet-dev/stet/internal/faultproxy"
 	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
 )
 
@@ -157,6 +159,9 @@ func TestActionErrors(t *testing.T) {
 		res := r.Action(t.Context(), tc.repo, tc.tag)
 		if res.Err == nil || !strings.Contains(res.Err.Error(), tc.want) || res.Digest != "" {
 			t.Errorf("%s@%s: %+v; want error containing %q", tc.repo, tc.tag, res, tc.want)
+		}
+		if !errors.Is(res.Err, resolve.ErrUnknownRef) && !errors.Is(res.Err, registry.ErrNotFound) {
+			t.Errorf("%s@%s: %v matches neither ErrUnknownRef nor registry.ErrNotFound", tc.repo, tc.tag, res.Err)
 		}
 	}
 	// A plain web server is not a git server.
