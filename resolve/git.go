@@ -24,11 +24,31 @@ func (r *Resolver) listing(ctx context.Context, repo string) (*gitRefs, error) {
 	})
 }
 
+// listingAttempts bounds how often a listing whose body broke off is
+// fetched again; failed requests are already retried by the transport.
+const listingAttempts = 3
+
 func (r *Resolver) fetchListing(ctx context.Context, repo string) (*gitRefs, error) {
+	var err error
+	for range listingAttempts {
+		var g *gitRefs
+		var again bool
+		g, again, err = r.fetchListingOnce(ctx, repo)
+		if !again || ctx.Err() != nil {
+			return g, err
+		}
+		r.logger.Info("ref listing broke off; fetching again", "repo", repo, "error", err)
+	}
+	return nil, err
+}
+
+// fetchListingOnce reports in again whether the failure was a body that
+// broke off, worth another try.
+func (r *Resolver) fetchListingOnce(ctx context.Context, repo string) (_ *gitRefs, again bool, _ error) {
 	u := r.repoURL(repo) + ".git/info/refs?service=git-upload-pack"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("listing refs of %s: %w", repo, err)
+		return nil, false, fmt.Errorf("listing refs of %s: %w", repo, err)
 	}
 	host := req.URL.Host
 	resp, err := r.http.Do(req)
@@ -37,31 +57,31 @@ func (r *Resolver) fetchListing(ctx context.Context, repo string) (*gitRefs, err
 		if asURLError(err, &ue) {
 			err = ue.Err
 		}
-		return nil, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("listing refs: %w", err)}
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("listing refs: %w", err)}
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized:
 		// GitHub answers 401 for repositories that do not exist or are private.
-		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
 			Err: fmt.Errorf("listing refs: %w: repository not found (or private) at %s", registry.ErrNotFound, r.repoURL(repo))}
 	case resp.StatusCode != http.StatusOK:
-		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode, Err: fmt.Errorf("listing refs at %s", r.repoURL(repo))}
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode, Err: fmt.Errorf("listing refs at %s", r.repoURL(repo))}
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-git-upload-pack-advertisement") {
-		return nil, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
 			Err: fmt.Errorf("listing refs at %s: %w: content type %q, not a smart-HTTP git server", r.repoURL(repo), ErrProtocol, ct)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAdvertisement+1))
 	if err != nil {
-		return nil, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("reading refs: %w", err)}
+		return nil, true, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("reading refs: %w", err)}
 	}
 	if len(data) > maxAdvertisement {
-		return nil, fmt.Errorf("listing refs of %s: advertisement larger than %d bytes", repo, maxAdvertisement)
+		return nil, false, fmt.Errorf("listing refs of %s: advertisement larger than %d bytes", repo, maxAdvertisement)
 	}
 	g, err := parseAdvertisement(data)
 	if err != nil {
-		return nil, fmt.Errorf("listing refs of %s at %s: %w", repo, r.repoURL(repo), err)
+		return nil, false, fmt.Errorf("listing refs of %s at %s: %w", repo, r.repoURL(repo), err)
 	}
-	return g, nil
+	return g, false, nil
 }

@@ -172,3 +172,39 @@ func TestActionErrors(t *testing.T) {
 		t.Errorf("plain web server: %v", res.Err)
 	}
 }
+
+// TestActionFaults: a 500, a reset and a listing cut short are retried; a
+// server that keeps failing gives a clear error, never a commit.
+func TestActionFaults(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	ar := makeActionRepo(t, root, "o", "r")
+	url := gitServer(t, root)
+	for _, tc := range []struct {
+		name    string
+		faults  []faultproxy.Fault
+		wantErr string
+	}{
+		{"500 once", []faultproxy.Fault{{Kind: faultproxy.Git, Status: 500, Times: 1}}, ""},
+		{"reset once", []faultproxy.Fault{{Kind: faultproxy.Git, Reset: true, Times: 1}}, ""},
+		{"truncated twice", []faultproxy.Fault{{Kind: faultproxy.Git, Truncate: true, Times: 2}}, ""},
+		{"always truncated", []faultproxy.Fault{{Kind: faultproxy.Git, Truncate: true}}, "reading refs"},
+		{"always 503", []faultproxy.Fault{{Kind: faultproxy.Git, Status: 503}}, "503 Service Unavailable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := faultproxy.New(t, strings.TrimPrefix(url, "http://"))
+			p.Add(tc.faults...)
+			res := newResolver(t, resolve.WithGitURL(p.URL)).Action(t.Context(), "o/r", "v4")
+			if tc.wantErr == "" {
+				if res.Err != nil || res.Digest != ar.commits["c3"] {
+					t.Fatalf("got %s, %v; want %s", res.Digest, res.Err, ar.commits["c3"])
+				}
+				return
+			}
+			if res.Err == nil || res.Digest != "" || !strings.Contains(res.Err.Error(), tc.wantErr) {
+				t.Fatalf("got %q, %v; want an error containing %q", res.Digest, res.Err, tc.wantErr)
+			}
+		})
+	}
+}
