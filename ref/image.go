@@ -17,7 +17,10 @@ const DockerHub = "docker.io"
 var ErrNotImage = errors.New("not an image reference")
 
 var (
-	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	// pathRE is the distribution reference grammar for [host[:port]/]path:
+	// lowercase components separated by '.', '_', '__' or '-'s.
+	pathRE   = regexp.MustCompile(`^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 	digestRE = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$`)
 )
 
@@ -58,6 +61,9 @@ func ParseImage(s string) (ImageRef, error) {
 	}
 	if rest == "" {
 		return ImageRef{}, fmt.Errorf("%q: empty name: %w", s, ErrNotImage)
+	}
+	if !pathRE.MatchString(rest) {
+		return ImageRef{}, fmt.Errorf("%q: invalid name: %w", s, ErrNotImage)
 	}
 	repo, err := name.NewRepository(rest)
 	if err != nil {
