@@ -414,3 +414,28 @@ func TestCache(t *testing.T) {
 		t.Errorf("corrupt entry requests (-want +got)\n%s", diff)
 	}
 }
+
+// TestRegistryDown: a registry that fails its ping is asked once (with
+// retries), not once per reference, and every reference fails clearly.
+func TestRegistryDown(t *testing.T) {
+	t.Parallel()
+	host := testregistry.New(t)
+	p := faultproxy.New(t, host)
+	p.Add(faultproxy.Fault{Kind: faultproxy.Ping, Status: 503})
+	var texts []string
+	for i := range 10 {
+		texts = append(texts, fmt.Sprintf("%s/app:%d", p.Host, i))
+	}
+	res, err := newResolver(t).Resolve(t.Context(), images(t, texts...))
+	if !errors.Is(err, registry.ErrUnavailable) {
+		t.Fatalf("got %v, want ErrUnavailable", err)
+	}
+	for k, v := range res.Results {
+		if v.Err == nil || !strings.Contains(v.Err.Error(), k) || !strings.Contains(v.Err.Error(), "503") {
+			t.Errorf("%s: %v; want an error naming the reference and the status", k, v.Err)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"GET ping": 3}, p.Counts()); diff != "" {
+		t.Errorf("requests (-want +got)\n%s", diff)
+	}
+}
