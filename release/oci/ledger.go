@@ -38,6 +38,11 @@ func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Rel
 		try := r
 		if assign {
 			try.Number = highestLive(ix.releases[r.App]) + 1
+			// A claim, once withdrawn, stays withdrawn: an earlier attempt
+			// with this very content at this number cannot be taken up again.
+			for withdrawnClaim(ix.releases[r.App][try.Number], try.ComputeID()) {
+				try.Number++
+			}
 		} else if s := ix.releases[r.App][r.Number]; s != nil && s.taken {
 			have, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(r.App, r.Number)))
 			if err != nil {

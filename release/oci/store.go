@@ -220,6 +220,11 @@ func (l *Ledger) claim(ctx context.Context, a artifact, mediaType, place, label,
 	if s == nil {
 		return l.wrap("reading back "+mine, fmt.Errorf("the claim tag is missing from the listing"))
 	}
+	if withdrawnClaim(s, id) {
+		// This content claimed the place before and gave up; its claim tag
+		// cannot speak for a new attempt.
+		return &release.ForkError{Place: label + " (" + place + ")", Ours: id, Theirs: "an earlier, withdrawn attempt with the same content"}
+	}
 	fork := func(theirs string) error {
 		if err := l.pusher.Put(ctx, l.repo.Tag(mine+withdrawnSuffix), raw); err != nil {
 			return l.wrap("withdrawing "+mine, err)
@@ -329,3 +334,9 @@ func (l *Ledger) pushEmpty(ctx context.Context) error {
 }
 
 var _ remote.Taggable = rawManifest{}
+
+// withdrawnClaim reports whether the record with this ID claimed the slot
+// and withdrew.
+func withdrawnClaim(s *slot, id string) bool {
+	return s != nil && s.withdrawn[strings.TrimPrefix(id, "sha256:")[:claimLen]]
+}
