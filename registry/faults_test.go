@@ -37,6 +37,7 @@ func TestFaults(t *testing.T) {
 		requests int
 	}{
 		{name: "intermittent 500", fault: faultproxy.Fault{Kind: faultproxy.Manifest, Status: 500, Times: 2}, requests: 3},
+		{name: "503 with Retry-After", fault: faultproxy.Fault{Kind: faultproxy.Manifest, Status: 503, Times: 1, Header: hdr("Retry-After", "0")}, requests: 2},
 		{name: "503 on GET", get: true, fault: faultproxy.Fault{Kind: faultproxy.Manifest, Status: 503, Times: 1}, requests: 2},
 		{name: "persistent 500", fault: faultproxy.Fault{Kind: faultproxy.Manifest, Status: 500}, wantErr: registry.ErrUnavailable, requests: 4},
 		{name: "429 with Retry-After", fault: faultproxy.Fault{Kind: faultproxy.Manifest, Status: 429, Times: 1, Header: hdr("Retry-After", "1")}, requests: 2},

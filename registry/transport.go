@@ -147,6 +147,12 @@ func (t *httpTransport) retry(req *http.Request, hs *hostState) (*http.Response,
 				return resp, nil
 			}
 			drain(resp)
+			// A 503 may say when to come back; believe it within reason.
+			if wait, ok := retryAfter(resp.Header, time.Now()); ok && wait <= p.MaxRetryAfter {
+				hs.pause(wait)
+				t.c.o.logger.Info("registry unavailable: waiting", "host", req.URL.Host, "status", resp.StatusCode, "retryAfter", wait)
+				continue
+			}
 			if err := t.sleep(ctx, req, attempt, resp.StatusCode, resp.Status); err != nil {
 				return nil, err
 			}
