@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +256,45 @@ func TestBlob(t *testing.T) {
 	p.Add(faultproxy.Fault{Kind: faultproxy.Blob, Corrupt: true})
 	if got, err := read(); err == nil {
 		t.Errorf("corrupt blob read without error: %q", got)
+	}
+}
+
+// TestCredentialHelper: credentials from a docker credential helper named
+// in the docker config, for the host the request goes to (a mirror here).
+func TestCredentialHelper(t *testing.T) {
+	const user, pass = "helper-user", "helper-Secret-42"
+	host := testregistry.New(t, testregistry.Options{User: user, Password: pass})
+	want := testregistry.Push(t, host+"/hub/library/nginx:1-alpine", testregistry.Image(t, ""), testregistry.Auth(user, pass))
+
+	bin := t.TempDir()
+	script := "#!/bin/sh\nread server\n[ \"$server\" = \"" + host + "\" ] || { echo 'credentials not found in native keychain'; exit 1; }\n" +
+		"printf '{\"ServerURL\":\"%s\",\"Username\":\"" + user + "\",\"Secret\":\"" + pass + "\"}' \"$server\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "docker-credential-stettest"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := t.TempDir()
+	cfg := `{"credHelpers": {"` + host + `": "stettest"}}`
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+
+	var logs bytes.Buffer
+	c, err := registry.New(fastRetry, registry.WithMirrors(map[string]string{"docker.io": host + "/hub"}),
+		registry.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Head(t.Context(), tag(t, "nginx:1-alpine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Digest.String() != want {
+		t.Errorf("digest %s, want %s", d.Digest, want)
+	}
+	_, err = c.Head(t.Context(), tag(t, "nginx:missing"))
+	if !errors.Is(err, registry.ErrNotFound) || strings.Contains(err.Error(), pass) || strings.Contains(logs.String(), pass) {
+		t.Errorf("missing tag: %v (or the secret leaked into logs)", err)
 	}
 }
