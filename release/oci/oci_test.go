@@ -305,4 +305,3 @@ func fillEvents(b *testing.B, l *Ledger, r release.Release, n int) {
 		prev = e.ID
 	}
 }
-
