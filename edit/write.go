@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/stet-dev/stet/ref"
 )
@@ -87,11 +88,24 @@ func CreateFile(path string, data []byte) error {
 	return WriteFile(path, data)
 }
 
-func replace(target string, perm fs.FileMode, data []byte) (err error) {
-	dir := filepath.Dir(target)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".stet-*")
+func replace(target string, perm fs.FileMode, data []byte) error {
+	tmp, err := writeTemp(target, perm, data)
 	if err != nil {
 		return err
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(target))
+}
+
+// writeTemp writes data to a synced temporary file beside target and
+// returns its name.
+func writeTemp(target string, perm fs.FileMode, data []byte) (name string, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".stet-*")
+	if err != nil {
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -100,21 +114,104 @@ func replace(target string, perm fs.FileMode, data []byte) (err error) {
 		}
 	}()
 	if _, err = tmp.Write(data); err != nil {
-		return err
+		return "", err
 	}
 	if err = tmp.Chmod(perm); err != nil {
-		return err
+		return "", err
 	}
 	if err = tmp.Sync(); err != nil {
-		return err
+		return "", err
 	}
 	if err = tmp.Close(); err != nil {
-		return err
+		return "", err
 	}
-	if err = os.Rename(tmp.Name(), target); err != nil {
-		return err
+	return tmp.Name(), nil
+}
+
+// WriteFiles replaces several existing files, each atomically as WriteFile
+// does, and as a set as far as a file system allows: every new content is
+// written and synced to a temporary file first (in parallel, which lets the
+// file system batch its syncs), and only when all of them succeeded are
+// they renamed into place, after which each directory is synced once. A
+// failure before the renames leaves every file untouched.
+func WriteFiles(files map[string][]byte) error {
+	type job struct {
+		path, target, tmp string
+		perm              fs.FileMode
+		err               error
 	}
-	return syncDir(dir)
+	jobs := make([]*job, 0, len(files))
+	for p := range files {
+		target, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		fi, err := os.Stat(target)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("writing %s: not a regular file", p)
+		}
+		jobs = append(jobs, &job{path: p, target: target, perm: fi.Mode().Perm()})
+	}
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		j.tmp, j.err = writeTemp(j.target, j.perm, files[j.path])
+	})
+	var errs []error
+	for _, j := range jobs {
+		if j.err != nil {
+			errs = append(errs, fmt.Errorf("writing %s: %w", j.path, j.err))
+		}
+	}
+	if len(errs) > 0 {
+		for _, j := range jobs {
+			if j.tmp != "" {
+				os.Remove(j.tmp)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	dirs := map[string]bool{}
+	for i, j := range jobs {
+		if err := os.Rename(j.tmp, j.target); err != nil {
+			// Files already renamed are complete and synced; the rest stay old.
+			for _, k := range jobs[i:] {
+				os.Remove(k.tmp)
+			}
+			return fmt.Errorf("writing %s: %w", j.path, err)
+		}
+		dirs[filepath.Dir(j.target)] = true
+	}
+	dirList := make([]string, 0, len(dirs))
+	for d := range dirs {
+		dirList = append(dirList, d)
+	}
+	dirErrs := make([]error, len(dirList))
+	parallel(len(dirList), func(i int) { dirErrs[i] = syncDir(dirList[i]) })
+	return errors.Join(dirErrs...)
+}
+
+// parallel runs f(0) … f(n-1) on a bounded number of goroutines.
+func parallel(n int, f func(int)) {
+	const workers = 16
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // syncDir makes a rename durable. Windows cannot open a directory for sync.

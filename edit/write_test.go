@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -204,5 +205,78 @@ func BenchmarkDiff(b *testing.B) {
 		if err := Diff(&out, "f", old, new); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestWriteFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i := 0; i < 40; i++ {
+		sub := filepath.Join(dir, "d"+strconv.Itoa(i%3))
+		os.MkdirAll(sub, 0o755)
+		p := filepath.Join(sub, "f"+strconv.Itoa(i))
+		if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(p, 0o640)
+		files[p] = []byte("new " + strconv.Itoa(i))
+	}
+	if err := WriteFiles(files); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range files {
+		got, _ := os.ReadFile(p)
+		fi, _ := os.Stat(p)
+		if string(got) != string(want) || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o640) {
+			t.Errorf("%s = %q mode %v", p, got, fi.Mode().Perm())
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if entries, _ := os.ReadDir(filepath.Join(dir, "d"+strconv.Itoa(i))); len(entries) != 14 && len(entries) != 13 {
+			t.Errorf("d%d holds %d entries: temporary files left", i, len(entries))
+		}
+	}
+}
+
+func TestWriteFilesFailureLeavesAllUntouched(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "ok")
+	os.WriteFile(ok, []byte("old"), 0o644)
+	notFile := filepath.Join(dir, "sub")
+	os.Mkdir(notFile, 0o755)
+	if err := WriteFiles(map[string][]byte{ok: []byte("new"), notFile: []byte("new")}); err == nil {
+		t.Fatal("WriteFiles over a directory succeeded")
+	}
+	if got, _ := os.ReadFile(ok); string(got) != "old" {
+		t.Errorf("ok = %q after a failed set", got)
+	}
+	if runtime.GOOS == "windows" || os.Getuid() == 0 {
+		return // a read-only directory does not stop root
+	}
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o755)
+	bad := filepath.Join(ro, "f")
+	os.WriteFile(bad, []byte("old"), 0o644)
+	os.Chmod(ro, 0o555)
+	defer os.Chmod(ro, 0o755)
+	if err := WriteFiles(map[string][]byte{ok: []byte("new"), bad: []byte("new")}); err == nil {
+		t.Fatal("WriteFiles succeeded in a read-only directory")
+	}
+	for _, p := range []string{ok, bad} {
+		if got, _ := os.ReadFile(p); string(got) != "old" {
+			t.Errorf("%s = %q after a failed set", p, got)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestWriteFilesMissing(t *testing.T) {
+	t.Parallel()
+	if err := WriteFiles(map[string][]byte{filepath.Join(t.TempDir(), "missing"): nil}); err == nil {
+		t.Error("WriteFiles of a missing file succeeded")
 	}
 }
