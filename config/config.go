@@ -23,9 +23,6 @@ const FileName = ".stet.yaml"
 // DefaultMaxFileSize is the size above which files are skipped with a warning.
 const DefaultMaxFileSize = 4 << 20
 
-// DefaultConcurrency bounds requests in flight per registry.
-const DefaultConcurrency = 16
-
 // DefaultGitURL is where actions are resolved with git's smart-HTTP protocol.
 const DefaultGitURL = "https://github.com"
 
@@ -56,7 +53,8 @@ type Registries struct {
 	Mirrors map[string]string `yaml:"mirrors"`
 	// Insecure lists hosts reached over plain HTTP (loopback always is).
 	Insecure []string `yaml:"insecure"`
-	// Concurrency bounds requests in flight per registry. Default 16.
+	// Concurrency bounds requests in flight per registry; zero leaves the
+	// registry client's default (32).
 	Concurrency int `yaml:"concurrency"`
 }
 
@@ -70,7 +68,6 @@ type Actions struct {
 func Default() *Config {
 	return &Config{
 		MaxFileSize: DefaultMaxFileSize,
-		Registries:  Registries{Concurrency: DefaultConcurrency},
 		Actions:     Actions{GitURL: DefaultGitURL},
 	}
 }
@@ -187,9 +184,6 @@ func (c *Config) validate() error {
 	}
 	if c.Registries.Concurrency < 0 {
 		return fmt.Errorf("registries.concurrency: must not be negative")
-	}
-	if c.Registries.Concurrency == 0 {
-		c.Registries.Concurrency = DefaultConcurrency
 	}
 	if c.Actions.GitURL == "" {
 		c.Actions.GitURL = DefaultGitURL
