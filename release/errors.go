@@ -54,7 +54,7 @@ type ForkError struct {
 }
 
 func (e *ForkError) Error() string {
-	return fmt.Sprintf("fork at %s: another writer recorded %s there; ours (%s) was not recorded", e.Place, e.Theirs, e.Ours)
+	return fmt.Sprintf("fork at %s: another writer got there at the same time (%s); ours (%s) did not take the place: re-read and retry", e.Place, e.Theirs, e.Ours)
 }
 
 // Is matches ErrFork and ErrConflict: either way the caller re-reads and retries.

@@ -48,6 +48,27 @@ type Ledger interface {
 	Close() error
 }
 
+// Fork is a record a writer left beside the history when it lost a race
+// for a place (a release number or an environment's next event). Its
+// writer was told with an ErrFork error; the record stays for audit.
+type Fork struct {
+	// Place is the contended place, as the backend names it.
+	Place string
+	// ID is the record's ID, or its leading hex digits when the backend
+	// knows only those.
+	ID string
+	// Withdrawn is true when the writer gave the place up itself; false
+	// when it stopped (was killed) before finishing.
+	Withdrawn bool
+}
+
+// ForkLister is implemented by ledgers in which racing writers can leave
+// records beside the history (release/oci); the SQLite ledger serialises
+// writers and has none.
+type ForkLister interface {
+	Forks(ctx context.Context) ([]Fork, error)
+}
+
 // ListOptions bound a listing.
 type ListOptions struct {
 	// Limit is the most entries returned; 0 means all.

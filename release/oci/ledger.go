@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -361,3 +362,47 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 	}
 	return r, nil
 }
+
+// Forks lists the claims that did not become the record of their place:
+// withdrawn by a writer that met a rival, or left by a writer that
+// stopped before taking the place. It reads one manifest per taken place
+// that has such claims.
+func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
+	ix, err := l.tags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []release.Fork
+	for _, kind := range []struct {
+		m    map[string]map[int64]*slot
+		tag  func(string, int64) string
+		kind string
+	}{{ix.releases, ReleaseTag, release.MediaTypeRelease}, {ix.events, EventTag, release.MediaTypeEvent}} {
+		for _, name := range slices.Sorted(maps.Keys(kind.m)) {
+			for _, n := range slices.Sorted(maps.Keys(kind.m[name])) {
+				s := kind.m[name][n]
+				if len(s.claims) == 0 {
+					continue
+				}
+				place := kind.tag(name, n)
+				holder := ""
+				if s.taken {
+					st, err := l.get(ctx, l.repo.Tag(place), kind.kind)
+					if err != nil && !errors.Is(err, release.ErrNotFound) {
+						return nil, err
+					}
+					holder = strings.TrimPrefix(st.id, "sha256:")
+				}
+				for _, c := range s.claims {
+					if holder != "" && strings.HasPrefix(holder, c) {
+						continue
+					}
+					out = append(out, release.Fork{Place: place, ID: c, Withdrawn: s.withdrawn[c]})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+var _ release.ForkLister = (*Ledger)(nil)
