@@ -69,6 +69,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	if path == "" {
 		return nil, errors.New("opening ledger: empty path")
 	}
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		// Each pooled connection would see its own database.
+		return nil, fmt.Errorf("opening ledger %s: want a file path", path)
+	}
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("opening ledger %s: the path must not contain '?' or '#'", path)
 	}
