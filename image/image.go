@@ -118,6 +118,9 @@ type Options struct {
 type blobOpener interface {
 	// open returns the raw (possibly compressed) layer blob.
 	open(ctx context.Context, l Layer) (io.ReadCloser, error)
+	// verifiesItself reports that the stored bytes are checked against
+	// their digest by the opener as they are read.
+	verifiesItself() bool
 	// verifiesUncompressed reports that the check is against the DiffID of
 	// the decompressed stream rather than the digest of the stored bytes.
 	verifiesUncompressed() bool

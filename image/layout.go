@@ -72,7 +72,16 @@ func (s *layoutSource) open(d v1.Descriptor, indexDigest string) (*Image, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
 	}
-	return fromV1(s.arg, SourceOCILayout, img, indexDigest, layoutBlobs{s.path})
+	im, err := fromV1(s.arg, SourceOCILayout, img, indexDigest, layoutBlobs{s.path})
+	if err != nil {
+		return nil, err
+	}
+	// fromV1 checked the manifest bytes against the digest they were read
+	// under; make sure that is the digest the index names.
+	if im.Digest != d.Digest.String() {
+		return nil, fmt.Errorf("%s: manifest %s: %w", s.arg, d.Digest, ErrDigestMismatch)
+	}
+	return im, nil
 }
 
 func (s *layoutSource) index() (*v1.IndexManifest, error) {
@@ -148,3 +157,5 @@ func (b layoutBlobs) open(ctx context.Context, l Layer) (io.ReadCloser, error) {
 }
 
 func (layoutBlobs) verifiesUncompressed() bool { return false }
+
+func (layoutBlobs) verifiesItself() bool { return false }

@@ -137,3 +137,5 @@ func (r remoteBlobs) open(ctx context.Context, l Layer) (io.ReadCloser, error) {
 }
 
 func (remoteBlobs) verifiesUncompressed() bool { return false }
+
+func (remoteBlobs) verifiesItself() bool { return true }

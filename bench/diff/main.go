@@ -165,11 +165,16 @@ func run(files, sizeMB, runs int, keep bool) error {
 			return fmt.Errorf("pushing %s: %w", p.tag, err)
 		}
 	}
-	fmt.Printf("pushed to %s in %s\n\n", host, time.Since(t0).Round(time.Millisecond))
+	fmt.Printf("pushed to %s in %s\n", host, time.Since(t0).Round(time.Millisecond))
+	// Wall time depends on what else the machine runs; CPU time less so.
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Printf("load average %s", b)
+	}
+	fmt.Println()
 
 	cache := filepath.Join(tmp, "cache")
 	measure := func(label string, cold bool, a, b string) error {
-		var walls []time.Duration
+		var walls, cpus []time.Duration
 		var rss []int64
 		for i := 0; i < runs; i++ {
 			if cold {
@@ -187,8 +192,8 @@ func run(files, sizeMB, runs int, keep bool) error {
 			var measured strings.Builder
 			cmd.Stdout, cmd.Stderr = out, &measured
 			err = cmd.Run()
-			var wallNS, rssKB int64
-			fmt.Sscanf(lastLine(measured.String()), "%d %d", &wallNS, &rssKB)
+			var wallNS, rssKB, cpuNS int64
+			fmt.Sscanf(lastLine(measured.String()), "%d %d %d", &wallNS, &rssKB, &cpuNS)
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 				return fmt.Errorf("%s: stet diff exited with %v, want status 1:\n%s%s", label, err, out, measured.String())
 			}
@@ -196,16 +201,17 @@ func run(files, sizeMB, runs int, keep bool) error {
 				return fmt.Errorf("%s: unexpected output:\n%s", label, out)
 			}
 			walls = append(walls, time.Duration(wallNS))
+			cpus = append(cpus, time.Duration(cpuNS))
 			rss = append(rss, rssKB)
 			if i == 0 && label == "first diff (cold cache)" {
 				fmt.Println(firstLines(out.String(), 6))
 			}
 		}
-		minW, maxW, maxR := walls[0], walls[0], rss[0]
+		minW, maxW, maxR, minC := walls[0], walls[0], rss[0], cpus[0]
 		for i := range walls {
-			minW, maxW, maxR = min(minW, walls[i]), max(maxW, walls[i]), max(maxR, rss[i])
+			minW, maxW, maxR, minC = min(minW, walls[i]), max(maxW, walls[i]), max(maxR, rss[i]), min(minC, cpus[i])
 		}
-		fmt.Printf("%-42s wall %7s (worst %7s)  peak RSS %4d MB\n", label, minW.Round(time.Millisecond), maxW.Round(time.Millisecond), maxR/1024)
+		fmt.Printf("%-40s wall %7s (worst %7s)  cpu %7s  peak RSS %3d MB\n", label, minW.Round(time.Millisecond), maxW.Round(time.Millisecond), minC.Round(time.Millisecond), maxR/1024)
 		return nil
 	}
 	if err := measure("first diff (cold cache)", true, "a", "b"); err != nil {
@@ -221,7 +227,8 @@ func run(files, sizeMB, runs int, keep bool) error {
 }
 
 // rssWrap runs a command, passing its stdout through, and prints its wall
-// time in nanoseconds and peak RSS in KiB on stderr's last line.
+// time in nanoseconds, peak RSS in KiB and CPU time (user+system) in
+// nanoseconds on stderr's last line.
 func rssWrap(args []string) int {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout = os.Stdout
@@ -235,7 +242,9 @@ func rssWrap(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
 	}
-	fmt.Fprintf(os.Stderr, "\n%d %d\n", wall.Nanoseconds(), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Fprintf(os.Stderr, "\n%d %d %d\n", wall.Nanoseconds(), ru.Maxrss, cpu.Nanoseconds())
 	return cmd.ProcessState.ExitCode()
 }
 
