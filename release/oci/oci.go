@@ -44,6 +44,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/release"
 )
 
@@ -60,6 +61,7 @@ type options struct {
 	userAgent string
 	now       func() time.Time
 	jobs      int
+	client    *registry.Client
 }
 
 // WithKeychain sets where credentials come from (default
@@ -74,6 +76,13 @@ func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.tr
 func WithInsecure(hosts ...string) Option {
 	return func(o *options) { o.insecure = append(o.insecure, hosts...) }
 }
+
+// WithRegistry sends requests through a shared registry client's HTTP
+// stack: its retries, timeouts, per-host concurrency bound, user agent and
+// logging. Credentials still come from the keychain (WithKeychain), since
+// writing needs push-scoped tokens. Without it requests go straight to
+// WithTransport's transport with go-containerregistry's own retries.
+func WithRegistry(c *registry.Client) Option { return func(o *options) { o.client = c } }
 
 // WithUserAgent sets the User-Agent header (default "stet").
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
@@ -122,10 +131,17 @@ func Open(ctx context.Context, location string, opts ...Option) (*Ledger, error)
 	}
 	ropts := []remote.Option{
 		remote.WithAuthFromKeychain(o.keychain),
-		remote.WithTransport(o.transport),
 		remote.WithUserAgent(o.userAgent),
 		remote.WithContext(ctx),
 		remote.WithJobs(o.jobs),
+	}
+	if o.client != nil {
+		// The client's transport retries already; retrying again on top
+		// would multiply the attempts.
+		ropts = append(ropts, remote.WithTransport(o.client.HTTPClient().Transport),
+			remote.WithRetryPredicate(func(error) bool { return false }))
+	} else {
+		ropts = append(ropts, remote.WithTransport(o.transport))
 	}
 	puller, err := remote.NewPuller(ropts...)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/stet-dev/stet/internal/testregistry"
+	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/release"
 	"github.com/stet-dev/stet/release/releasetest"
 	"github.com/stet-dev/stet/release/sqlite"
@@ -58,6 +59,15 @@ func TestContract(t *testing.T) {
 	t.Run("referrers", func(t *testing.T) {
 		host := inProcess(t)
 		releasetest.Run(t, func(t *testing.T) func() release.Ledger { return opener(t, host) })
+	})
+	t.Run("shared-client", func(t *testing.T) {
+		host := testregistry.Distribution(t, testregistry.Options{User: "stet", Password: "s3cret"})
+		testregistry.DockerConfig(t, map[string][2]string{host: {"stet", "s3cret"}})
+		c, err := registry.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		releasetest.Run(t, func(t *testing.T) func() release.Ledger { return opener(t, host, WithRegistry(c)) })
 	})
 	t.Run("no-referrers", func(t *testing.T) {
 		host := testregistry.New(t)
