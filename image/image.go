@@ -274,21 +274,25 @@ func runnable(im *v1.IndexManifest) []v1.Descriptor {
 }
 
 // fromV1 builds an Image from a go-containerregistry image.
-func fromV1(arg, kind string, img v1.Image, indexDigest string, blobs blobOpener) (*Image, error) {
-	m, err := img.Manifest()
-	if err != nil {
-		return nil, fmt.Errorf("reading manifest of %s: %w", arg, err)
-	}
+// expect, when set, is the digest the manifest was named by.
+func fromV1(arg, kind string, img v1.Image, indexDigest string, blobs blobOpener, expect string) (*Image, error) {
 	dg, err := img.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("digest of %s: %w", arg, err)
+	}
+	if expect == "" {
+		expect = dg.String()
 	}
 	rawM, err := img.RawManifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest of %s: %w", arg, err)
 	}
-	if got := sha256Digest(rawM); got != dg.String() {
-		return nil, fmt.Errorf("manifest of %s: got %s, want %s: %w", arg, short(got), short(dg.String()), ErrDigestMismatch)
+	if got := sha256Digest(rawM); got != expect || got != dg.String() {
+		return nil, fmt.Errorf("manifest of %s: got %s, want %s: %w", arg, short(got), short(expect), ErrDigestMismatch)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest of %s: %w", arg, err)
 	}
 	rawC, err := img.RawConfigFile()
 	if err != nil {

@@ -68,20 +68,23 @@ func openLayout(arg, rest string) (*layoutSource, error) {
 }
 
 func (s *layoutSource) open(d v1.Descriptor, indexDigest string) (*Image, error) {
-	img, err := s.path.Image(d.Digest)
+	var img v1.Image
+	var err error
+	if indexDigest == "" {
+		img, err = s.path.Image(d.Digest)
+	} else {
+		var idx v1.ImageIndex
+		if idx, err = s.path.ImageIndex(); err == nil {
+			var sub v1.ImageIndex
+			if sub, err = idx.ImageIndex(s.root.Digest); err == nil {
+				img, err = sub.Image(d.Digest)
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
 	}
-	im, err := fromV1(s.arg, SourceOCILayout, img, indexDigest, layoutBlobs{s.path})
-	if err != nil {
-		return nil, err
-	}
-	// fromV1 checked the manifest bytes against the digest they were read
-	// under; make sure that is the digest the index names.
-	if im.Digest != d.Digest.String() {
-		return nil, fmt.Errorf("%s: manifest %s: %w", s.arg, d.Digest, ErrDigestMismatch)
-	}
-	return im, nil
+	return fromV1(s.arg, SourceOCILayout, img, indexDigest, layoutBlobs{s.path}, d.Digest.String())
 }
 
 func (s *layoutSource) index() (*v1.IndexManifest, error) {

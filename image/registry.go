@@ -58,7 +58,7 @@ func (s *registrySource) image(ctx context.Context, p *v1.Platform) (*Image, err
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", s.arg, err)
 		}
-		return fromV1(s.arg, SourceRegistry, img, "", remoteBlobs{img})
+		return fromV1(s.arg, SourceRegistry, img, "", remoteBlobs{img}, "")
 	}
 	idx, err := s.desc.ImageIndex()
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *registrySource) image(ctx context.Context, p *v1.Platform) (*Image, err
 	if err != nil {
 		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
 	}
-	return fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img})
+	return fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img}, "")
 }
 
 func (s *registrySource) all(ctx context.Context) ([]*Image, error) {
@@ -101,7 +101,7 @@ func (s *registrySource) all(ctx context.Context) ([]*Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
 		}
-		one, err := fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img})
+		one, err := fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img}, "")
 		if err != nil {
 			return nil, err
 		}

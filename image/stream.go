@@ -105,10 +105,33 @@ func (r *LayerReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.tar.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
+		// Bytes that do not decompress may simply not be the layer: say so
+		// when the digest shows it.
+		if merr := r.mismatch(); merr != nil {
+			err = merr
+		}
 		r.err = fmt.Errorf("reading layer %s: %w", short(r.layer.Digest), err)
 		return n, r.err
 	}
 	return n, err
+}
+
+// mismatch drains the stored bytes and returns an ErrDigestMismatch error if
+// they do not match the layer's digest.
+func (r *LayerReader) mismatch() error {
+	_, err := io.Copy(io.Discard, r.stored)
+	if err != nil {
+		if strings.Contains(err.Error(), "error verifying") {
+			return fmt.Errorf("%w: %v", ErrDigestMismatch, err)
+		}
+		return nil
+	}
+	if r.stored.h != nil && r.plain == nil {
+		if got := r.stored.sum(); got != r.stored.want {
+			return fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, short(got), short(r.stored.want), ErrDigestMismatch)
+		}
+	}
+	return nil
 }
 
 // Close drains the unread rest of the layer through the digest check and

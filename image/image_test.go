@@ -1,0 +1,211 @@
+package image_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/compression"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/stet-dev/stet/image"
+	it "github.com/stet-dev/stet/image/imagetest"
+	"github.com/stet-dev/stet/internal/faultproxy"
+)
+
+func sample(t *testing.T) v1.Image {
+	tb := it.Tar(t, it.File{Path: "etc/os-release", Data: "ID=alpine\n"})
+	return it.Image(t,
+		it.Step{Layer: it.LayerFromTar(t, tb, compression.GZip), CreatedBy: "ADD rootfs.tar /"},
+		it.Step{Layer: it.LayerFromTar(t, it.Tar(t, it.File{Path: "app", Data: "zstd"}), compression.ZStd), CreatedBy: "COPY app /"},
+		it.Step{Layer: it.LayerFromTar(t, it.Tar(t, it.File{Path: "plain", Data: "none"}), compression.None), CreatedBy: "COPY plain /"},
+	)
+}
+
+// readAll streams every layer and returns the tar sizes.
+func readAll(t *testing.T, im *image.Image) []int64 {
+	t.Helper()
+	var sizes []int64
+	for i := range im.Layers {
+		r, err := im.OpenLayer(context.Background(), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatalf("layer %d: %v", i, err)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
+
+func TestSources(t *testing.T) {
+	img := sample(t)
+	host := it.Registry(t)
+	it.Push(t, host+"/app:1", img)
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"1": img})
+	archive := it.Archive(t, filepath.Join(t.TempDir(), "app.tar"), img)
+	ctx := context.Background()
+	var want []int64
+	for _, arg := range []string{host + "/app:1", "oci:" + dir + ":1", "oci:" + dir, "docker-archive:" + archive} {
+		t.Run(arg, func(t *testing.T) {
+			im, err := image.Open(ctx, arg, image.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if im.Platform != "linux/amd64" || len(im.Layers) != 3 {
+				t.Fatalf("platform %s, %d layers", im.Platform, len(im.Layers))
+			}
+			var created []string
+			for _, l := range im.Layers {
+				created = append(created, l.CreatedBy)
+			}
+			if diff := cmp.Diff([]string{"ADD rootfs.tar /", "COPY app /", "COPY plain /"}, created); diff != "" {
+				t.Errorf("created_by (-want +got):\n%s", diff)
+			}
+			sizes := readAll(t, im)
+			if want == nil {
+				want = sizes
+			} else if diff := cmp.Diff(want, sizes); diff != "" {
+				t.Errorf("tar sizes differ between sources (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPlatforms(t *testing.T) {
+	mk := func(arch, variant string) v1.Image {
+		img := it.Image(t, it.Step{Layer: it.Layer(t, it.File{Path: "arch", Data: arch})})
+		cf, _ := img.ConfigFile()
+		cf = cf.DeepCopy()
+		cf.Architecture, cf.Variant = arch, variant
+		img, _ = mutate.ConfigFile(img, cf)
+		return img
+	}
+	att := it.Image(t, it.Step{Layer: it.Layer(t, it.File{Path: "sbom.json", Data: "{}"})})
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+		mutate.IndexAddendum{Add: mk("amd64", ""), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: mk("arm64", "v8"), Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}},
+		mutate.IndexAddendum{Add: att, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "unknown", Architecture: "unknown"}, Annotations: map[string]string{"vnd.docker.reference.type": "attestation-manifest"}}},
+	)
+	host := it.Registry(t)
+	it.Push(t, host+"/multi:1", idx)
+	dir := it.LayoutIndex(t, t.TempDir(), "1", idx)
+	ctx := context.Background()
+	for _, arg := range []string{host + "/multi:1", "oci:" + dir + ":1"} {
+		t.Run(arg, func(t *testing.T) {
+			for _, tc := range []struct{ platform, want string }{{"", "linux/amd64"}, {"linux/arm64", "linux/arm64/v8"}, {"linux/arm64/v8", "linux/arm64/v8"}} {
+				im, err := image.Open(ctx, arg, image.Options{Platform: tc.platform})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if im.Platform != tc.want || im.IndexDigest == "" {
+					t.Errorf("--platform %q picked %s (index %q)", tc.platform, im.Platform, im.IndexDigest)
+				}
+			}
+			if _, err := image.Open(ctx, arg, image.Options{Platform: "linux/s390x"}); !errors.Is(err, image.ErrNoPlatform) {
+				t.Errorf("s390x: err = %v", err)
+			}
+			all, err := image.OpenAll(ctx, arg, image.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 2 {
+				t.Errorf("OpenAll: %d images, want 2 (attestation left out)", len(all))
+			}
+		})
+	}
+}
+
+func TestRegistryCorruptBlob(t *testing.T) {
+	img := sample(t)
+	host := it.Registry(t)
+	it.Push(t, host+"/app:1", img)
+	p := faultproxy.New(t, "http://"+host)
+	layers, _ := img.Layers()
+	ld, _ := layers[0].Digest()
+	p.Add(faultproxy.Fault{Method: "GET", Kind: faultproxy.Blob, PathContains: ld.Hex, Corrupt: true})
+	im, err := image.Open(context.Background(), p.Host+"/app:1", image.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := im.OpenLayer(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rerr := io.Copy(io.Discard, r)
+	cerr := r.Close()
+	if !errors.Is(rerr, image.ErrDigestMismatch) && !errors.Is(cerr, image.ErrDigestMismatch) {
+		t.Errorf("read err %v, close err %v: want a digest mismatch", rerr, cerr)
+	}
+}
+
+func TestLayoutTampered(t *testing.T) {
+	img := sample(t)
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"1": img})
+	dg, _ := img.Digest()
+	p := filepath.Join(dir, "blobs", "sha256", dg.Hex)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), "layers", "layers ", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := image.Open(context.Background(), "oci:"+dir+":1", image.Options{}); !errors.Is(err, image.ErrDigestMismatch) {
+		t.Errorf("err = %v, want a digest mismatch", err)
+	}
+}
+
+func TestArchiveTamperedLayer(t *testing.T) {
+	img := it.Image(t, it.Step{Layer: it.LayerFromTar(t, it.Tar(t, it.File{Path: "a", Data: "original"}), compression.None)})
+	path := it.Archive(t, filepath.Join(t.TempDir(), "x.tar"), img)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(b), "original")
+	if i < 0 {
+		t.Fatal("layer content not found in the archive")
+	}
+	copy(b[i:], "0riginal")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	im, err := image.Open(context.Background(), "docker-archive:"+path, image.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := im.OpenLayer(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, r)
+	if err := r.Close(); !errors.Is(err, image.ErrDigestMismatch) {
+		t.Errorf("err = %v, want a digest mismatch", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, arg := range []string{"oci:", "oci:/nonexistent/dir", "docker-archive:/nonexistent.tar", "UPPER/Case:bad tag"} {
+		if _, err := image.Open(ctx, arg, image.Options{}); err == nil {
+			t.Errorf("%s: want an error", arg)
+		}
+	}
+	if _, err := image.Open(ctx, "x", image.Options{Platform: "linux"}); err == nil || !strings.Contains(err.Error(), "os/arch") {
+		t.Errorf("bad platform: %v", err)
+	}
+}
