@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -307,5 +308,35 @@ func TestTakeCache(t *testing.T) {
 	}
 	if s := NewCache(dir).get(im.Layers[0].Digest); s == nil && NewCache(dir).get(im.Layers[1].Digest) == nil {
 		t.Error("corrupt entry not rewritten")
+	}
+}
+
+// BenchmarkScanTar measures the walker over a layer of 20,000 small files
+// with the dpkg database at the end, uncompressed.
+func BenchmarkScanTar(b *testing.B) {
+	files := make([]it.File, 0, 20_001)
+	for i := 0; i < 20_000; i++ {
+		files = append(files, it.File{Path: fmt.Sprintf("usr/share/doc/p%05d/copyright", i), Data: strings.Repeat("x", 512)})
+	}
+	files = append(files, it.File{Path: "var/lib/dpkg/status", Data: string(readTestdata(b, "debian-bookworm-minbase/var/lib/dpkg/status"))})
+	tb := it.Tar(b, files...)
+	b.SetBytes(int64(len(tb)))
+	b.ResetTimer()
+	for range b.N {
+		s, err := ScanTar(context.Background(), bytes.NewReader(tb), Limits{})
+		if err != nil || len(s.Entries) != 1 {
+			b.Fatalf("%v, %d entries", err, len(s.Entries))
+		}
+	}
+}
+
+// BenchmarkParseDpkgStatus measures parsing a real minbase status file.
+func BenchmarkParseDpkgStatus(b *testing.B) {
+	data := readTestdata(b, "debian-bookworm-minbase/var/lib/dpkg/status")
+	b.SetBytes(int64(len(data)))
+	for range b.N {
+		if _, err := ParseDpkgStatus("status", data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

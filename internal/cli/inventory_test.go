@@ -64,3 +64,52 @@ func TestInventory(t *testing.T) {
 		}
 	}
 }
+
+// TestInventoryBaseFlag marks the base image's layers from --base when the
+// image carries no base annotations.
+func TestInventoryBaseFlag(t *testing.T) {
+	imageEnvTest(t)
+	host := testregistry.New(t)
+	base := nginxBase(t, "1.17.1-r0")
+	testregistry.Push(t, host+"/library/nginx:1-alpine", base)
+	layers, _ := base.Layers()
+	app := it.Image(t, it.Step{Layer: layers[0], CreatedBy: "FROM"}, it.Step{Layer: it.Layer(t, it.File{Path: "var/lib/dpkg/status", Data: "Package: x\nVersion: 1\n"}), CreatedBy: "RUN install"})
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"1": app})
+	ctx := context.Background()
+	code, out, errOut := stetRun(t, ctx, "inventory", "--format", "json", "--base", host+"/library/nginx:1-alpine", "oci:"+dir+":1")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var inv struct {
+		Packages []struct {
+			Name  string
+			Layer struct{ Base bool }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &inv); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, p := range inv.Packages {
+		got[p.Name] = p.Layer.Base
+	}
+	if want := map[string]bool{"busybox": true, "musl": true, "nginx": true, "x": false}; !equalMaps(want, got) {
+		t.Errorf("base marks %v, want %v", got, want)
+	}
+	// Without --base, nothing is known to come from a base image.
+	if code, out, _ := stetRun(t, ctx, "inventory", "oci:"+dir+":1"); code != ExitOK || strings.Contains(out, "base, layer") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func equalMaps(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
