@@ -19,25 +19,49 @@ type versionInfo struct {
 	GoVersion string `json:"goVersion"`
 }
 
+// Release builds (scripts/dist, the Dockerfile) build with -buildvcs=false,
+// so that a build from a source archive and one from a checkout are the same
+// bytes, and stamp these instead:
+//
+//	-X github.com/stet-dev/stet/internal/cli.version=v1.2.3
+//	-X github.com/stet-dev/stet/internal/cli.commit=<40-hex>
+//	-X github.com/stet-dev/stet/internal/cli.buildDate=<commit date, RFC 3339>
+//
+// The date is the commit's, never the clock's, so rebuilding a commit gives
+// identical binaries. Set values win over the build info.
+var (
+	version   string
+	commit    string
+	buildDate string
+)
+
 func readVersion() versionInfo {
 	v := versionInfo{Version: "(devel)"}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return v
-	}
-	v.GoVersion = bi.GoVersion
-	if bi.Main.Version != "" {
-		v.Version = bi.Main.Version
-	}
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v.Commit = s.Value
-		case "vcs.time":
-			v.BuildDate = s.Value
-		case "vcs.modified":
-			v.Modified = s.Value == "true"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v.GoVersion = bi.GoVersion
+		if bi.Main.Version != "" {
+			v.Version = bi.Main.Version
 		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Commit = s.Value
+			case "vcs.time":
+				v.BuildDate = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			}
+		}
+	}
+	if version != "" {
+		v.Version = version
+	}
+	if commit != "" {
+		v.Commit = commit
+		v.Modified = false
+	}
+	if buildDate != "" {
+		v.BuildDate = buildDate
 	}
 	return v
 }
