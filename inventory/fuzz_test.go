@@ -92,3 +92,22 @@ func FuzzScanTar(f *testing.F) {
 		}
 	})
 }
+
+// FuzzListTar feeds arbitrary bytes through the file lister of --files and
+// merges the result over itself.
+func FuzzListTar(f *testing.F) {
+	f.Add(it.Tar(f, it.Dir("etc/"), it.File{Path: "etc/a", Data: "x"}, it.Whiteout("etc/b"), it.Opaque("usr"), it.Symlink("lib", "usr/lib")))
+	lim := Limits{MaxEntries: 1000, MaxLayerBytes: 1 << 20}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fl, err := ListTar(context.Background(), bytes.NewReader(data), lim)
+		if err != nil {
+			return
+		}
+		m := MergeFiles([]*FileList{fl, fl})
+		for p, fi := range m {
+			if p != fi.Path || p == "" {
+				t.Fatalf("merged %q holds %q", p, fi.Path)
+			}
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -338,5 +339,30 @@ func BenchmarkParseDpkgStatus(b *testing.B) {
 		if _, err := ParseDpkgStatus("status", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestMergeFiles(t *testing.T) {
+	list := func(files ...it.File) *FileList {
+		fl, err := ListTar(context.Background(), bytes.NewReader(it.Tar(t, files...)), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fl
+	}
+	got := MergeFiles([]*FileList{
+		list(it.Dir("etc/"), it.File{Path: "etc/a", Data: "1"}, it.File{Path: "etc/b", Data: "2"}, it.Dir("opt/"), it.File{Path: "opt/x", Data: "x"}, it.Dir("d/"), it.File{Path: "d/f", Data: "f"}),
+		list(it.Whiteout("etc/a"), it.Opaque("opt"), it.File{Path: "opt/y", Data: "y"}, it.File{Path: "d", Data: "now a file"}),
+	})
+	var paths []string
+	for p := range got {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	if diff := cmp.Diff([]string{"d", "etc", "etc/b", "opt", "opt/y"}, paths); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if got["opt/y"].Digest == "" || got["d"].Type != "file" {
+		t.Errorf("%+v %+v", got["opt/y"], got["d"])
 	}
 }
