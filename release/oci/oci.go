@@ -43,6 +43,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/release"
@@ -102,8 +103,13 @@ type Ledger struct {
 	now    func() time.Time
 	jobs   int
 
+	// keychain and transport authenticate the tag listing (see listTags).
+	keychain  authn.Keychain
+	transport http.RoundTripper
+
 	mu          sync.Mutex
 	emptyPushed bool
+	lister      *lister
 }
 
 var _ release.Ledger = (*Ledger)(nil)
@@ -151,7 +157,14 @@ func Open(ctx context.Context, location string, opts ...Option) (*Ledger, error)
 	if err != nil {
 		return nil, fmt.Errorf("opening ledger %s: %w", location, err)
 	}
-	return &Ledger{repo: repo, puller: puller, pusher: pusher, now: o.now, jobs: o.jobs}, nil
+	base := o.transport
+	if o.client != nil {
+		base = o.client.HTTPClient().Transport
+	} else {
+		base = transport.NewRetry(base)
+	}
+	base = transport.NewUserAgent(base, o.userAgent)
+	return &Ledger{repo: repo, puller: puller, pusher: pusher, now: o.now, jobs: o.jobs, keychain: o.keychain, transport: base}, nil
 }
 
 // Location is the ledger's oci:// location.

@@ -245,9 +245,10 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// BenchmarkHistory reads the newest 20 events of a 1,000-event history:
-// the requests must stay proportional to 20, not to 1,000. It reports
-// requests per read. Set STET_BENCH_DISTRIBUTION=1 to run it against the
+// BenchmarkHistory reads the newest 20 events of a 1,000-event history
+// (the requests must stay proportional to 20, not to 1,000), the whole
+// history, and appends events (a History of one, then AppendEvent, as
+// `stet release promote` does). It reports requests per operation. Set STET_BENCH_DISTRIBUTION=1 to run it against the
 // Distribution registry instead of the in-process one.
 func BenchmarkHistory(b *testing.B) {
 	b.Setenv("DOCKER_CONFIG", b.TempDir())
@@ -279,20 +280,40 @@ func BenchmarkHistory(b *testing.B) {
 	if _, err := l.History(ctx, "production", release.ListOptions{Limit: 1}); err != nil {
 		b.Fatal(err) // warm: ping and token
 	}
-	ct.n.Store(0)
-	b.ResetTimer()
-	for b.Loop() {
-		h, err := l.History(ctx, "production", release.ListOptions{Limit: 20})
-		if err != nil || len(h) != 20 {
-			b.Fatal(len(h), err)
+	for _, limit := range []int{20, 0} {
+		want := limit
+		if limit == 0 {
+			want = events
 		}
+		b.Run(fmt.Sprintf("n=%d", want), func(b *testing.B) {
+			ct.n.Store(0)
+			for b.Loop() {
+				h, err := l.History(ctx, "production", release.ListOptions{Limit: limit})
+				if err != nil || len(h) != want {
+					b.Fatal(len(h), err)
+				}
+			}
+			b.ReportMetric(float64(ct.n.Load())/float64(b.N), "requests/op")
+		})
 	}
-	b.ReportMetric(float64(ct.n.Load())/float64(b.N), "requests/op")
+	b.Run("append", func(b *testing.B) {
+		ct.n.Store(0)
+		for b.Loop() {
+			h, err := l.History(ctx, "production", release.ListOptions{Limit: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := l.AppendEvent(ctx, release.NewEvent("production", release.Promote, r, h[0], release.Creator{User: "ci"}, "")); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(ct.n.Load())/float64(b.N), "requests/op")
+	})
 }
 
 // fillEvents writes n events quickly: the tags a ledger would write, without
 // the claim protocol, which only matters between concurrent writers.
-func fillEvents(b *testing.B, l *Ledger, r release.Release, n int) {
+func fillEvents(b testing.TB, l *Ledger, r release.Release, n int) {
 	ctx := context.Background()
 	if err := l.pushEmpty(ctx); err != nil {
 		b.Fatal(err)
@@ -313,5 +334,32 @@ func fillEvents(b *testing.B, l *Ledger, r release.Release, n int) {
 			b.Fatal(err)
 		}
 		prev = e.ID
+	}
+}
+
+// TestListBeyondOnePage: the in-process registry answers a full page of
+// tags without a Link header; the ledger must still see every tag.
+func TestListBeyondOnePage(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	l := opener(t, inProcess(t))().(*Ledger)
+	r, err := l.PutRelease(ctx, releasetest.Fixture("web", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fillEvents(t, l, r, pageSize+5)
+	h, err := l.History(ctx, "production", release.ListOptions{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].Sequence != pageSize+5 {
+		t.Fatalf("head is %+v, want event %d", h, pageSize+5)
+	}
+	// The release tags sort after 1,005 event tags: on the second page.
+	if _, err := l.GetRelease(ctx, "web", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AppendEvent(ctx, release.NewEvent("production", release.Promote, r, h[0], release.Creator{}, "")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -90,7 +90,7 @@ func newArtifact(artifactType string, record []byte, ann map[string]string, subj
 // tags lists the repository's tags once; a repository that does not exist
 // yet is an empty ledger.
 func (l *Ledger) tags(ctx context.Context) (index, error) {
-	tags, err := l.puller.List(ctx, l.repo)
+	tags, err := l.listTags(ctx)
 	if err != nil {
 		if isNotFound(err) {
 			return parseTags(nil), nil

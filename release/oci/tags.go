@@ -99,6 +99,7 @@ func parseTags(tags []string) index {
 		for _, slots := range m {
 			for _, s := range slots {
 				slices.Sort(s.claims)
+				s.claims = slices.Compact(s.claims)
 			}
 		}
 	}
