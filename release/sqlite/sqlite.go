@@ -26,6 +26,13 @@ import (
 	"github.com/stet-dev/stet/release"
 )
 
+// Scheme prefixes a SQLite ledger location: sqlite:PATH.
+const Scheme = "sqlite:"
+
+// DefaultPath is the ledger's place relative to the repository root when
+// neither .stet.yaml nor --ledger names another.
+const DefaultPath = ".stet/ledger.db"
+
 // DefaultBusyTimeout is how long a write waits for another process's
 // transaction before failing.
 const DefaultBusyTimeout = 30 * time.Second
@@ -58,7 +65,7 @@ type Ledger struct {
 
 var _ release.Ledger = (*Ledger)(nil)
 
-// Open opens the ledger at path, creating the file, its directory and the
+// Open opens the ledger at path (with or without the sqlite: prefix), creating the file, its directory and the
 // schema when missing, and upgrading an older schema. A ledger written by
 // a newer stet (a higher schema version) is refused rather than misread.
 func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
@@ -66,6 +73,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Ledger, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	path = strings.TrimPrefix(path, Scheme)
 	if path == "" {
 		return nil, errors.New("opening ledger: empty path")
 	}
