@@ -40,6 +40,9 @@ import (
 // Scan finds the image references of a Kubernetes manifest file. It
 // satisfies scan.Scanner.
 func Scan(path string, data []byte) (*scan.Result, error) {
+	if !mayHoldRefs(data) {
+		return &scan.Result{}, nil
+	}
 	f := yamlref.New(path, ref.SourceKube, data)
 	docs, err := f.Documents()
 	if err != nil {
@@ -54,6 +57,13 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 	}
 	slices.SortStableFunc(s.res.Refs, ref.Compare)
 	return s.res, nil
+}
+
+// mayHoldRefs reports whether data has the words every reference needs: an
+// apiVersion, a kind and an image key ("mage" matches image and the
+// …Image keys of Helm-style maps).
+func mayHoldRefs(data []byte) bool {
+	return bytes.Contains(data, []byte("mage")) && bytes.Contains(data, []byte("apiVersion")) && bytes.Contains(data, []byte("kind"))
 }
 
 var apiVersionRE = regexp.MustCompile(`(?m)^[ \t-]*apiVersion:`)

@@ -151,6 +151,16 @@ func TestScan(t *testing.T) {
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
+		{
+			// Nothing here can be a reference, so the file is not decoded
+			// and its broken flow sequence is not an error.
+			name: "broken manifest without an image key",
+			in:   "apiVersion: v1\nkind: Service\nspec:\n  ports: [80\n",
+		},
+		{
+			name: "image word only in a value",
+			in:   "apiVersion: v1\nkind: ConfigMap\ndata:\n  note: an image is built elsewhere\n",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
