@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -159,12 +160,14 @@ func run(nfiles, runs int, keep string) error {
 
 	// The scan alone, as every command does it.
 	var scanWalls, resolveWalls, pinWalls []time.Duration
+	var scanCPU, dryCPU, pinCPU time.Duration
 	for range runs {
-		start := time.Now()
+		start, cpu0 := time.Now(), selfCPU()
 		if _, err := scan.Walk(context.Background(), []string{tree}, scan.Options{Scanners: formats.Default()}); err != nil {
 			return err
 		}
 		scanWalls = append(scanWalls, time.Since(start))
+		scanCPU += selfCPU() - cpu0
 	}
 	// Resolution alone, as pin does it: a fresh client each run.
 	for range runs {
@@ -181,6 +184,19 @@ func run(nfiles, runs int, keep string) error {
 			return fmt.Errorf("resolving: %w", err)
 		}
 		resolveWalls = append(resolveWalls, time.Since(start))
+	}
+	var dryWalls []time.Duration
+	for range runs {
+		cmd := exec.Command(bin, "pin", "--dry-run", ".")
+		cmd.Dir = tree
+		var stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("stet pin --dry-run: %w\n%s", err, tail(stderr.String(), 2000))
+		}
+		dryWalls = append(dryWalls, time.Since(start))
+		dryCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	for i := range runs {
 		work := filepath.Join(dir, fmt.Sprintf("pin%d", i))
@@ -199,14 +215,18 @@ func run(nfiles, runs int, keep string) error {
 			return fmt.Errorf("stet pin: %w\n%s", err, tail(stderr.String(), 2000))
 		}
 		pinWalls = append(pinWalls, wall)
+		pinCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if i == 0 {
 			fmt.Printf("stet pin: %s\n", lastLine(stderr.String()))
 		}
 		os.RemoveAll(work)
 	}
 	smed, rmed, pmed := median(scanWalls), median(resolveWalls), median(pinWalls)
+	per := func(d time.Duration) time.Duration { return (d / time.Duration(runs)).Round(time.Millisecond) }
+	fmt.Printf("cpu per run: scan %v, pin --dry-run %v, pin %v\n", per(scanCPU), per(dryCPU), per(pinCPU))
 	fmt.Printf("scan alone (in-process walk): median %v over %d runs\n", smed.Round(time.Millisecond), runs)
 	fmt.Printf("resolution alone:             median %v over %d runs\n", rmed.Round(time.Millisecond), runs)
+	fmt.Printf("stet pin --dry-run (diffs):   median %v over %d runs\n", median(dryWalls).Round(time.Millisecond), runs)
 	fmt.Printf("stet pin (process, writes):   median %v over %d runs\n", pmed.Round(time.Millisecond), runs)
 	over := pmed - smed - rmed
 	verdict := "within"
@@ -251,6 +271,15 @@ func makeRepo(root, repo string, tags []string) error {
 		return err
 	}
 	return git("clone", "-q", "--bare", work, bare)
+}
+
+// selfCPU is the user and system time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func median(ds []time.Duration) time.Duration {

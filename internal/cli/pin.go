@@ -9,8 +9,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +22,6 @@ import (
 	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
 	"github.com/stet-dev/stet/scan"
-	"github.com/stet-dev/stet/scan/formats"
 )
 
 // resolveFlags are the flags of every verb that asks registries.
@@ -203,83 +204,74 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 		}
 		return withCode(ExitUsage, fmt.Errorf("%d file(s) could not be parsed; nothing was changed", len(errs)))
 	}
-	files := map[string][]byte{}
-	for _, f := range rep.Files {
-		data, err := os.ReadFile(filepath.FromSlash(f.Path))
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", f.Path, err)
-		}
-		files[f.Path] = data
-	}
-	// Scan again from the bytes that will be patched, so a file that
-	// changed since the walk cannot receive edits computed for other bytes.
-	scanners := formats.Default()
-	var refs []ref.Ref
-	for i, f := range rep.Files {
-		s := scanners[f.Source]
-		if s == nil {
-			continue
-		}
-		res, err := s(f.Path, files[f.Path])
-		if err != nil {
-			return withCode(ExitUsage, err)
-		}
-		rep.Files[i].Refs = res.Refs
-		refs = append(refs, res.Refs...)
-	}
-
 	var result rewriteResult
 	result.DryRun = o.dryRun
-	var todo []ref.Ref
-	for _, r := range refs {
-		why, ok := eligible(r, o.op, files[r.File])
-		if !ok {
-			if why != "" {
-				result.Skipped = append(result.Skipped, skip{File: r.File, Line: r.Line, Reference: display(r), Reason: why})
-			}
-			continue
+	var refs, todo []ref.Ref
+	var candidates []int
+	for i, f := range rep.Files {
+		refs = append(refs, f.Refs...)
+		if slices.ContainsFunc(f.Refs, func(r ref.Ref) bool { _, ok := precheck(r, o.op); return ok }) {
+			candidates = append(candidates, i)
 		}
-		todo = append(todo, r)
+	}
+	for _, r := range refs {
+		if why, ok := precheck(r, o.op); ok {
+			todo = append(todo, r)
+		} else if why != "" {
+			result.Skipped = append(result.Skipped, skip{File: r.File, Line: r.Line, Reference: display(r), Reason: why})
+		}
 	}
 
-	switch o.op {
-	case opUnpin:
-		for _, r := range todo {
-			e, _ := edit.ForUnpin(r)
-			to := r.Tag
-			result.Changes = append(result.Changes, newChange(r, e, r.Digest, to, ""))
+	// Resolve first (pin, update), then read the files that may change:
+	// those bytes are the ones patched, and every reference to edit must
+	// still be where and what the walk saw, so that a file edited while the
+	// registries answered is not patched blindly.
+	var resolution *resolve.Resolution
+	if o.op != opUnpin && len(todo) > 0 {
+		res, _, err := a.newResolver(c, o.rf)
+		if err != nil {
+			return err
 		}
-	case opPin, opUpdate:
-		if len(todo) > 0 {
-			res, _, err := a.newResolver(c, o.rf)
-			if err != nil {
-				return err
+		resolution, err = res.Resolve(ctx, todo)
+		if resolution != nil {
+			for _, w := range resolution.Warnings {
+				fmt.Fprintf(a.stderr, "stet: warning: %s:%d: %s\n", w.Ref.File, w.Ref.Line, w.Message)
 			}
-			resolution, err := res.Resolve(ctx, todo)
-			if resolution != nil {
-				for _, w := range resolution.Warnings {
-					fmt.Fprintf(a.stderr, "stet: warning: %s:%d: %s\n", w.Ref.File, w.Ref.Line, w.Message)
-				}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return withCode(ExitFailure, errors.New("interrupted; no file was changed"))
 			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return withCode(ExitFailure, errors.New("interrupted; no file was changed"))
-				}
-				return withCode(ExitFailure, fmt.Errorf("%w\nno file was changed", err))
-			}
-			for _, r := range todo {
-				rs := resolution.For(r)
-				if rs == nil || rs.Digest == "" {
-					return withCode(ExitFailure, fmt.Errorf("%s:%d: %s was not resolved; no file was changed", r.File, r.Line, display(r)))
-				}
-				if o.op == opUpdate && rs.Digest == r.Digest && (r.Kind != ref.Action || rs.Version == r.Tag) {
-					continue // unchanged pins stay byte-identical
-				}
-				e, _ := edit.ForPin(r, rs.Digest, rs.Version)
-				result.Changes = append(result.Changes, newChange(r, e, r.Digest, rs.Digest, rs.Version))
-			}
+			return withCode(ExitFailure, fmt.Errorf("%w\nno file was changed", err))
 		}
 	}
+	files, err := reread(rep, candidates, o.op)
+	if err != nil {
+		return err
+	}
+	for _, r := range todo {
+		if why, ok := applicable(r, o.op, files[r.File]); !ok {
+			result.Skipped = append(result.Skipped, skip{File: r.File, Line: r.Line, Reference: display(r), Reason: why})
+			continue
+		}
+		if o.op == opUnpin {
+			e, _ := edit.ForUnpin(r)
+			result.Changes = append(result.Changes, newChange(r, e, r.Digest, r.Tag, ""))
+			continue
+		}
+		rs := resolution.For(r)
+		if rs == nil || rs.Digest == "" {
+			return withCode(ExitFailure, fmt.Errorf("%s:%d: %s was not resolved; no file was changed", r.File, r.Line, display(r)))
+		}
+		if o.op == opUpdate && rs.Digest == r.Digest && (r.Kind != ref.Action || rs.Version == r.Tag) {
+			continue // unchanged pins stay byte-identical
+		}
+		e, _ := edit.ForPin(r, rs.Digest, rs.Version)
+		result.Changes = append(result.Changes, newChange(r, e, r.Digest, rs.Digest, rs.Version))
+	}
+	slices.SortFunc(result.Skipped, func(x, y skip) int {
+		return ref.Compare(ref.Ref{File: x.File, Line: x.Line}, ref.Ref{File: y.File, Line: y.Line})
+	})
 	slices.SortFunc(result.Changes, func(x, y change) int {
 		return ref.Compare(ref.Ref{File: x.File, Line: x.Line, Column: x.Column}, ref.Ref{File: y.File, Line: y.Line, Column: y.Column})
 	})
@@ -333,17 +325,79 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 }
 
 func writeAll(_ context.Context, names []string, patched map[string][]byte) error {
-	var errs []error
+	files := make(map[string][]byte, len(patched))
 	for _, f := range names {
-		p, ok := patched[f]
-		if !ok {
-			continue
-		}
-		if err := edit.WriteFile(filepath.FromSlash(f), p); err != nil {
-			errs = append(errs, err)
+		if p, ok := patched[f]; ok {
+			files[filepath.FromSlash(f)] = p
 		}
 	}
-	return errors.Join(errs...)
+	return edit.WriteFiles(files)
+}
+
+// reread reads the files at the given indexes of rep, in parallel, and
+// checks that every reference op may edit still reads as the walk found it.
+func reread(rep *scan.Report, idx []int, op rewriteOp) (map[string][]byte, error) {
+	datas := make([][]byte, len(idx))
+	errs := make([]error, len(idx))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < min(2*runtime.GOMAXPROCS(0), len(idx)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				f := rep.Files[idx[k]]
+				data, err := os.ReadFile(filepath.FromSlash(f.Path))
+				if err != nil {
+					errs[k] = fmt.Errorf("reading %s: %w", f.Path, err)
+					continue
+				}
+				lines := lineStarts(data)
+				for _, r := range f.Refs {
+					if _, ok := precheck(r, op); ok && !textAt(data, lines, r) {
+						errs[k] = withCode(ExitFailure, fmt.Errorf("%s:%d: %s changed since it was scanned; no file was changed", r.File, r.Line, f.Path))
+						break
+					}
+				}
+				datas[k] = data
+			}
+		}()
+	}
+	for k := range idx {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	files := make(map[string][]byte, len(idx))
+	for k, i := range idx {
+		if errs[k] != nil {
+			return nil, errs[k]
+		}
+		files[rep.Files[i].Path] = datas[k]
+	}
+	return files, nil
+}
+
+func lineStarts(data []byte) []int {
+	starts := make([]int, 1, 64)
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// textAt reports whether r.Text is at r's position in data. References
+// written over several lines are not checked here (they are not editable
+// in place); their edit spans are checked by the patcher.
+func textAt(data []byte, lines []int, r ref.Ref) bool {
+	if r.EndLine != r.Line || r.Line < 1 || r.Line > len(lines) || r.Column < 1 {
+		return true
+	}
+	start := lines[r.Line-1] + r.Column - 1
+	end := start + len(r.Text)
+	return end <= len(data) && string(data[start:end]) == r.Text
 }
 
 func newChange(r ref.Ref, e edit.Edit, from, to, version string) change {
@@ -355,10 +409,11 @@ func newChange(r ref.Ref, e edit.Edit, from, to, version string) change {
 	return ch
 }
 
-// eligible decides whether an operation applies to r. A false result with
-// a reason is a skip worth telling the user; without one it is a reference
-// the operation simply does not concern (an unpinned image for unpin).
-func eligible(r ref.Ref, op rewriteOp, data []byte) (reason string, ok bool) {
+// precheck decides, from the reference alone, whether an operation
+// applies to r. A false result with a reason is a skip worth telling the
+// user; without one it is a reference the operation does not concern (an
+// unpinned image for unpin).
+func precheck(r ref.Ref, op rewriteOp) (reason string, ok bool) {
 	switch {
 	case r.Dynamic:
 		return "built from a variable with no static value", false
@@ -397,10 +452,38 @@ func eligible(r ref.Ref, op rewriteOp, data []byte) (reason string, ok bool) {
 			return "pinned by digest only: there is no tag to update from", false
 		}
 	}
+	return "", true
+}
+
+// applicable checks r's edit against the file's bytes.
+func applicable(r ref.Ref, op rewriteOp, data []byte) (reason string, ok bool) {
 	if err := edit.Validate(data, r); err != nil {
 		return err.Error(), false
 	}
+	// Try the edit with a placeholder value: a span the editor cannot
+	// rewrite (an empty tag that a chart fills from appVersion) is a skip,
+	// not a reason to abandon every other pin.
+	e, _ := edit.ForUnpin(r)
+	if op != opUnpin {
+		placeholder := "sha256:" + strings.Repeat("0", 64)
+		if r.Kind == ref.Action {
+			placeholder = strings.Repeat("0", 40)
+		}
+		e, _ = edit.ForPin(r, placeholder, r.Tag)
+	}
+	if err := edit.Check(data, e); err != nil {
+		return "cannot be edited in place: " + unwrapped(err), false
+	}
 	return "", true
+}
+
+// unwrapped is an edit error without its position, which the skip names.
+func unwrapped(err error) string {
+	var e *edit.Error
+	if errors.As(err, &e) {
+		return e.Err.Error()
+	}
+	return err.Error()
 }
 
 // display is a reference as a person writes it: the text as written when

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
+	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
@@ -12,9 +15,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/stet-dev/stet/internal/testregistry"
@@ -363,5 +369,39 @@ func TestPinUsage(t *testing.T) {
 	bad := writeTree(t, map[string]string{"compose.yaml": "services: [\n"})
 	if code, _, errOut := stetRun(t, ctx, "pin", bad); code != ExitUsage || !strings.Contains(errOut, "compose.yaml:") {
 		t.Errorf("pin of an unparsable file = %d, want 2 naming it\n%s", code, errOut)
+	}
+}
+
+func TestPinFileChangedDuringRun(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	dir := t.TempDir()
+	dockerfile := filepath.Join(dir, "Dockerfile")
+	edited := "# edited meanwhile\nFROM nginx:1.27\n"
+	// The registry answers normally, but someone edits the Dockerfile while
+	// stet waits for it.
+	var (
+		once  sync.Once
+		armed atomic.Bool
+	)
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if armed.Load() && strings.Contains(r.URL.Path, "/manifests/") {
+			once.Do(func() { os.WriteFile(dockerfile, []byte(edited), 0o644) })
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	host := strings.TrimPrefix(s.URL, "http://")
+	testregistry.Push(t, host+"/library/nginx:1.27", testregistry.Image(t, ""))
+	os.WriteFile(filepath.Join(dir, ".stet.yaml"), []byte(mirrorConfig(host)), 0o644)
+	os.WriteFile(dockerfile, []byte("FROM nginx:1.27\n"), 0o644)
+	armed.Store(true)
+
+	code, out, errOut := stetRun(t, context.Background(), "pin", dir)
+	if code != ExitFailure || !strings.Contains(errOut, "changed since it was scanned") {
+		t.Fatalf("pin of a file edited meanwhile = %d, want 3\n%s%s", code, out, errOut)
+	}
+	if got, _ := os.ReadFile(dockerfile); string(got) != edited {
+		t.Errorf("the concurrent edit was overwritten: %q", got)
 	}
 }
