@@ -240,6 +240,36 @@ func TestFiles(t *testing.T) {
 	}
 }
 
+// TestFilesSharedBaseNotRead: two rebuilds of a top layer over the same
+// base set the same paths, so the base's file list is not needed.
+func TestFilesSharedBaseNotRead(t *testing.T) {
+	base := it.Layer(t, it.File{Path: "bin/sh", Data: "shell"}, it.File{Path: "etc/os-release", Data: alpineOS})
+	a := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "app/main", Data: "v1"}, it.File{Path: "app/cfg", Data: "same"})})
+	b := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "app/main", Data: "v2"}, it.File{Path: "app/cfg", Data: "same"})})
+	ia, ib := openBoth(t, a, b)
+	var read []int
+	d, err := Compare(context.Background(), ia, ib, Options{Files: true, Inventory: inventory.Options{Progress: func(l image.Layer, n, total int64) {
+		if n == total {
+			read = append(read, l.Index)
+		}
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range read {
+		if i == 0 {
+			t.Error("shared base layer was read")
+		}
+	}
+	var got []string
+	for _, f := range d.Files.Changes {
+		got = append(got, f.Change+" "+f.Path+" "+strings.Join(f.What, ","))
+	}
+	if diff := cmp.Diff([]string{"changed app/main content"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestBaseLayers(t *testing.T) {
 	l0, l1, l2 := it.Layer(t, it.File{Path: "a"}), it.Layer(t, it.File{Path: "b"}), it.Layer(t, it.File{Path: "c"})
 	base := it.Image(t, it.Step{Layer: l0}, it.Step{Layer: l1})
