@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -487,7 +488,10 @@ func testConcurrentEvents(t *testing.T, open func() release.Ledger, o Options) {
 					ev := release.NewEvent("production", release.Promote, r, head, release.Creator{User: fmt.Sprint("writer-", w)}, fmt.Sprint(i))
 					out, err := l.AppendEvent(ctx, ev)
 					if errors.Is(err, release.ErrFork) {
-						forks.Store(err.Error(), true)
+						var fe *release.ForkError
+						if errors.As(err, &fe) {
+							forks.Store(fe.Ours, fe.Place)
+						}
 						// Writers that keep meeting each other spread out.
 						time.Sleep(time.Duration(rand.Int64N(int64(20 * time.Millisecond))))
 						continue
@@ -532,6 +536,25 @@ func testConcurrentEvents(t *testing.T, open func() release.Ledger, o Options) {
 	if err := release.VerifyChain("production", h); err != nil {
 		t.Error(err)
 	}
+	// Every writer told of a fork finds its record among the forks.
+	fl, ok := base.(release.ForkLister)
+	if !ok {
+		return
+	}
+	listed, err := fl.Forks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	forks.Range(func(k, v any) bool {
+		lost++
+		id := strings.TrimPrefix(k.(string), "sha256:")
+		if !slices.ContainsFunc(listed, func(f release.Fork) bool { return strings.HasPrefix(id, f.ID) }) {
+			t.Errorf("the event refused at %v (%s) is not listed among the forks", v, release.ShortID(id))
+		}
+		return true
+	})
+	t.Logf("%d writes lost a race; %d forks listed", lost, len(listed))
 }
 
 func testSync(t *testing.T, a, b release.Ledger) {
