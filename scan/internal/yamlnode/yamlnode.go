@@ -24,6 +24,12 @@ func Deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// IsMerge reports whether a mapping key is the YAML merge key <<: the parser
+// tags a plain << as !!merge, while a quoted "<<" is an ordinary key.
+func IsMerge(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && (k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0))
+}
+
 // Pair is one key and its (dereferenced) value in a mapping.
 type Pair struct {
 	Key, Value *yaml.Node
@@ -50,7 +56,7 @@ func entriesDepth(m *yaml.Node, depth int, visited map[*yaml.Node]bool) []Pair {
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
+		if IsMerge(k) {
 			v = Deref(v)
 			switch {
 			case v == nil:
@@ -100,7 +106,7 @@ func Get(m *yaml.Node, key string) *yaml.Node {
 		switch k := m.Content[i]; {
 		case k.Value == key:
 			return Deref(m.Content[i+1])
-		case k.Value == "<<" && k.Tag == "!!merge":
+		case IsMerge(k):
 			merges = true
 		}
 	}

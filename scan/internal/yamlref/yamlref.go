@@ -16,6 +16,7 @@ import (
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
@@ -220,16 +221,9 @@ func (f *File) LineEnd(off int) (int, string) {
 	return end, "\n"
 }
 
-// Deref follows alias nodes to the node they name.
-func Deref(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	if n != nil && n.Kind == yaml.AliasNode {
-		return nil
-	}
-	return n
-}
+// Deref follows alias nodes to the node they name (yamlnode.Deref: the CI
+// scanners and these share one definition).
+func Deref(n *yaml.Node) *yaml.Node { return yamlnode.Deref(n) }
 
 // Lookup returns the key and value nodes for key in mapping m, looking
 // through merge keys (<<: *anchor, or a list of anchors, earlier ones first)
@@ -271,10 +265,8 @@ func lookup(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 	return nil, nil
 }
 
-// IsMerge reports whether a mapping key is the YAML merge key <<.
-func IsMerge(k *yaml.Node) bool {
-	return k.Kind == yaml.ScalarNode && (k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0))
-}
+// IsMerge reports whether a mapping key is the YAML merge key << (yamlnode.IsMerge).
+func IsMerge(k *yaml.Node) bool { return yamlnode.IsMerge(k) }
 
 // Str returns the value of a scalar that is not null and not a block scalar.
 // Numbers and booleans count, as written: tag: 1.20 is "1.20".
