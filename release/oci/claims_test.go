@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/stet-dev/stet/internal/testregistry"
 	"github.com/stet-dev/stet/release"
 	"github.com/stet-dev/stet/release/releasetest"
 )
@@ -132,4 +134,52 @@ func FuzzParseTags(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUnclaimedAttempt: a writer that stopped after writing its event
+// manifest, before any tag, is still found through the referrers of the
+// event it followed, with and without the referrers API.
+func TestUnclaimedAttempt(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	for name, host := range map[string]string{"referrers": inProcess(t), "fallback-tag": testregistry.New(t)} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			l := opener(t, host)().(*Ledger)
+			r, err := l.PutRelease(ctx, releasetest.Fixture("web", 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := l.AppendEvent(ctx, release.NewEvent("production", release.Promote, r, release.Event{}, release.Creator{}, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := l.AppendEvent(ctx, release.NewEvent("production", release.Promote, r, first, release.Creator{}, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := l.puller.Head(ctx, l.repo.Tag(EventTag("production", 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lost := release.NewEvent("production", release.Rollback, r, first, release.Creator{User: "gone"}, "")
+			lost.Sequence, lost.Time = 2, release.Time(time.Now())
+			lost.ID = lost.ComputeID()
+			a, err := newArtifact(release.MediaTypeEvent, lost.Canonical(), map[string]string{AnnotationEnv: "production"}, &v1.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.pusher.Put(ctx, l.repo.Digest(a.digest.String()), rawManifest{b: a.manifest, mt: types.OCIManifestSchema1}); err != nil {
+				t.Fatal(err)
+			}
+			forks, err := l.Forks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []release.Fork{{Place: EventTag("production", 2), ID: lost.ID[len("sha256:"):]}}
+			if diff := cmp.Diff(want, forks); diff != "" {
+				t.Errorf("Forks (-want +got):\n%s", diff)
+			}
+			_ = second
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stet-dev/stet/release"
@@ -363,10 +364,12 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 	return r, nil
 }
 
-// Forks lists the claims that did not become the record of their place:
-// withdrawn by a writer that met a rival, or left by a writer that
-// stopped before taking the place. It reads one manifest per taken place
-// that has such claims.
+// Forks lists the records that did not become the record of their place:
+// claims withdrawn by a writer that met a rival or left by a writer that
+// stopped before taking the place, and event manifests that name a
+// history event as their subject without following it (see
+// referredForks). It reads one manifest per contended place and two
+// requests per event: it is meant for verification, not for every command.
 func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
 	ix, err := l.tags(ctx)
 	if err != nil {
@@ -400,6 +403,61 @@ func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
 					out = append(out, release.Fork{Place: place, ID: c, Withdrawn: s.withdrawn[c]})
 				}
 			}
+		}
+	}
+	for _, env := range names(ix.events) {
+		more, err := l.referredForks(ctx, env, taken(ix.events[env]), out)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// referredForks finds, through the referrers API (or go-containerregistry's
+// fallback tag on registries without it), the event manifests that name an
+// event of env's history as their subject without being the next event:
+// attempts that no tag shows, such as a writer's that stopped between
+// writing its manifest and claiming a place. known are the forks found
+// already. It costs two requests per event.
+func (l *Ledger) referredForks(ctx context.Context, env string, seqs []int64, known []release.Fork) ([]release.Fork, error) {
+	chain := make([]v1.Hash, len(seqs))
+	for i, n := range seqs {
+		d, err := l.puller.Head(ctx, l.repo.Tag(EventTag(env, n)))
+		if err != nil {
+			return nil, l.wrap("reading "+EventTag(env, n), err)
+		}
+		chain[i] = d.Digest
+	}
+	var out []release.Fork
+	for i, d := range chain {
+		// No artifactType filter: some registries report the config's
+		// media type (the empty one) as every artifact's type.
+		idx, err := remote.Referrers(l.repo.Digest(d.String()), remote.Reuse(l.puller), remote.WithContext(ctx))
+		if err != nil {
+			return nil, l.wrap("listing referrers of "+EventTag(env, seqs[i]), err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, l.wrap("listing referrers of "+EventTag(env, seqs[i]), err)
+		}
+		for _, m := range im.Manifests {
+			if i+1 < len(chain) && m.Digest == chain[i+1] {
+				continue
+			}
+			if m.ArtifactType != release.MediaTypeEvent && m.Annotations[AnnotationEnv] != env {
+				continue
+			}
+			id := strings.TrimPrefix(m.Digest.String(), "sha256:")
+			if rec, ok := m.Annotations[AnnotationRecord]; ok {
+				id = strings.TrimPrefix(digestOf([]byte(rec)), "sha256:")
+			}
+			seen := func(f release.Fork) bool { return strings.HasPrefix(id, f.ID) }
+			if slices.ContainsFunc(known, seen) || slices.ContainsFunc(out, seen) {
+				continue
+			}
+			out = append(out, release.Fork{Place: EventTag(env, seqs[i]+1), ID: id})
 		}
 	}
 	return out, nil

@@ -340,3 +340,8 @@ var _ remote.Taggable = rawManifest{}
 func withdrawnClaim(s *slot, id string) bool {
 	return s != nil && s.withdrawn[strings.TrimPrefix(id, "sha256:")[:claimLen]]
 }
+
+func digestOf(b []byte) string {
+	h, _, _ := v1.SHA256(bytes.NewReader(b))
+	return h.String()
+}
