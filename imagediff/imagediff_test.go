@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -168,8 +169,11 @@ func TestSharedLayersNotRead(t *testing.T) {
 	a := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "lib/apk/db/installed", Data: apkDB("musl=1.1.22-r2", "app=1.0-r0")})})
 	b := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "lib/apk/db/installed", Data: apkDB("musl=1.1.22-r2", "app=1.1-r0")})})
 	ia, ib := openBoth(t, a, b)
+	var mu sync.Mutex
 	var read []int
 	d, err := Compare(context.Background(), ia, ib, Options{Inventory: inventory.Options{Progress: func(l image.Layer, n, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
 		if n == total {
 			read = append(read, l.Index)
 		}
@@ -247,8 +251,11 @@ func TestFilesSharedBaseNotRead(t *testing.T) {
 	a := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "app/main", Data: "v1"}, it.File{Path: "app/cfg", Data: "same"})})
 	b := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "app/main", Data: "v2"}, it.File{Path: "app/cfg", Data: "same"})})
 	ia, ib := openBoth(t, a, b)
+	var mu sync.Mutex
 	var read []int
 	d, err := Compare(context.Background(), ia, ib, Options{Files: true, Inventory: inventory.Options{Progress: func(l image.Layer, n, total int64) {
+		mu.Lock()
+		defer mu.Unlock()
 		if n == total {
 			read = append(read, l.Index)
 		}

@@ -122,7 +122,8 @@ type Options struct {
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
 	// Progress, when set, is called as layers are read with the stored
-	// bytes read so far and the layer's size (-1 if unknown).
+	// bytes read so far and the layer's size (-1 if unknown). Layers are
+	// read in parallel: it may be called from several goroutines at once.
 	Progress func(layer image.Layer, read, total int64)
 	// BaseLayers is the number of bottom layers that belong to the base
 	// image (from a --base image); 0 means use the base annotations only.

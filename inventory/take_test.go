@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -268,22 +269,22 @@ func TestTakeCache(t *testing.T) {
 	)
 	im := openLayout(t, img)
 	dir := t.TempDir()
-	reads := 0
-	opts := Options{Cache: NewCache(dir), Progress: func(image.Layer, int64, int64) { reads++ }}
+	var reads atomic.Int64
+	opts := Options{Cache: NewCache(dir), Progress: func(image.Layer, int64, int64) { reads.Add(1) }}
 	first, err := Take(context.Background(), im, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reads == 0 {
+	if reads.Load() == 0 {
 		t.Fatal("first inventory read no layer")
 	}
-	reads = 0
+	reads.Store(0)
 	second, err := Take(context.Background(), im, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reads != 0 {
-		t.Errorf("warm cache: %d progress reports, want 0", reads)
+	if n := reads.Load(); n != 0 {
+		t.Errorf("warm cache: %d progress reports, want 0", n)
 	}
 	if diff := cmp.Diff(first, second); diff != "" {
 		t.Errorf("cached inventory differs (-first +second):\n%s", diff)
@@ -296,12 +297,12 @@ func TestTakeCache(t *testing.T) {
 	if err := writeFile(files[0], "{not json"); err != nil {
 		t.Fatal(err)
 	}
-	reads = 0
+	reads.Store(0)
 	third, err := Take(context.Background(), im, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reads == 0 {
+	if reads.Load() == 0 {
 		t.Error("corrupt cache entry was trusted")
 	}
 	if diff := cmp.Diff(first, third); diff != "" {
