@@ -405,3 +405,27 @@ func TestPinFileChangedDuringRun(t *testing.T) {
 		t.Errorf("the concurrent edit was overwritten: %q", got)
 	}
 }
+
+func TestPinPlatforms(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	multi := testregistry.PushIndex(t, host+"/library/nginx:1", testregistry.Index(t, "linux/amd64", "linux/arm64"))
+	testregistry.Push(t, host+"/library/redis:7", testregistry.Image(t, "linux/amd64"))
+	files := map[string]string{
+		".stet.yaml": mirrorConfig(host),
+		"Dockerfile": "FROM nginx:1\nFROM redis:7\n",
+	}
+	dir := writeTree(t, files)
+	code, _, errOut := stetRun(t, ctx, "pin", "--platform", "linux/amd64,linux/arm64", dir)
+	if code != ExitFailure || !strings.Contains(errOut, "redis:7") || !strings.Contains(errOut, "linux/arm64") {
+		t.Fatalf("pin with a missing platform = %d, want 3 naming redis:7 and linux/arm64\n%s", code, errOut)
+	}
+	if diff := cmp.Diff(files, readTree(t, dir)); diff != "" {
+		t.Errorf("files changed:\n%s", diff)
+	}
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM nginx:1\n"), 0o644)
+	if code, out, errOut := stetRun(t, ctx, "pin", "--platform", "linux/arm64", dir); code != ExitOK || !strings.Contains(out, multi) {
+		t.Errorf("pin with present platforms = %d\n%s%s", code, out, errOut)
+	}
+}
