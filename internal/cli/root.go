@@ -84,6 +84,7 @@ Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
 		newVerifyCmd(a),
 		newInventoryCmd(a),
 		newDiffCmd(a),
+		newInitCmd(a),
 	)
 	// Added here rather than lazily by cobra so the generated reference lists it.
 	root.InitDefaultCompletionCmd()
