@@ -1,5 +1,7 @@
 // Package compose finds image references in Docker Compose files: the
-// services.*.image fields (or top-level services in a version 1 file). The
+// services.*.image fields (or top-level services in a version 1 file) and
+// the build contexts taken from images (build.additional_contexts entries
+// written docker-image://alpine:3.20, which the build pulls). The
 // Dockerfiles that services.*.build names, and the compose files that
 // include and extends.file name, are returned as related files, relative to
 // the compose file's directory; remote build contexts and dockerfile_inline
@@ -120,7 +122,7 @@ func (s *scanner) service(written *yaml.Node, ctx string) {
 		}
 	}
 	if _, build := yamlref.Lookup(svc, "build"); build != nil && !yamlref.IsNull(build) {
-		s.build(yamlref.Deref(build))
+		s.build(yamlref.Deref(build), ctx+".build")
 		return
 	}
 	_, raw := yamlref.Lookup(svc, "image")
@@ -136,7 +138,7 @@ func (s *scanner) service(written *yaml.Node, ctx string) {
 			ctx = p
 		}
 	}
-	s.image(img, ctx)
+	s.image(img, ctx, 0)
 }
 
 // direct reports whether v is a value written in mapping m itself.
@@ -149,14 +151,27 @@ func (s *scanner) direct(m, v *yaml.Node) bool {
 	return false
 }
 
-func (s *scanner) image(n *yaml.Node, ctx string) {
+// image reports the image reference in scalar n. skip is the length of a
+// prefix of the value that is not part of the reference (the name= and
+// docker-image:// of a build context).
+func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 	val, ok := yamlref.String(n)
-	if !ok || val == "" {
+	if !ok || len(val) <= skip {
 		return
 	}
 	r, sp, ok := s.f.Place(n, ctx)
 	if !ok {
 		return
+	}
+	if skip > 0 {
+		// The prefix must stand in the file as it reads, escapes aside.
+		if !strings.HasPrefix(r.Text, val[:skip]) {
+			return
+		}
+		r.Text = r.Text[skip:]
+		sp.Start += skip
+		r.Line, r.Column = s.f.Index.Position(sp.Start)
+		val = val[skip:]
 	}
 	expanded, err := interpolate(val)
 	if err != nil {
@@ -173,8 +188,9 @@ func (s *scanner) image(n *yaml.Node, ctx string) {
 	s.res.Refs = append(s.res.Refs, r)
 }
 
-// build adds the Dockerfile a build section uses to the related files.
-func (s *scanner) build(b *yaml.Node) {
+// build adds the Dockerfile a build section uses to the related files and
+// reports the images its additional contexts name.
+func (s *scanner) build(b *yaml.Node, ctx string) {
 	if b == nil {
 		return
 	}
@@ -187,6 +203,7 @@ func (s *scanner) build(b *yaml.Node) {
 		}
 		context = v
 	case yaml.MappingNode:
+		s.contexts(b, ctx)
 		if _, inline := yamlref.Lookup(b, "dockerfile_inline"); inline != nil && !yamlref.IsNull(inline) {
 			return
 		}
@@ -226,6 +243,51 @@ func (s *scanner) build(b *yaml.Node) {
 		}
 	}
 	s.add(p, ref.SourceDockerfile)
+}
+
+// imageContext is the scheme of a build context taken from an image: the
+// build pulls it, so it is a reference like any image: field.
+const imageContext = "docker-image://"
+
+// contexts reports the images named by build.additional_contexts, a
+// mapping (base: docker-image://alpine:3) or a list (- base=docker-image://…).
+// Other contexts (directories, git URLs, service:name, oci-layout://) name
+// nothing to pin.
+func (s *scanner) contexts(b *yaml.Node, ctx string) {
+	_, ac := yamlref.Lookup(b, "additional_contexts")
+	ac = yamlref.Deref(ac)
+	if ac == nil {
+		return
+	}
+	ctx += ".additional_contexts"
+	switch ac.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(ac.Content); i += 2 {
+			k, v := ac.Content[i], ac.Content[i+1]
+			if yamlref.IsMerge(k) || v.Kind != yaml.ScalarNode || s.seen[v] {
+				continue
+			}
+			if val, ok := yamlref.String(v); ok && strings.HasPrefix(val, imageContext) {
+				s.seen[v] = true
+				s.image(v, yamlref.Key(ctx, k.Value), len(imageContext))
+			}
+		}
+	case yaml.SequenceNode:
+		for i, v := range ac.Content {
+			if v.Kind != yaml.ScalarNode || s.seen[v] {
+				continue
+			}
+			val, ok := yamlref.String(v)
+			if !ok {
+				continue
+			}
+			name, target, found := strings.Cut(val, "=")
+			if found && strings.HasPrefix(target, imageContext) {
+				s.seen[v] = true
+				s.image(v, yamlref.Index(ctx, i), len(name)+1+len(imageContext))
+			}
+		}
+	}
 }
 
 // include adds the compose files a top-level include names.

@@ -73,6 +73,25 @@ func TestScan(t *testing.T) {
 			want: []got{{3, 12, "${REPO:-ghcr.io/jitsi}/web:${VERSION-unstable}", "ghcr.io/jitsi/web", "unstable", "", false, "services.web.image", "-"}},
 		},
 		{
+			name: "build contexts taken from images, map form",
+			in: "services:\n  app:\n    build:\n      context: .\n      additional_contexts:\n" +
+				"        base: docker-image://alpine:3.20\n        src: ../src\n        tools: \"docker-image://ghcr.io/a/tools:1@" + digest + "\"\n" +
+				"        other: oci-layout://./layout\n",
+			want: []got{
+				{6, 30, "alpine:3.20", "docker.io/library/alpine", "3.20", "", false, "services.app.build.additional_contexts.base", "alpine:3.20"},
+				{8, 32, "ghcr.io/a/tools:1@" + digest, "ghcr.io/a/tools", "1", digest, false, "services.app.build.additional_contexts.tools", "ghcr.io/a/tools:1@" + digest},
+			},
+		},
+		{
+			name: "build contexts taken from images, list form, with a variable",
+			in: "services:\n  app:\n    image: app:dev\n    build:\n      dockerfile_inline: FROM base\n      additional_contexts:\n" +
+				"        - base=docker-image://golang:${GO:-1.22}\n        - src=.\n        - 'x=docker-image://${IMG}'\n",
+			want: []got{
+				{7, 31, "golang:${GO:-1.22}", "docker.io/library/golang", "1.22", "", false, "services.app.build.additional_contexts[0]", "-"},
+				{9, 29, "${IMG}", "", "", "", true, "services.app.build.additional_contexts[2]", "-"},
+			},
+		},
+		{
 			name: "nested default",
 			in:   "services:\n  web:\n    image: app:${A:-${B:-1.2}}\n",
 			want: []got{{3, 12, "app:${A:-${B:-1.2}}", "docker.io/library/app", "1.2", "", false, "services.web.image", "-"}},
@@ -344,6 +363,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("services:\n  web:\n    image: ${R:-ghcr.io/x}/web:${V:-1}\n    build: {context: ., dockerfile: D}\n"))
 	f.Add([]byte("x: &a {image: nginx}\nservices: {a: {<<: *a}, b: *a}\n"))
 	f.Add([]byte("\ufeffservices:\r\n  a:\r\n    image: \"n\\\n  ginx\"\r\n"))
+	f.Add([]byte("services:\n  a:\n    build:\n      additional_contexts: {b: \"docker-image://\\x61lpine\", c: docker-image://}\n  d:\n    build: {additional_contexts: ['=docker-image://x', \"e=docker-image://n\\\n  ginx\"]}\n"))
 	yamlreftest.Seeds(f, "../../testdata/corpus", "compose")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("compose.yaml", data)
