@@ -472,6 +472,9 @@ func applicable(r ref.Ref, op rewriteOp, data []byte) (reason string, ok bool) {
 		e, _ = edit.ForPin(r, placeholder, r.Tag)
 	}
 	if err := edit.Check(data, e); err != nil {
+		if e.Span.Start == e.Span.End && (e.Span.Form == ref.FormTag || e.Span.Form == ref.FormReference) {
+			return "its tag is not written here (it comes from elsewhere, such as the chart's appVersion)", false
+		}
 		return "cannot be edited in place: " + unwrapped(err), false
 	}
 	return "", true

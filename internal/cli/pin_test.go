@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/stet-dev/stet/internal/faultproxy"
 	"github.com/stet-dev/stet/internal/testregistry"
 )
 
@@ -427,5 +428,55 @@ func TestPinPlatforms(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM nginx:1\n"), 0o644)
 	if code, out, errOut := stetRun(t, ctx, "pin", "--platform", "linux/arm64", dir); code != ExitOK || !strings.Contains(out, multi) {
 		t.Errorf("pin with present platforms = %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestPinThroughFaults runs pin against a registry behind a fault-injecting
+// proxy: a fault either ends in a retry that succeeds, with the right pin,
+// or in exit 3 with every file untouched. Never a wrong pin.
+func TestPinThroughFaults(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	host := testregistry.New(t)
+	digest := testregistry.Push(t, host+"/library/nginx:1-alpine", testregistry.Image(t, ""))
+	tests := []struct {
+		name   string
+		faults []faultproxy.Fault
+		ok     bool
+	}{
+		{"500 twice then fine", []faultproxy.Fault{{Kind: faultproxy.Manifest, Status: 500, Times: 2}}, true},
+		{"429 with Retry-After", []faultproxy.Fault{{Kind: faultproxy.Manifest, Status: 429, Times: 1,
+			Header: http.Header{"Retry-After": {"1"}}}}, true},
+		{"connection reset once", []faultproxy.Fault{{Kind: faultproxy.Manifest, Reset: true, Times: 1}}, true},
+		{"always 503", []faultproxy.Fault{{Kind: faultproxy.Manifest, Status: 503}}, false},
+		{"unauthorized", []faultproxy.Fault{{Kind: faultproxy.Manifest, Status: 401}}, false},
+		{"manifest bytes do not match the digest", []faultproxy.Fault{
+			{Method: http.MethodHead, Kind: faultproxy.Manifest, StripDigest: true},
+			{Method: http.MethodGet, Kind: faultproxy.Manifest, Corrupt: true},
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := faultproxy.New(t, host)
+			p.Add(tt.faults...)
+			files := map[string]string{".stet.yaml": mirrorConfig(p.Host), "Dockerfile": "FROM nginx:1-alpine\n"}
+			dir := writeTree(t, files)
+			code, out, errOut := stetRun(t, context.Background(), "pin", dir)
+			got := readTree(t, dir)["Dockerfile"]
+			if tt.ok {
+				if code != ExitOK || got != "FROM nginx:1-alpine@"+digest+"\n" {
+					t.Fatalf("pin = %d, Dockerfile %q\n%s%s", code, got, out, errOut)
+				}
+				return
+			}
+			if code != ExitFailure {
+				t.Fatalf("pin = %d, want 3\n%s%s", code, out, errOut)
+			}
+			if got != files["Dockerfile"] {
+				t.Errorf("a failed pin changed the Dockerfile: %q", got)
+			}
+			if !strings.Contains(errOut, "nginx") {
+				t.Errorf("error does not name the reference:\n%s", errOut)
+			}
+		})
 	}
 }
