@@ -217,9 +217,11 @@ func TestPlanRollback(t *testing.T) {
 		"nothing earlier":     {[]release.Event{ev("promote", "r1", "web")}, "", "error"},
 		"empty":               {nil, "", "error"},
 	}
+	tampered := link([]release.Event{ev("promote", "r3", "web"), ev("promote", "r2", "web"), ev("promote", "r1", "web")})
+	tampered[1].Release = r("r9")
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			plan, err := release.PlanRollback(tt.newestFirst, tt.to)
+			plan, err := release.PlanRollback(link(tt.newestFirst), tt.to)
 			if tt.want == "error" {
 				if err == nil {
 					t.Errorf("PlanRollback = %s, want an error", plan.Target)
@@ -234,6 +236,25 @@ func TestPlanRollback(t *testing.T) {
 			}
 		})
 	}
+	if _, err := release.PlanRollback(tampered, ""); !errors.Is(err, release.ErrBroken) {
+		t.Errorf("PlanRollback of an edited history: err = %v, want ErrBroken", err)
+	}
+}
+
+// link numbers, times and chains events given newest first.
+func link(newestFirst []release.Event) []release.Event {
+	out := slices.Clone(newestFirst)
+	prev := ""
+	for i := len(out) - 1; i >= 0; i-- {
+		e := &out[i]
+		e.Sequence = int64(len(out) - i)
+		e.Time = releasetest.Epoch.Add(time.Duration(e.Sequence) * time.Minute)
+		e.Number = 1
+		e.Prev = prev
+		e.ID = e.ComputeID()
+		prev = e.ID
+	}
+	return out
 }
 
 func TestParseSelector(t *testing.T) {

@@ -23,10 +23,16 @@ type RollbackPlan struct {
 // away from: rolling back twice does not return to the release the first
 // rollback removed. With target set (a release ID) it is that release. A
 // history without events, or without an earlier good release, is
-// ErrNotFound; a target that is already deployed is ErrInvalid.
+// ErrNotFound; a target that is already deployed is ErrInvalid. The
+// history is checked first (each event's ID is its hash and names the one
+// before it), so an edited history is refused with ErrBroken instead of
+// choosing what to deploy from it.
 func PlanRollback(newestFirst []Event, target string) (RollbackPlan, error) {
 	if len(newestFirst) == 0 {
 		return RollbackPlan{}, fmt.Errorf("%w: nothing was deployed, so nothing can be rolled back", ErrNotFound)
+	}
+	if err := verifySegment(newestFirst); err != nil {
+		return RollbackPlan{}, err
 	}
 	cur := newestFirst[0]
 	plan := RollbackPlan{Current: cur}
@@ -60,4 +66,25 @@ func PlanRollback(newestFirst []Event, target string) (RollbackPlan, error) {
 		return plan, nil
 	}
 	return RollbackPlan{}, fmt.Errorf("%w: %s has no earlier release of %s to roll back to (name one explicitly)", ErrNotFound, cur.Env, cur.App)
+}
+
+// verifySegment checks consecutive events, newest first, of one
+// environment: hashes and links. The oldest one's predecessor is not there
+// to check; VerifyChain checks a whole history.
+func verifySegment(newestFirst []Event) error {
+	for i, e := range newestFirst {
+		fail := func(reason string) error {
+			return &ChainError{Env: e.Env, Sequence: e.Sequence, ID: e.ID, Reason: reason}
+		}
+		if e.ID != e.ComputeID() {
+			return fail("content does not match its ID: the event was altered")
+		}
+		if i+1 < len(newestFirst) {
+			older := newestFirst[i+1]
+			if e.Prev != older.ID || e.Env != older.Env {
+				return fail("does not follow the event before it in the history")
+			}
+		}
+	}
+	return nil
 }

@@ -22,7 +22,7 @@ func Verify(ctx context.Context, l Ledger) error {
 	for _, app := range apps {
 		rels, err := l.ListReleases(ctx, app, ListOptions{})
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrBroken) {
 				return fmt.Errorf("listing releases of %s: %w", app, err)
 			}
 			errs = append(errs, fmt.Errorf("%w: reading releases of %s: %w", ErrBroken, app, err))
@@ -43,7 +43,7 @@ func Verify(ctx context.Context, l Ledger) error {
 	for _, env := range envs {
 		h, err := l.History(ctx, env, ListOptions{})
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrBroken) {
 				return fmt.Errorf("reading history of %s: %w", env, err)
 			}
 			errs = append(errs, fmt.Errorf("%w: reading history of %s: %w", ErrBroken, env, err))

@@ -162,6 +162,11 @@ func (l *Ledger) getRelease(ctx context.Context, ref name.Reference) (release.Re
 		return release.Release{}, stored{}, fmt.Errorf("%s: %w", ref.Identifier(), err)
 	}
 	r.ID = s.id
+	if r.ComputeID() != s.id {
+		// The record annotation was rewritten: its digests are not the
+		// ones recorded, and a rollback must never deploy them.
+		return release.Release{}, stored{}, fmt.Errorf("%w: %s: the record does not match its ID %s", release.ErrBroken, ref.Identifier(), release.ShortID(s.id))
+	}
 	return r, s, nil
 }
 

@@ -231,3 +231,33 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Error("opened a ledger with a newer schema")
 	}
 }
+
+func TestTamperedReleaseRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	ctx := context.Background()
+	l := openAt(t, path)
+	r, err := l.PutRelease(ctx, releasetest.Fixture("web", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone points r1's image at other bytes, behind the ledger's back.
+	edited := r
+	edited.Images = map[string]release.Image{"web": {Reference: "docker.io/library/nginx:1-alpine", Digest: releasetest.Digest("evil")}}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP TRIGGER releases_append_only_update`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE releases SET body = ? WHERE id = ?`, edited.Canonical(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.GetRelease(ctx, "web", "r1"); !errors.Is(err, release.ErrBroken) {
+		t.Errorf("GetRelease of an edited record: err = %v, want ErrBroken", err)
+	}
+	if err := release.Verify(ctx, l); !errors.Is(err, release.ErrBroken) {
+		t.Errorf("Verify = %v, want ErrBroken", err)
+	}
+}

@@ -442,14 +442,18 @@ func scanReleases(rows *sql.Rows) ([]release.Release, error) {
 	return out, rows.Err()
 }
 
-// decodeRelease parses a stored record and keeps the stored ID, so that a
-// record edited behind the ledger's back no longer matches its ID.
+// decodeRelease parses a stored record and checks it against the stored
+// ID: a record edited behind the ledger's back is never handed out, since
+// its digests are what a rollback deploys.
 func decodeRelease(id string, body []byte) (release.Release, error) {
 	r, err := release.ParseRelease(body)
 	if err != nil {
 		return release.Release{}, fmt.Errorf("release %s: %w", release.ShortID(id), err)
 	}
 	r.ID = id
+	if r.ComputeID() != id {
+		return release.Release{}, fmt.Errorf("%w: release %s: its content no longer matches its ID (hash %s)", release.ErrBroken, release.ShortID(id), release.ShortID(r.ComputeID()))
+	}
 	return r, nil
 }
 
