@@ -144,6 +144,29 @@ func TestTamper(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Sequence != 2 {
 		t.Fatalf("Verify after tampering = %v, want a break at event 2", err)
 	}
+
+	// r1's record annotation now names other bytes for its image.
+	rtag := l.repo.Tag(ReleaseTag("web", 1))
+	d, err = remote.Get(rtag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = v1.Manifest{}
+	if err := json.Unmarshal(d.Manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	edited := rs[0]
+	edited.Images = map[string]release.Image{"web": {Reference: "docker.io/library/nginx:1-alpine", Digest: releasetest.Digest("evil")}}
+	m.Annotations[AnnotationRecord] = string(edited.Canonical())
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(rtag, rawManifest{b: b, mt: types.OCIManifestSchema1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.GetRelease(ctx, "web", "r1"); !errors.Is(err, release.ErrBroken) {
+		t.Errorf("GetRelease of an edited record: err = %v, want ErrBroken", err)
+	}
 }
 
 // TestForkLeavesClaim races two writers for one place by hand: the one that
