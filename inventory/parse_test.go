@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -294,4 +295,61 @@ func TestCompareVersions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParseRPMBerkeleyDB reads Packages files written by Berkeley DB 5.3's
+// db_load in both byte orders: headers on their hash page, and one spread
+// over three overflow pages.
+func TestParseRPMBerkeleyDB(t *testing.T) {
+	want := []string{"bash 4.2.46-34.el7", "coreutils 8.22-24.el7_9.2", "glibc-all-langpacks 2.17-326.el7_9", "openssl-libs 1:1.0.2k-26.el7_9"}
+	for _, name := range []string{"Packages", "Packages-bigendian"} {
+		t.Run(name, func(t *testing.T) {
+			pkgs, err := ParseRPMBerkeleyDB(name, readTestdata(t, "rpm/"+name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range pkgs {
+				got = append(got, p.Name+" "+p.Version)
+			}
+			sort.Strings(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	data := readTestdata(t, "rpm/Packages")
+	for name, mutate := range map[string]func([]byte){
+		"bad magic":         func(b []byte) { b[12] = 0 },
+		"page size":         func(b []byte) { b[20], b[21] = 0x10, 0x10 },
+		"last page too far": func(b []byte) { b[32] = 200 },
+		"overflow loop":     func(b []byte) { corruptOverflow(b) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := append([]byte(nil), data...)
+			mutate(b)
+			if _, err := ParseRPMBerkeleyDB("Packages", b); err == nil {
+				t.Error("want an error")
+			}
+		})
+	}
+}
+
+// corruptOverflow points the first overflow page of a 4096-byte-page
+// database at itself.
+func corruptOverflow(b []byte) {
+	for n := 1; (n+1)*4096 <= len(b); n++ {
+		p := b[n*4096 : (n+1)*4096]
+		if p[25] == bdbOverflowPage {
+			binary.LittleEndian.PutUint32(p[16:20], uint32(n))
+			return
+		}
+	}
+}
+
+func FuzzParseRPMBerkeleyDB(f *testing.F) {
+	f.Add(readTestdata(f, "rpm/Packages"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ParseRPMBerkeleyDB("Packages", data)
+	})
 }

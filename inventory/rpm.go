@@ -34,7 +34,7 @@ const (
 )
 
 // ErrUnsupportedDB is returned (wrapped) for package databases stet
-// recognises but cannot read: rpm's Berkeley DB and ndb formats.
+// recognises but cannot read: rpm's ndb format (SUSE).
 var ErrUnsupportedDB = errors.New("unsupported package database format")
 
 // ParseRPMHeader decodes one rpm header blob as rpmdb.sqlite stores it (the

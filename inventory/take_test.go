@@ -173,11 +173,20 @@ func TestTake(t *testing.T) {
 			wantOS: "fedora 40",
 		},
 		{
-			name: "rpm Berkeley DB is reported, not guessed",
+			name: "rpm Berkeley DB (CentOS 7) rewritten unchanged in a later layer keeps its attribution",
 			layers: [][]it.File{
-				{{Path: "var/lib/rpm/Packages", Data: "\x00\x06\x15\x61berkeley"}},
+				{{Path: "var/lib/rpm/Packages", Data: string(readTestdata(t, "rpm/Packages"))}, {Path: "etc/os-release", Data: "ID=\"centos\"\nVERSION_ID=\"7\"\n"}},
+				{{Path: "var/lib/rpm/Packages", Data: string(readTestdata(t, "rpm/Packages-bigendian"))}},
 			},
-			wantWarn: "var/lib/rpm/Packages (layer 0): rpm bdb database not read",
+			want:   []string{"rpm bash 4.2.46-34.el7 @0", "rpm coreutils 8.22-24.el7_9.2 @0", "rpm glibc-all-langpacks 2.17-326.el7_9 @0", "rpm openssl-libs 1:1.0.2k-26.el7_9 @0"},
+			wantOS: "centos 7",
+		},
+		{
+			name: "rpm ndb is reported, not guessed",
+			layers: [][]it.File{
+				{{Path: "usr/lib/sysimage/rpm/Packages.db", Data: "RpmP\x00\x00\x00\x00"}},
+			},
+			wantWarn: "usr/lib/sysimage/rpm/Packages.db (layer 0): rpm ndb database not read",
 		},
 		{
 			name: "symlink loop",

@@ -289,8 +289,10 @@ func parseDB(ctx context.Context, db *DBFile, name string, data []byte) {
 		db.Packages, err = ParseRPMSQLite(ctx, name, data)
 	case kindOSRelease:
 		db.OS, err = ParseOSRelease(name, data)
-	case kindRPMBDB, kindRPMNDB:
-		// Recognised but unreadable; the snapshot reports it.
+	case kindRPMBDB:
+		db.Packages, err = ParseRPMBerkeleyDB(name, data)
+	case kindRPMNDB:
+		// Recognised but not read; the snapshot reports it.
 	}
 	if err != nil {
 		db.Err = err.Error()
