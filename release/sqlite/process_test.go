@@ -140,6 +140,9 @@ func TestKilledWriter(t *testing.T) {
 	}
 	ctx := context.Background()
 	l := openAt(t, path)
+	if err := l.Check(ctx); err != nil {
+		t.Fatalf("after a kill: %v", err)
+	}
 	if err := release.Verify(ctx, l); err != nil {
 		t.Fatalf("after a kill: %v", err)
 	}

@@ -463,3 +463,31 @@ func sqlLimit(n int) int {
 	}
 	return n
 }
+
+// Check runs SQLite's own consistency check of the database file (PRAGMA
+// quick_check), for `stet release verify` and after a crash; the records'
+// hashes and chains are release.Verify's part.
+func (l *Ledger) Check(ctx context.Context) error {
+	rows, err := l.db.QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
+		return fmt.Errorf("checking ledger %s: %w", l.path, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("checking ledger %s: %w", l.path, err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("checking ledger %s: %w", l.path, err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: ledger %s: %s", release.ErrBroken, l.path, strings.Join(problems, "; "))
+	}
+	return nil
+}
