@@ -490,13 +490,18 @@ func unwrapped(err error) string {
 }
 
 // display is a reference as a person writes it: the text as written when
-// it has no variables, else its substituted short form.
+// it is a whole reference without variables, else its substituted short form
+// (a Helm map's text is only its repository).
 func display(r ref.Ref) string {
-	if r.Text != "" && !strings.Contains(r.Text, "$") {
-		return r.Text
-	}
 	if r.Name == "" {
 		return r.Text
+	}
+	last := r.Text[strings.LastIndexByte(r.Text, '/')+1:]
+	if r.Text != "" && !strings.Contains(r.Text, "$") && (r.Kind == ref.Action || strings.ContainsAny(last, ":@")) {
+		return r.Text
+	}
+	if r.Tag == "" && r.Digest != "" && r.Kind == ref.Image {
+		return ref.FamiliarName(r.Name) + "@" + r.Digest
 	}
 	return r.Short()
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/ref"
 )
 
 const (
@@ -64,5 +66,25 @@ func TestUnpin(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, readTree(t, dir)); diff != "" {
 		t.Errorf("second unpin changed files:\n%s", diff)
+	}
+}
+
+func TestDisplay(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		r    ref.Ref
+		want string
+	}{
+		{ref.Ref{Kind: ref.Image, Text: "nginx:1-alpine", Name: "docker.io/library/nginx", Tag: "1-alpine"}, "nginx:1-alpine"},
+		{ref.Ref{Kind: ref.Image, Text: "bitnami/nginx", Name: "docker.io/bitnami/nginx", Tag: "1.27"}, "bitnami/nginx:1.27"},
+		{ref.Ref{Kind: ref.Image, Text: "bitnami/nginx", Name: "docker.io/bitnami/nginx", Digest: d1}, "bitnami/nginx@" + d1},
+		{ref.Ref{Kind: ref.Image, Text: "golang:${GO}-alpine", Name: "docker.io/library/golang", Tag: "1.22-alpine"}, "golang:1.22-alpine"},
+		{ref.Ref{Kind: ref.Image, Text: "localhost:5000/app", Name: "localhost:5000/app", Tag: "latest"}, "localhost:5000/app:latest"},
+		{ref.Ref{Kind: ref.Action, Text: "actions/checkout@v4", Name: "actions/checkout", Tag: "v4"}, "actions/checkout@v4"},
+		{ref.Ref{Kind: ref.Image, Text: "${IMAGE}", Dynamic: true}, "${IMAGE}"},
+	} {
+		if got := display(tt.r); got != tt.want {
+			t.Errorf("display(%q) = %q, want %q", tt.r.Text, got, tt.want)
+		}
 	}
 }
