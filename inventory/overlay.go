@@ -351,11 +351,8 @@ func (v *view) snapshot(top int, need map[int]bool, strict, lazy bool) (*snapsho
 				r.os = db.OS
 			}
 			return nil
-		case kindRPMNDB:
-			r.warnings = append(r.warnings, fmt.Sprintf("%s (layer %d): rpm ndb database not read: %v", at, layer, ErrUnsupportedDB))
-			return nil
 		}
-		typ := map[string]string{kindAPK: TypeAPK, kindDpkg: TypeDeb, kindRPMSQLite: TypeRPM, kindRPMBDB: TypeRPM}[db.Kind]
+		typ := map[string]string{kindAPK: TypeAPK, kindDpkg: TypeDeb, kindRPMSQLite: TypeRPM, kindRPMBDB: TypeRPM, kindRPMNDB: TypeRPM}[db.Kind]
 		r.dbs = append(r.dbs, foundDB{kind: typ, path: at, layer: layer, pkgs: db.Packages})
 		for _, pk := range db.Packages {
 			r.pkgs[pk.Key()] = pk

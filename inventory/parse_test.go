@@ -353,3 +353,71 @@ func FuzzParseRPMBerkeleyDB(f *testing.F) {
 		ParseRPMBerkeleyDB("Packages", data)
 	})
 }
+
+// ndbFile lays out an rpm ndb Packages.db as rpm's rpmpkg.c writes it: one
+// slot page, blobs after it in 16-byte blocks.
+func ndbFile(blobs ...[]byte) []byte {
+	le := binary.LittleEndian
+	out := make([]byte, ndbPageSize)
+	le.PutUint32(out[0:], ndbHeaderMagic)
+	le.PutUint32(out[12:], 1)
+	for off := 2 * ndbSlotSize; off < ndbPageSize; off += ndbSlotSize {
+		le.PutUint32(out[off:], ndbSlotMagic)
+	}
+	for i, blob := range blobs {
+		slot := (2 + i) * ndbSlotSize
+		blk := len(out) / ndbBlockSize
+		le.PutUint32(out[slot+4:], uint32(i+1))
+		le.PutUint32(out[slot+8:], uint32(blk))
+		h := make([]byte, 16)
+		le.PutUint32(h[0:], ndbBlobMagic)
+		le.PutUint32(h[4:], uint32(i+1))
+		le.PutUint32(h[12:], uint32(len(blob)))
+		out = append(out, h...)
+		out = append(out, blob...)
+		out = append(out, make([]byte, 16)...) // tail
+		for len(out)%ndbBlockSize != 0 {
+			out = append(out, 0)
+		}
+		le.PutUint32(out[slot+12:], uint32((len(out)/ndbBlockSize)-blk))
+	}
+	return out
+}
+
+func TestParseRPMNDB(t *testing.T) {
+	data := ndbFile(
+		rpmHeader(map[uint32]string{rpmTagName: "aaa_base", rpmTagVersion: "84.87+git20180409.04c9dae", rpmTagRelease: "150300.10.3.1", rpmTagArch: "x86_64"}, -1),
+		rpmHeader(map[uint32]string{rpmTagName: "gpg-pubkey", rpmTagVersion: "39db7c82", rpmTagRelease: "5f68629b"}, -1),
+		rpmHeader(map[uint32]string{rpmTagName: "zypper", rpmTagVersion: "1.14.68", rpmTagRelease: "150400.3.32.1", rpmTagArch: "x86_64"}, -1),
+	)
+	pkgs, err := ParseRPMNDB("Packages.db", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pkgs {
+		got = append(got, p.Name+" "+p.Version)
+	}
+	if diff := cmp.Diff([]string{"aaa_base 84.87+git20180409.04c9dae-150300.10.3.1", "zypper 1.14.68-150400.3.32.1"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for name, edit := range map[string]func([]byte) []byte{
+		"bad magic":      func(b []byte) []byte { b[0] = 'X'; return b },
+		"truncated blob": func(b []byte) []byte { return b[:len(b)-60] },
+		"slot pages":     func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 9); return b },
+		"bad slot":       func(b []byte) []byte { b[2*ndbSlotSize] = 'x'; return b },
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseRPMNDB("Packages.db", edit(append([]byte(nil), data...))); err == nil {
+				t.Error("want an error")
+			}
+		})
+	}
+}
+
+func FuzzParseRPMNDB(f *testing.F) {
+	f.Add(ndbFile(rpmHeader(map[uint32]string{rpmTagName: "a", rpmTagVersion: "1"}, -1)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ParseRPMNDB("Packages.db", data)
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"testing/fstest"
 
@@ -32,10 +31,6 @@ const (
 	rpmMaxEntries = 0xffff
 	rpmMaxData    = 256 << 20
 )
-
-// ErrUnsupportedDB is returned (wrapped) for package databases stet
-// recognises but cannot read: rpm's ndb format (SUSE).
-var ErrUnsupportedDB = errors.New("unsupported package database format")
 
 // ParseRPMHeader decodes one rpm header blob as rpmdb.sqlite stores it (the
 // header without its 8-byte magic) into a package.

@@ -116,7 +116,7 @@ func bdbOverflow(data []byte, pageSize uint32, order binary.ByteOrder, first, to
 		return nil, fmt.Errorf("off-page item of %d bytes", total)
 	}
 	pages := uint32(len(data)) / pageSize
-	out := make([]byte, 0, total)
+	out := make([]byte, 0, min(total, uint32(len(data))))
 	seen := map[uint32]bool{}
 	for n := first; n != 0; {
 		if n >= pages || seen[n] {

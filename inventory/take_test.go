@@ -182,11 +182,18 @@ func TestTake(t *testing.T) {
 			wantOS: "centos 7",
 		},
 		{
-			name: "rpm ndb is reported, not guessed",
+			name: "rpm ndb (SUSE) behind the var/lib/rpm symlink",
+			layers: [][]it.File{
+				{it.Symlink("var/lib/rpm", "../../usr/lib/sysimage/rpm"), {Path: "usr/lib/sysimage/rpm/Packages.db", Data: string(ndbFile(rpmHeader(map[uint32]string{rpmTagName: "zypper", rpmTagVersion: "1.14.68", rpmTagRelease: "1.1", rpmTagArch: "x86_64"}, -1)))}},
+			},
+			want: []string{"rpm zypper 1.14.68-1.1 @0"},
+		},
+		{
+			name: "corrupt rpm ndb is an error",
 			layers: [][]it.File{
 				{{Path: "usr/lib/sysimage/rpm/Packages.db", Data: "RpmP\x00\x00\x00\x00"}},
 			},
-			wantWarn: "usr/lib/sysimage/rpm/Packages.db (layer 0): rpm ndb database not read",
+			wantErr: "not an rpm ndb database",
 		},
 		{
 			name: "symlink loop",

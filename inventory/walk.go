@@ -292,7 +292,7 @@ func parseDB(ctx context.Context, db *DBFile, name string, data []byte) {
 	case kindRPMBDB:
 		db.Packages, err = ParseRPMBerkeleyDB(name, data)
 	case kindRPMNDB:
-		// Recognised but not read; the snapshot reports it.
+		db.Packages, err = ParseRPMNDB(name, data)
 	}
 	if err != nil {
 		db.Err = err.Error()
