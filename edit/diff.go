@@ -6,9 +6,10 @@ import (
 	"io"
 )
 
-// maxEditCost bounds the Myers search. Pins change a handful of lines, so
-// real diffs finish far below it; past it the remaining middle is reported
-// as one replaced block, which is still a correct (if not minimal) diff.
+// maxEditCost bounds the Myers search of each sub-problem. Pins change a
+// handful of lines, so real diffs finish far below it; past it the
+// sub-problem is reported as one replaced block, which is still a correct
+// (if not minimal) diff.
 const maxEditCost = 4096
 
 // Diff writes a unified diff (3 lines of context) turning old into new,
@@ -59,120 +60,170 @@ type lineOp struct {
 	a, b int
 }
 
-// diffLines returns a shortest edit script from a to b (Myers' O(ND)
-// algorithm on the part between the common prefix and suffix).
+// diffLines returns a shortest edit script from a to b: Myers' O(ND)
+// algorithm in its linear-space form (bisecting on the middle snake), on
+// lines interned to integers, so memory stays O(N) for big files.
 func diffLines(a, b [][]byte) []lineOp {
-	pre := 0
-	for pre < len(a) && pre < len(b) && bytes.Equal(a[pre], b[pre]) {
-		pre++
+	ids := map[string]int{}
+	intern := func(lines [][]byte) []int {
+		out := make([]int, len(lines))
+		for i, l := range lines {
+			id, ok := ids[string(l)]
+			if !ok {
+				id = len(ids)
+				ids[string(l)] = id
+			}
+			out[i] = id
+		}
+		return out
 	}
-	suf := 0
-	for suf < len(a)-pre && suf < len(b)-pre && bytes.Equal(a[len(a)-1-suf], b[len(b)-1-suf]) {
-		suf++
-	}
-	ops := make([]lineOp, 0, len(a)+len(b)-pre-suf)
-	for i := 0; i < pre; i++ {
-		ops = append(ops, lineOp{opEqual, i, i})
-	}
-	ops = append(ops, myers(a[pre:len(a)-suf], b[pre:len(b)-suf], pre, pre)...)
-	for i := 0; i < suf; i++ {
-		ops = append(ops, lineOp{opEqual, len(a) - suf + i, len(b) - suf + i})
+	d := &differ{a: intern(a), b: intern(b)}
+	d.delA = make([]bool, len(a))
+	d.insB = make([]bool, len(b))
+	d.compare(0, len(a), 0, len(b))
+	ops := make([]lineOp, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && d.delA[i]:
+			ops = append(ops, lineOp{opDel, i, j})
+			i++
+		case j < len(b) && d.insB[j]:
+			ops = append(ops, lineOp{opIns, i, j})
+			j++
+		default:
+			ops = append(ops, lineOp{opEqual, i, j})
+			i++
+			j++
+		}
 	}
 	return ops
 }
 
-// myers diffs a and b (whose first lines have indexes offA and offB in the
-// whole files). It keeps only the diagonals each step reached, so memory is
-// O(D²) rather than O(N·D).
-func myers(a, b [][]byte, offA, offB int) []lineOp {
+// differ marks the lines of a deleted and of b inserted.
+type differ struct {
+	a, b       []int
+	delA, insB []bool
+	// v1 and v2 are bisect's furthest-reaching points, reused by every
+	// call (recursion only starts after a bisect returns).
+	v1, v2 []int
+}
+
+func (d *differ) compare(aLo, aHi, bLo, bHi int) {
+	for aLo < aHi && bLo < bHi && d.a[aLo] == d.b[bLo] {
+		aLo++
+		bLo++
+	}
+	for aLo < aHi && bLo < bHi && d.a[aHi-1] == d.b[bHi-1] {
+		aHi--
+		bHi--
+	}
+	switch {
+	case aLo == aHi:
+		for j := bLo; j < bHi; j++ {
+			d.insB[j] = true
+		}
+		return
+	case bLo == bHi:
+		for i := aLo; i < aHi; i++ {
+			d.delA[i] = true
+		}
+		return
+	}
+	x, y, ok := d.bisect(aLo, aHi, bLo, bHi)
+	if !ok {
+		for i := aLo; i < aHi; i++ {
+			d.delA[i] = true
+		}
+		for j := bLo; j < bHi; j++ {
+			d.insB[j] = true
+		}
+		return
+	}
+	d.compare(aLo, x, bLo, y)
+	d.compare(x, aHi, y, bHi)
+}
+
+// bisect finds a point (x, y) on a shortest edit path through
+// a[aLo:aHi] and b[bLo:bHi] by running the search from both ends until the
+// paths overlap (the middle snake). ok is false when the edit cost passes
+// maxEditCost or the two sides share nothing.
+func (d *differ) bisect(aLo, aHi, bLo, bHi int) (x, y int, ok bool) {
+	a, b := d.a[aLo:aHi], d.b[bLo:bHi]
 	n, m := len(a), len(b)
-	if n == 0 || m == 0 {
-		return block(n, m, offA, offB)
+	maxD := (n + m + 1) / 2
+	off := maxD
+	size := 2*maxD + 2
+	if cap(d.v1) < size {
+		d.v1, d.v2 = make([]int, size), make([]int, size)
 	}
-	max := n + m
-	// v[k+max] is the furthest x on diagonal k.
-	v := make([]int, 2*max+2)
-	var trace [][]int
-	found := -1
-	for d := 0; d <= max && d <= maxEditCost; d++ {
-		snap := make([]int, 2*d+1)
-		for k := -d; k <= d; k += 2 {
-			var x int
-			if k == -d || (k != d && v[max+k-1] < v[max+k+1]) {
-				x = v[max+k+1]
+	v1, v2 := d.v1[:size], d.v2[:size]
+	for i := range v1 {
+		v1[i], v2[i] = -1, -1
+	}
+	v1[off+1], v2[off+1] = 0, 0
+	delta := n - m
+	front := delta%2 != 0
+	var k1start, k1end, k2start, k2end int
+	for dd := 0; dd < maxD && dd <= maxEditCost; dd++ {
+		for k1 := -dd + k1start; k1 <= dd-k1end; k1 += 2 {
+			k1o := off + k1
+			var x1 int
+			if k1 == -dd || (k1 != dd && v1[k1o-1] < v1[k1o+1]) {
+				x1 = v1[k1o+1]
 			} else {
-				x = v[max+k-1] + 1
+				x1 = v1[k1o-1] + 1
 			}
-			y := x - k
-			for x < n && y < m && bytes.Equal(a[x], b[y]) {
-				x++
-				y++
+			y1 := x1 - k1
+			for x1 < n && y1 < m && a[x1] == b[y1] {
+				x1++
+				y1++
 			}
-			v[max+k] = x
-			if x >= n && y >= m {
-				found = d
+			v1[k1o] = x1
+			switch {
+			case x1 > n:
+				k1end += 2
+			case y1 > m:
+				k1start += 2
+			case front:
+				k2o := off + delta - k1
+				if k2o >= 0 && k2o < size && v2[k2o] != -1 && x1 >= n-v2[k2o] {
+					return aLo + x1, bLo + y1, true
+				}
 			}
 		}
-		for k := -d; k <= d; k++ {
-			snap[k+d] = v[max+k]
-		}
-		trace = append(trace, snap)
-		if found >= 0 {
-			break
-		}
-	}
-	if found < 0 {
-		return block(n, m, offA, offB)
-	}
-	// Walk back from (n, m) through the snapshots.
-	rev := make([]lineOp, 0, n+m)
-	x, y := n, m
-	for d := found; d > 0; d-- {
-		prev := trace[d-1]
-		get := func(k int) int { return prev[k+d-1] }
-		k := x - y
-		var pk int
-		if k == -d || (k != d && get(k-1) < get(k+1)) {
-			pk = k + 1
-		} else {
-			pk = k - 1
-		}
-		px := get(pk)
-		py := px - pk
-		for x > px && y > py {
-			x--
-			y--
-			rev = append(rev, lineOp{opEqual, offA + x, offB + y})
-		}
-		if x == px {
-			y--
-			rev = append(rev, lineOp{opIns, offA + x, offB + y})
-		} else {
-			x--
-			rev = append(rev, lineOp{opDel, offA + x, offB + y})
+		for k2 := -dd + k2start; k2 <= dd-k2end; k2 += 2 {
+			k2o := off + k2
+			var x2 int
+			if k2 == -dd || (k2 != dd && v2[k2o-1] < v2[k2o+1]) {
+				x2 = v2[k2o+1]
+			} else {
+				x2 = v2[k2o-1] + 1
+			}
+			y2 := x2 - k2
+			for x2 < n && y2 < m && a[n-x2-1] == b[m-y2-1] {
+				x2++
+				y2++
+			}
+			v2[k2o] = x2
+			switch {
+			case x2 > n:
+				k2end += 2
+			case y2 > m:
+				k2start += 2
+			case !front:
+				k1o := off + delta - k2
+				if k1o >= 0 && k1o < size && v1[k1o] != -1 {
+					x1 := v1[k1o]
+					y1 := off + x1 - k1o
+					if x1 >= n-x2 {
+						return aLo + x1, bLo + y1, true
+					}
+				}
+			}
 		}
 	}
-	for x > 0 && y > 0 {
-		x--
-		y--
-		rev = append(rev, lineOp{opEqual, offA + x, offB + y})
-	}
-	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
-		rev[i], rev[j] = rev[j], rev[i]
-	}
-	return rev
-}
-
-// block is the script that deletes all of a and inserts all of b.
-func block(n, m, offA, offB int) []lineOp {
-	ops := make([]lineOp, 0, n+m)
-	for i := 0; i < n; i++ {
-		ops = append(ops, lineOp{opDel, offA + i, offB})
-	}
-	for j := 0; j < m; j++ {
-		ops = append(ops, lineOp{opIns, offA + n, offB + j})
-	}
-	return ops
+	return 0, 0, false
 }
 
 // writeHunks groups the script into hunks with ctx lines of context.
