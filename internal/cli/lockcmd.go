@@ -272,7 +272,7 @@ func diffLocks(prev, next *lock.Lock, sum *lockSummary) {
 		old, ok := before[k]
 		switch {
 		case !ok:
-			sum.Added = append(sum.Added, e.Short()+" "+lock.Short(e.Digest))
+			sum.Added = append(sum.Added, entryLine(e))
 		case !contains(old, e.Digest):
 			sum.Changed = append(sum.Changed, fmt.Sprintf("%s %s → %s", e.Short(), lock.Short(old[0]), lock.Short(e.Digest)))
 		}
@@ -280,7 +280,7 @@ func diffLocks(prev, next *lock.Lock, sum *lockSummary) {
 	if prev != nil {
 		for _, e := range prev.References {
 			if !after[nt{e.Kind, e.Name, e.Tag}] {
-				sum.Removed = append(sum.Removed, e.Short()+" "+lock.Short(e.Digest))
+				sum.Removed = append(sum.Removed, entryLine(e))
 			}
 		}
 	}
@@ -297,6 +297,14 @@ func dedupe(errs []error) []error {
 		}
 	}
 	return out
+}
+
+// entryLine names an entry and its digest for the lock summary.
+func entryLine(e lock.Entry) string {
+	if e.Tag == "" {
+		return e.Short() // already name@digest
+	}
+	return e.Short() + " " + lock.Short(e.Digest)
 }
 
 func contains(xs []string, x string) bool {
