@@ -54,8 +54,13 @@ var _ scan.Scanner = Scan
 // the reference is exactly one variable such as FROM ${BASE}, the literal
 // default of that ARG (or the default inside ${BASE:-default}), so a pin
 // rewrites the value where it is defined. Edit is nil for dynamic
-// references, for values assembled from variables, and for references split
-// by quotes, escapes or line continuations.
+// references, for references split by quotes, escapes or line
+// continuations, and for values assembled from variables and text, such as
+// golang:${GO_VERSION}-alpine: a digest written there would belong to the
+// default, a build that sets GO_VERSION would still get the default's image
+// (the digest wins over the tag), and rewriting the ARG default would give
+// it a digest it cannot carry. Name and Tag are still those of the defaults.
+// Compose and GitLab CI references with variables are treated the same way.
 //
 // ONBUILD triggers run in a downstream build whose variables are unknown, so
 // every variable in them is dynamic.
@@ -351,11 +356,12 @@ func (s *scanner) addRef(w located, x expansion, context string, quoted bool) {
 		if x.origin != nil {
 			r.Edit = s.span(x.origin[0], x.origin[1], ref.FormReference)
 		}
-	case t.contiguous() && r.Text == t.s && !strings.ContainsAny(t.s, `"'`) && strings.IndexByte(t.s, s.src.escape) < 0 &&
-		(r.Digest == "" || strings.Contains(r.Text, "@")):
-		// A digest that comes out of a variable cannot get a second
-		// one appended here; that reference is edited where the
-		// variable is defined, or not at all.
+	case !x.vars && t.contiguous() && r.Text == t.s && !strings.ContainsAny(t.s, `"'`) && strings.IndexByte(t.s, s.src.escape) < 0:
+		// Only a reference written out literally is pinned where it
+		// stands. golang:${GO_VERSION}-alpine@sha256:… would hold the
+		// digest of the default while --build-arg GO_VERSION=… names
+		// another tag, and the digest wins: the build would silently
+		// run the default's image.
 		r.Edit = s.span(a, b, ref.FormReference)
 	}
 	s.res.Refs = append(s.res.Refs, r)

@@ -137,9 +137,11 @@ func TestScanRefs(t *testing.T) {
 			},
 		},
 		{
+			// Read with the default, but not pinned in place: a digest
+			// there would override any GO_VERSION a build passes.
 			name: "global ARG in a tag",
 			in:   "ARG GO_VERSION=1.22\nFROM golang:${GO_VERSION}-alpine\n",
-			want: []refView{{"2:6-2:33", "golang:${GO_VERSION}-alpine", "docker.io/library/golang", "1.22-alpine", "", false, "FROM", "golang:${GO_VERSION}-alpine"}},
+			want: []refView{{"2:6-2:33", "golang:${GO_VERSION}-alpine", "docker.io/library/golang", "1.22-alpine", "", false, "FROM", ""}},
 		},
 		{
 			name: "whole reference from an ARG: the edit is the default",
@@ -158,7 +160,7 @@ func TestScanRefs(t *testing.T) {
 		{
 			name: "several ARGs on one line",
 			in:   "ARG IMG=alpine TAG=3.20\nFROM $IMG:$TAG\n",
-			want: []refView{{"2:6-2:15", "$IMG:$TAG", "docker.io/library/alpine", "3.20", "", false, "FROM", "$IMG:$TAG"}},
+			want: []refView{{"2:6-2:15", "$IMG:$TAG", "docker.io/library/alpine", "3.20", "", false, "FROM", ""}},
 		},
 		{
 			name: "ARG without default is dynamic, inline default is static",
@@ -167,7 +169,7 @@ func TestScanRefs(t *testing.T) {
 				{"2:6-2:11", "$BASE", "", "", "", true, "FROM", ""},
 				{"3:6-3:22", "${BASE:-nginx:1}", "docker.io/library/nginx", "1", "", false, "FROM", "nginx:1"},
 				{"4:6-4:21", "${BASE-nginx:2}", "docker.io/library/nginx", "2", "", false, "FROM", "nginx:2"},
-				{"5:6-5:24", "nginx${BASE:+-x}:3", "docker.io/library/nginx", "3", "", false, "FROM", "nginx${BASE:+-x}:3"},
+				{"5:6-5:24", "nginx${BASE:+-x}:3", "docker.io/library/nginx", "3", "", false, "FROM", ""},
 			},
 		},
 		{

@@ -31,7 +31,7 @@ COPY --from=build /app /app
 	}
 	// Output:
 	// 1:10 # syntax  docker/dockerfile:1          docker.io/docker/dockerfile:1 (pin edits "docker/dockerfile:1")
-	// 4:6 FROM      golang:${GO_VERSION}-alpine  docker.io/library/golang:1.22-alpine (pin edits "golang:${GO_VERSION}-alpine")
+	// 4:6 FROM      golang:${GO_VERSION}-alpine  docker.io/library/golang:1.22-alpine
 	// 6:6 FROM      ${BASE}                      docker.io/library/nginx:1-alpine (pin edits "nginx:1-alpine")
 	// 5: RUN go build -o /app .
 }

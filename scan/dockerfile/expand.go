@@ -97,6 +97,8 @@ type expansion struct {
 	// where a pin must write.
 	whole  bool
 	origin *[2]int
+	// vars is set when the word holds a variable expression at all.
+	vars bool
 }
 
 // expand substitutes w's variables the way BuildKit's shell lexer does and
@@ -117,6 +119,7 @@ func (sc *scope) expand(lex *shell.Lex, esc byte, w located) (expansion, error) 
 	if !ok {
 		return x, errSubstitution
 	}
+	x.vars = len(refs) > 0
 	for _, r := range refs {
 		if sc.refDynamic(&p, r) {
 			x.dynamic = true
