@@ -14,6 +14,10 @@ var catalogue = []Rule{
 		Help: "A tag is a pointer that its publisher can move at any time: the same `FROM nginx:1-alpine` builds a different image tomorrow, " +
 			"and rebuilding an old commit to roll back pulls the new bytes again. Pin every image to the digest of the manifest you tested.\n\n" +
 			"`stet pin` resolves each tag and writes `name:tag@sha256:…` in place; the tag stays beside the digest so people and update tools still see the version. " +
+			"A reference that is exactly one variable (`FROM ${BASE}`) is pinned where its value is written, at the `ARG` default. " +
+			"One assembled from variables and text (`golang:${GO_VERSION}-alpine`, `app:${TAG:-1.2}`) is read with the defaults but not pinned in place: " +
+			"the digest would belong to the default, and a build that sets the variable would silently still get the default's image. " +
+			"Write such a reference whole in one variable (`ARG GO_IMAGE=golang:1.22-alpine`, `FROM ${GO_IMAGE}`) to have it pinned. " +
 			"References built from variables without a static value are reported by STET004 instead, and `scratch` is not an image.",
 		Bad:  Example{File: "Dockerfile", Lang: "dockerfile", Code: "FROM nginx:1-alpine\n"},
 		Good: Example{File: "Dockerfile", Lang: "dockerfile", Code: "FROM nginx:1-alpine@sha256:4ff102c5d78d254a6f0da062b3cf39eaf07f01eec0927fd21e219d0af8bc0591\n"},
@@ -45,7 +49,7 @@ var catalogue = []Rule{
 		Summary: "reference built from a variable with no static value",
 		Help: "When an image or action is built from a variable that has no value in the file (`FROM ${BASE}` without a default, `image: ${{ matrix.image }}`), " +
 			"what runs is decided outside the repository and cannot be checked or pinned here.\n\n" +
-			"Give the variable a pinned default in the file (an `ARG` default, `${VAR:-default}` in Compose), so stet can read and pin it, " +
+			"Give the variable a default in the file (an `ARG` default, `${VAR:-default}` in Compose), so stet can read it; a reference that is the variable alone is then pinned at its default (see STET001), " +
 			"or suppress the finding where the value is pinned elsewhere and say where in the reason.",
 		Bad:  Example{File: "Dockerfile", Lang: "dockerfile", Code: "ARG BASE\nFROM ${BASE}\n"},
 		Good: Example{File: "Dockerfile", Lang: "dockerfile", Code: "ARG BASE=debian:12.8-slim@sha256:1537a6a1cbc4b4fd401da800ee9480207e7dc1f23560c21259f681db56768f63\nFROM ${BASE}\n"},
