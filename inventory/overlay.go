@@ -301,6 +301,7 @@ func (v *view) touches(i int) bool {
 // foundDB is one database visible in a view.
 type foundDB struct {
 	kind, path string
+	format     string
 	layer      int
 	pkgs       []Package
 }
@@ -353,10 +354,7 @@ func (v *view) snapshot(top int, need map[int]bool, strict, lazy bool) (*snapsho
 			return nil
 		}
 		typ := map[string]string{kindAPK: TypeAPK, kindDpkg: TypeDeb, kindRPMSQLite: TypeRPM, kindRPMBDB: TypeRPM, kindRPMNDB: TypeRPM}[db.Kind]
-		r.dbs = append(r.dbs, foundDB{kind: typ, path: at, layer: layer, pkgs: db.Packages})
-		for _, pk := range db.Packages {
-			r.pkgs[pk.Key()] = pk
-		}
+		r.dbs = append(r.dbs, foundDB{kind: typ, path: at, layer: layer, pkgs: db.Packages, format: db.Kind})
 		return nil
 	}
 	paths := append([]string(nil), dbOrder...)
@@ -388,6 +386,24 @@ func (v *view) snapshot(top int, need map[int]bool, strict, lazy bool) (*snapsho
 			return nil, err
 		}
 	}
+	// rpm reads one backend: after a conversion to SQLite, an old Berkeley DB
+	// or ndb file left behind lists what it no longer has.
+	hasSQLite := false
+	for _, db := range r.dbs {
+		hasSQLite = hasSQLite || db.format == kindRPMSQLite
+	}
+	kept := r.dbs[:0]
+	for _, db := range r.dbs {
+		if hasSQLite && (db.format == kindRPMBDB || db.format == kindRPMNDB) {
+			r.warnings = append(r.warnings, fmt.Sprintf("%s (layer %d) ignored: rpmdb.sqlite is the current rpm database", db.path, db.layer))
+			continue
+		}
+		kept = append(kept, db)
+		for _, pk := range db.pkgs {
+			r.pkgs[pk.Key()] = pk
+		}
+	}
+	r.dbs = kept
 	return r, nil
 }
 

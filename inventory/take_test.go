@@ -383,3 +383,20 @@ func TestMergeFiles(t *testing.T) {
 		t.Errorf("%+v %+v", got["opt/y"], got["d"])
 	}
 }
+
+func TestTakeRPMPrefersSQLite(t *testing.T) {
+	im := openLayout(t, it.Image(t, it.Step{Layer: it.Layer(t,
+		it.File{Path: "var/lib/rpm/Packages", Data: string(readTestdata(t, "rpm/Packages"))},
+		it.File{Path: "var/lib/rpm/rpmdb.sqlite", Data: string(rpmSQLite(t, rpmPkg{"bash", "5.1.8", "9.el9", "x86_64", "bash.src.rpm", -1}))},
+	)}))
+	inv, err := Take(context.Background(), im, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"rpm bash 5.1.8-9.el9 @0"}, summary(inv)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if !strings.Contains(strings.Join(inv.Warnings, "\n"), "var/lib/rpm/Packages (layer 0) ignored") {
+		t.Errorf("warnings %q", inv.Warnings)
+	}
+}
