@@ -4,7 +4,7 @@ GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 REGISTRY  := $(GOBIN)/registry
 DISTRIBUTION_VERSION := v3.1.2
 
-.PHONY: test unit fuzz lint docs build registry
+.PHONY: test unit fuzz lint docs man build registry dist
 
 ## test: the whole suite, including end-to-end tests against the Distribution registry
 test: registry
@@ -28,10 +28,19 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
 
-## docs: regenerate docs/cli and docs/rules.md
+## docs: regenerate docs/cli, docs/man and docs/rules.md
 docs:
-	$(GO) test ./internal/cli ./rules -run 'Docs' -update
+	$(GO) test ./internal/cli ./rules -run 'Docs|ManPages' -update
+
+## man: regenerate the man pages in docs/man
+man:
+	$(GO) test ./internal/cli -run ManPages -update
 
 ## build: build ./stet
 build:
 	$(GO) build -trimpath -o stet ./cmd/stet
+
+## dist: reproducible release binaries for linux and darwin, amd64 and arm64, in dist/ with SHA256SUMS
+## (VERSION=v1.2.3 to name the version; REPRODUCE=1 to rebuild elsewhere and compare)
+dist:
+	./scripts/dist $(if $(REPRODUCE),--reproduce) $(VERSION)
