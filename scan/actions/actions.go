@@ -44,6 +44,7 @@ import (
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/internal/yamlnode"
+	"github.com/stet-dev/stet/scan/internal/yamlref"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
@@ -229,7 +230,7 @@ func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 	r.Kind = ref.Image
 	if strings.Contains(value, "${{") {
 		r.Dynamic = true
-		r.Name = staticName(value[:strings.Index(value, "${{")])
+		r.Name = yamlref.StaticName(value[:strings.Index(value, "${{")])
 		s.add(n, r)
 		return
 	}
@@ -292,20 +293,6 @@ func (s *scanner) command(n *yaml.Node) {
 	c.Line, c.Column = s.ix.Position(start)
 	c.EndLine, c.EndColumn = s.ix.Position(end)
 	s.res.Commands = append(s.res.Commands, c)
-}
-
-// staticName returns the canonical image name that prefix (the text before
-// an expression) spells out in full, as in gcc:${{ matrix.v }}, or "".
-func staticName(prefix string) string {
-	i := strings.LastIndexAny(prefix, ":@")
-	if i <= 0 || strings.Contains(prefix[i:], "/") {
-		return ""
-	}
-	im, err := ref.ParseImage(prefix[:i])
-	if err != nil {
-		return ""
-	}
-	return im.Name()
 }
 
 // restOfLine returns the file's bytes from off to the end of its line.

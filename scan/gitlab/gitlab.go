@@ -44,6 +44,7 @@ import (
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/internal/yamlnode"
+	"github.com/stet-dev/stet/scan/internal/yamlref"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
@@ -207,7 +208,7 @@ func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
 	expanded, used, static := sc.expand(value)
 	if !static {
 		r.Dynamic = true
-		r.Name = staticName(value[:strings.IndexByte(value, '$')])
+		r.Name = yamlref.StaticName(value[:strings.IndexByte(value, '$')])
 		s.add(n, r)
 		return
 	}
@@ -264,18 +265,4 @@ func (s *scanner) related(p string) {
 		Path:   path.Join(path.Dir(s.path), strings.TrimLeft(p, "/")),
 		Source: ref.SourceGitLab,
 	})
-}
-
-// staticName returns the canonical image name that prefix (the text before
-// a variable) spells out in full, as in docker:${DOCKER_VERSION}, or "".
-func staticName(prefix string) string {
-	i := strings.LastIndexAny(prefix, ":@")
-	if i <= 0 || strings.Contains(prefix[i:], "/") {
-		return ""
-	}
-	im, err := ref.ParseImage(prefix[:i])
-	if err != nil {
-		return ""
-	}
-	return im.Name()
 }

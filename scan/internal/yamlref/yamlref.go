@@ -338,6 +338,22 @@ func SetPartial(r *ref.Ref, s string) {
 	}
 }
 
+// StaticName returns the canonical image name that prefix, the text before
+// the first variable or expression of a reference, spells out in full: the
+// name of docker:${VERSION} or gcc:${{ matrix.v }}, and "" for a prefix that
+// stops inside the name (${REGISTRY}/app, ghcr.io/${{ github.repository }}).
+func StaticName(prefix string) string {
+	i := strings.LastIndexAny(prefix, ":@")
+	if i <= 0 || strings.Contains(prefix[i:], "/") {
+		return ""
+	}
+	im, err := ref.ParseImage(prefix[:i])
+	if err != nil {
+		return ""
+	}
+	return im.Name()
+}
+
 // String returns the value of a string scalar (tag !!str, not a block
 // scalar): an image field holding 12 or true is not an image.
 func String(n *yaml.Node) (string, bool) {

@@ -157,3 +157,25 @@ func TestAfterColonAndLineEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestStaticName(t *testing.T) {
+	t.Parallel()
+	for prefix, want := range map[string]string{
+		"docker:":                 "docker.io/library/docker",
+		"gcc:":                    "docker.io/library/gcc",
+		"ghcr.io/acme/app:":       "ghcr.io/acme/app",
+		"localhost:5000/app:":     "localhost:5000/app",
+		"registry.local:5000/a:":  "registry.local:5000/a",
+		"ghcr.io/acme/app@":       "ghcr.io/acme/app",
+		"":                        "",
+		"ghcr.io/":                "",
+		"ghcr.io/acme/app":        "",
+		"registry.local:5000/":    "",
+		"Not An Image:":           "",
+		"localhost:5000/app:1.2-": "localhost:5000/app", // the variable is inside the tag
+	} {
+		if got := StaticName(prefix); got != want {
+			t.Errorf("StaticName(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+}
