@@ -352,6 +352,14 @@ func createdBy(cf *v1.ConfigFile, n int) []string {
 	return out
 }
 
+// usePlatform takes the platform an index entry declares, which names the
+// variant (arm64/v8, arm/v7) more often than the config does.
+func (im *Image) usePlatform(p *v1.Platform) {
+	if p != nil && p.OS != "" && p.Architecture != "" {
+		im.Platform = platformString(p.OS, p.Architecture, p.Variant)
+	}
+}
+
 // BaseName returns the base image name recorded in annotations or labels.
 func (im *Image) BaseName() string {
 	if v := im.Annotations[AnnotationBaseName]; v != "" {

@@ -84,7 +84,14 @@ func (s *layoutSource) open(d v1.Descriptor, indexDigest string) (*Image, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
 	}
-	return fromV1(s.arg, SourceOCILayout, img, indexDigest, layoutBlobs{s.path}, d.Digest.String())
+	im, err := fromV1(s.arg, SourceOCILayout, img, indexDigest, layoutBlobs{s.path}, d.Digest.String())
+	if err != nil {
+		return nil, err
+	}
+	if indexDigest != "" {
+		im.usePlatform(d.Platform)
+	}
+	return im, nil
 }
 
 func (s *layoutSource) index() (*v1.IndexManifest, error) {

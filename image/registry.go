@@ -76,7 +76,12 @@ func (s *registrySource) image(ctx context.Context, p *v1.Platform) (*Image, err
 	if err != nil {
 		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
 	}
-	return fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img}, "")
+	im2, err := fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img}, "")
+	if err != nil {
+		return nil, err
+	}
+	im2.usePlatform(d.Platform)
+	return im2, nil
 }
 
 func (s *registrySource) all(ctx context.Context) ([]*Image, error) {
@@ -105,6 +110,7 @@ func (s *registrySource) all(ctx context.Context) ([]*Image, error) {
 		if err != nil {
 			return nil, err
 		}
+		one.usePlatform(d.Platform)
 		out = append(out, one)
 	}
 	return out, nil

@@ -186,7 +186,7 @@ func TestDiffAllPlatforms(t *testing.T) {
 	if !strings.Contains(out, "=== linux/amd64\nno differences") && !strings.Contains(out, "=== linux/amd64\nsame digest") {
 		t.Errorf("amd64 should be identical:\n%s", out)
 	}
-	if !strings.Contains(out, "=== linux/arm64\n1 package upgraded") {
+	if !strings.Contains(out, "=== linux/arm64/v8\n1 package upgraded") {
 		t.Errorf("arm64 should show the upgrade:\n%s", out)
 	}
 	// One platform: amd64 by default, identical.
