@@ -1,7 +1,9 @@
 package image_test
 
 import (
+	"archive/tar"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -208,4 +210,55 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := image.Open(ctx, "x", image.Options{Platform: "linux"}); err == nil || !strings.Contains(err.Error(), "os/arch") {
 		t.Errorf("bad platform: %v", err)
 	}
+}
+
+// ociStyleArchive writes a `docker save` archive the way Docker 25 and later
+// do: an OCI layout (blobs/sha256/…, index.json) plus manifest.json naming
+// the blobs, layers kept gzip-compressed as the containerd store holds them.
+func ociStyleArchive(t *testing.T, img v1.Image) string {
+	t.Helper()
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"docker.io/library/app:1": img})
+	cfg, _ := img.ConfigName()
+	m, _ := img.Manifest()
+	manifest := map[string]any{
+		"Config":   "blobs/sha256/" + cfg.Hex,
+		"RepoTags": []string{"app:1"},
+	}
+	var layers []string
+	for _, l := range m.Layers {
+		layers = append(layers, "blobs/sha256/"+l.Digest.Hex)
+	}
+	manifest["Layers"] = layers
+	mj, _ := json.Marshal([]any{manifest})
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), mj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "app.tar")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestOCIStyleDockerArchive(t *testing.T) {
+	img := sample(t)
+	im, err := image.Open(context.Background(), "docker-archive:"+ociStyleArchive(t, img), image.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Layers) != 3 || im.Layers[1].CreatedBy != "COPY app /" {
+		t.Fatalf("%+v", im.Layers)
+	}
+	readAll(t, im) // gzip and zstd blobs checked against the config's DiffIDs
 }
