@@ -311,6 +311,13 @@ func (p *progress) update(l image.Layer, read, total int64) {
 		}
 		parts = append(parts, s)
 	}
+	if len(parts) == 0 {
+		if p.drawn {
+			fmt.Fprint(p.w, "\r\x1b[K")
+			p.drawn = false
+		}
+		return
+	}
 	fmt.Fprintf(p.w, "\r\x1b[Kreading %s", strings.Join(parts, ", "))
 	p.drawn = true
 }
