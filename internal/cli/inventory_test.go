@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
+	"github.com/stet-dev/stet/image"
 	it "github.com/stet-dev/stet/image/imagetest"
 	"github.com/stet-dev/stet/internal/testregistry"
 )
@@ -112,4 +113,20 @@ func equalMaps(a, b map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+func TestProgressLine(t *testing.T) {
+	var buf strings.Builder
+	p := &progress{w: &buf}
+	l := image.Layer{Digest: "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Size: 10_000_000}
+	p.update(l, 2_000_000, l.Size)
+	if want := "\r\x1b[Kreading sha256:0123456789ab 2.0 MB/10.0 MB"; buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	p.update(l, l.Size, l.Size)
+	p.done()
+	if buf.String() != "\r\x1b[K" {
+		t.Errorf("finished layer: got %q, want the line cleared once", buf.String())
+	}
 }
