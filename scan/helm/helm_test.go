@@ -159,6 +159,23 @@ func TestScan(t *testing.T) {
 			},
 		},
 		{
+			name:       "tag template of the appVersion",
+			in:         "image:\n  repository: a/b\n  tag: \"{{ .Chart.AppVersion }}\"\nx:\n  image: {repository: a/c, tag: '{{- $.Chart.AppVersion | toString -}}', digest: \"\"}\n",
+			appVersion: "2.3.4",
+			want: []brief{
+				b(2, 15, "a/b", "docker.io/a/b", "2.3.4", "", false, "image", ""),
+				b(5, 23, "a/c", "docker.io/a/c", "2.3.4", "", false, "x.image", "digest:"),
+			},
+		},
+		{
+			name: "any other tag template is dynamic",
+			in:   "image:\n  registry: ghcr.io\n  repository: a/b\n  tag: \"{{ .Values.global.tag }}\"\nx:\n  image: {repository: a/c, tag: '{{ .Chart.AppVersion }}'}\n",
+			want: []brief{
+				b(3, 15, "a/b", "ghcr.io/a/b", "", "", true, "image", ""),
+				b(6, 23, "a/c", "docker.io/a/c", "", "", true, "x.image", ""),
+			},
+		},
+		{
 			name: "not images",
 			in: "images:\n  repository: us-docker.pkg.dev/x/y\n  tag: \"\"\nimagePullSecrets: []\nglobal:\n  image:\n    registry: quay.io\n" +
 				"image:\n  pullPolicy: Always\nx:\n  image: true\n  baseImage: \"ubuntu\"\n  tplImage: {repository: \"{{ .Values.r }}\", tag: 1}\n" +

@@ -1,6 +1,7 @@
 package yamlref
 
 import (
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -16,7 +17,8 @@ import (
 //
 // Text is the repository value at its position. defaultRegistry applies when
 // the map has no registry and its repository names none. An empty or missing
-// tag is appVersion, or Dynamic when appVersion is "". The edit span is the
+// tag, or one written {{ .Chart.AppVersion }}, is appVersion, or Dynamic when
+// appVersion is ""; any other template in the tag is Dynamic. The edit span is the
 // digest value (ref.FormDigest; an insertion after the colon of an empty
 // "digest:"), else the tag value (ref.FormTag) unless a sha is set.
 func (f *File) MapImage(m *yaml.Node, ctx, defaultRegistry, appVersion string) (r ref.Ref, report, isImage bool) {
@@ -52,6 +54,17 @@ func (f *File) MapImage(m *yaml.Node, ctx, defaultRegistry, appVersion string) (
 		tagKey, tagNode = Lookup(m, "version")
 	}
 	tag, _ := Str(tagNode)
+	written := tag
+	tagTemplate := false
+	if strings.Contains(tag, "{{") {
+		// Charts that tpl their values write the appVersion default out;
+		// any other template's value is not in this file.
+		if appVersionRE.MatchString(tag) {
+			tag = ""
+		} else {
+			tag, tagTemplate = "", true
+		}
+	}
 	digestKey, digestNode := Lookup(m, "digest")
 	digest, _ := Str(digestNode)
 	_, shaNode := Lookup(m, "sha")
@@ -81,6 +94,17 @@ func (f *File) MapImage(m *yaml.Node, ctx, defaultRegistry, appVersion string) (
 	if registry != "" {
 		name = strings.TrimSuffix(registry, "/") + "/" + repo
 	}
+	if tagTemplate {
+		SetPartial(&r, name+":"+Unknown)
+		if r.Name == "" {
+			return r, false, true
+		}
+		if ref.IsDigest(digest) {
+			// tag: "{{ … }}" beside a digest: the digest decides.
+			r.Digest = digest
+		}
+		return r, true, true
+	}
 	if tag == "" && digest == "" {
 		if appVersion == "" {
 			SetPartial(&r, name+":"+Unknown)
@@ -101,9 +125,13 @@ func (f *File) MapImage(m *yaml.Node, ctx, defaultRegistry, appVersion string) (
 	if SetImage(&r, full) != nil {
 		return r, false, true
 	}
-	r.Edit = f.mapEdit(digestKey, digestNode, tagKey, tagNode, sha)
+	r.Edit = f.mapEdit(digestKey, digestNode, tagKey, tagNode, sha, written)
 	return r, true, true
 }
+
+// appVersionRE matches a tag template that renders the chart's appVersion:
+// {{ .Chart.AppVersion }}, {{ $.Chart.AppVersion }}, {{ .Chart.AppVersion | toString }}.
+var appVersionRE = regexp.MustCompile(`^\{\{-?\s*\$?\.Chart\.AppVersion\s*(\|\s*(toString|quote|trim)\s*)?-?\}\}$`)
 
 // hasRegistry reports whether a repository's first component is a registry
 // host, the way image references are read: it holds a dot or a port, or is
@@ -114,7 +142,7 @@ func hasRegistry(repo string) bool {
 }
 
 // mapEdit chooses the span a pin of a map image rewrites.
-func (f *File) mapEdit(digestKey, digestNode, tagKey, tagNode *yaml.Node, sha string) *ref.Span {
+func (f *File) mapEdit(digestKey, digestNode, tagKey, tagNode *yaml.Node, sha, tag string) *ref.Span {
 	switch {
 	case digestKey != nil:
 		if digestNode.Kind != yaml.ScalarNode {
@@ -132,6 +160,10 @@ func (f *File) mapEdit(digestKey, digestNode, tagKey, tagNode *yaml.Node, sha st
 		}
 		return f.Edit(sp, ref.FormDigest)
 	case sha != "" || tagKey == nil || tagNode.Kind != yaml.ScalarNode || IsNull(tagNode):
+		return nil
+	case strings.Contains(tag, "{{"):
+		// tag@sha256:… would only render where the chart passes its values
+		// through tpl; the digest has no field of its own.
 		return nil
 	}
 	sp, ok := f.Span(tagNode)
