@@ -224,3 +224,33 @@ func TestDiffExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffWithAuth pulls from registries that require credentials, found in
+// DOCKER_CONFIG; without them the diff is a runtime failure (3).
+func TestDiffWithAuth(t *testing.T) {
+	for name, start := range map[string]func(t *testing.T) string{
+		"in-process": func(t *testing.T) string {
+			return testregistry.New(t, testregistry.Options{User: "stet", Password: "s3cret"})
+		},
+		"distribution": func(t *testing.T) string {
+			return testregistry.Distribution(t, testregistry.Options{User: "stet", Password: "s3cret"})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			imageEnvTest(t)
+			host := start(t)
+			auth := testregistry.Auth("stet", "s3cret")
+			testregistry.Push(t, host+"/shop:good", nginxBase(t, "1.17.1-r0"), auth)
+			testregistry.Push(t, host+"/shop:bad", nginxBase(t, "1.17.2-r0"), auth)
+			ctx := context.Background()
+			if code, _, errOut := stetRun(t, ctx, "diff", host+"/shop:good", host+"/shop:bad"); code != ExitFailure {
+				t.Errorf("without credentials: exit %d, want 3; %s", code, errOut)
+			}
+			testregistry.DockerConfig(t, map[string][2]string{host: {"stet", "s3cret"}})
+			code, out, errOut := stetRun(t, ctx, "diff", host+"/shop:good", host+"/shop:bad")
+			if code != ExitFindings || !strings.Contains(out, "1.17.1-r0 → 1.17.2-r0") {
+				t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+			}
+		})
+	}
+}
