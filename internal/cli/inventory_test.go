@@ -130,3 +130,18 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("finished layer: got %q, want the line cleared once", buf.String())
 	}
 }
+
+// TestInventoryMirror reads a Docker Hub image through a mirror: the name
+// stays docker.io's, the bytes come from the mirror.
+func TestInventoryMirror(t *testing.T) {
+	imageEnvTest(t)
+	host := testregistry.New(t)
+	testregistry.Push(t, host+"/dockerhub/library/nginx:1-alpine", nginxBase(t, "1.17.1-r0"))
+	code, out, errOut := stetRun(t, context.Background(), "inventory", "--mirror", "docker.io="+host+"/dockerhub", "nginx:1-alpine")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(out, "nginx:1-alpine  sha256:") || !strings.Contains(out, "nginx    1.17.1-r0") {
+		t.Errorf("%s", out)
+	}
+}
