@@ -147,3 +147,20 @@ func TestTakeDigestMismatch(t *testing.T) {
 		t.Fatalf("err = %v (inventory %v), want a digest mismatch", err, inv)
 	}
 }
+
+// TestLimitedResultNotCached: a database skipped for its size is read once
+// the limit allows it, cache or not.
+func TestLimitedResultNotCached(t *testing.T) {
+	im := openLayout(t, it.Image(t, it.Step{Layer: it.Layer(t, it.File{Path: "var/lib/dpkg/status", Data: dpkgDB("a=1", "b=2", "c=3")})}))
+	cache := NewCache(t.TempDir())
+	if _, err := Take(context.Background(), im, Options{Cache: cache, Limits: Limits{MaxDBBytes: 64}}); err == nil {
+		t.Fatal("want the size limit error")
+	}
+	inv, err := Take(context.Background(), im, Options{Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Packages) != 3 {
+		t.Errorf("%d packages, want 3", len(inv.Packages))
+	}
+}

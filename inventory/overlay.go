@@ -32,6 +32,11 @@ type LayerScan struct {
 	Count int64 `json:"count"`
 	// Bytes is the decompressed size of the layer's tar.
 	Bytes int64 `json:"bytes"`
+
+	// limited marks a result shaped by a limit (a database too large to
+	// read): it depends on the limits, not only the layer, so it is not
+	// cached.
+	limited bool
 }
 
 // Entry is one recorded tar entry.

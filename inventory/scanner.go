@@ -137,8 +137,10 @@ func (s *Scanner) read(ctx context.Context, im *image.Image, i int) (*LayerScan,
 		}
 	}
 	sc.Digest = l.Digest
-	if err := s.opts.Cache.put(sc); err != nil {
-		s.log.Debug("cache write failed", "err", err)
+	if !sc.limited {
+		if err := s.opts.Cache.put(sc); err != nil {
+			s.log.Debug("cache write failed", "err", err)
+		}
 	}
 	return sc, nil
 }

@@ -264,6 +264,7 @@ func (st *walkState) readDB(r io.Reader, hdr *tar.Header, kind, p string) (*DBFi
 	db := &DBFile{Kind: kind, Size: hdr.Size}
 	if hdr.Size > st.lim.MaxDBBytes {
 		db.Err = fmt.Sprintf("%d bytes, more than the %d-byte limit: %v", hdr.Size, st.lim.MaxDBBytes, ErrLimit)
+		st.scan.limited = true
 		return db, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(r, hdr.Size))
