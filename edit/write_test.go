@@ -210,32 +210,42 @@ func BenchmarkDiff(b *testing.B) {
 
 func TestWriteFiles(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	files := map[string][]byte{}
-	for i := 0; i < 40; i++ {
-		sub := filepath.Join(dir, "d"+strconv.Itoa(i%3))
-		os.MkdirAll(sub, 0o755)
-		p := filepath.Join(sub, "f"+strconv.Itoa(i))
-		if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(p, 0o640)
-		files[p] = []byte("new " + strconv.Itoa(i))
-	}
-	if err := WriteFiles(files); err != nil {
-		t.Fatal(err)
-	}
-	for p, want := range files {
-		got, _ := os.ReadFile(p)
-		fi, _ := os.Stat(p)
-		if string(got) != string(want) || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o640) {
-			t.Errorf("%s = %q mode %v", p, got, fi.Mode().Perm())
-		}
-	}
-	for i := 0; i < 3; i++ {
-		if entries, _ := os.ReadDir(filepath.Join(dir, "d"+strconv.Itoa(i))); len(entries) != 14 && len(entries) != 13 {
-			t.Errorf("d%d holds %d entries: temporary files left", i, len(entries))
-		}
+	// Below batchSync every file and directory is synced; from it, the
+	// file system is.
+	for _, n := range []int{3, batchSync + 8} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			files := map[string][]byte{}
+			for i := 0; i < n; i++ {
+				sub := filepath.Join(dir, "d"+strconv.Itoa(i%3))
+				os.MkdirAll(sub, 0o755)
+				p := filepath.Join(sub, "f"+strconv.Itoa(i))
+				if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
+					t.Fatal(err)
+				}
+				os.Chmod(p, 0o640)
+				files[p] = []byte("new " + strconv.Itoa(i))
+			}
+			if err := WriteFiles(files); err != nil {
+				t.Fatal(err)
+			}
+			for p, want := range files {
+				got, _ := os.ReadFile(p)
+				fi, _ := os.Stat(p)
+				if string(got) != string(want) || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o640) {
+					t.Errorf("%s = %q mode %v", p, got, fi.Mode().Perm())
+				}
+			}
+			total := 0
+			for i := 0; i < 3; i++ {
+				entries, _ := os.ReadDir(filepath.Join(dir, "d"+strconv.Itoa(i)))
+				total += len(entries)
+			}
+			if total != n {
+				t.Errorf("%d entries for %d files: temporary files left", total, n)
+			}
+		})
 	}
 }
 
