@@ -3,6 +3,7 @@ package imagediff
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -297,4 +298,29 @@ func TestBaseLayers(t *testing.T) {
 		t.Errorf("other on base: %d, want 0", n)
 	}
 	_ = mutate.Append
+}
+
+func TestRenderAllJSON(t *testing.T) {
+	a, b := story(t)
+	ia, ib := openBoth(t, a, b)
+	d, err := Compare(context.Background(), ia, ib, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := RenderAll(&buf, []*Diff{d, d}, FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Platforms []struct {
+			A       struct{ Platform string }
+			Verdict string
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Platforms) != 2 || doc.Platforms[1].A.Platform != "linux/amd64" || doc.Platforms[0].Verdict != d.Verdict {
+		t.Errorf("%+v", doc)
+	}
 }

@@ -36,10 +36,6 @@ func RenderAll(w io.Writer, ds []*Diff, format string) error {
 		return Render(w, ds[0], format)
 	}
 	if format == FormatJSON {
-		type one struct {
-			Platform string `json:"platform"`
-			*Diff
-		}
 		var out struct {
 			Platforms []json.RawMessage `json:"platforms"`
 		}
