@@ -209,7 +209,7 @@ func analyze(text string) (out []cmdFinding, checksOut bool) {
 			}
 		case isPip(name, args):
 			if pkgs := pipUnpinned(name, args[1:]); len(pkgs) > 0 {
-				add("STET022", "pip install of "+list(pkgs)+" without a version or hash (pin with pkg==version, or use -r with --require-hashes)", strings.Join(pkgs, " "))
+				add("STET022", "pip install of "+list(pkgs)+" without an exact version or hash (pin with pkg==version, or use -r with --require-hashes)", strings.Join(pkgs, " "))
 			}
 		case name == "npm" || name == "yarn" || name == "pnpm" || name == "bun":
 			if pkgs := npmGlobalUnpinned(name, args[1:]); len(pkgs) > 0 {
