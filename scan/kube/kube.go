@@ -4,7 +4,9 @@
 // List items, multi-document files) and its image volumes
 // (volumes[].image.reference), and string image: fields anywhere in
 // custom resources (Prometheus.spec.image, Argo Workflows templates, Tekton
-// steps) when the value parses as an image reference. In custom resources,
+// steps) when the value parses as an image reference, and the image
+// overrides of an Argo CD Application's kustomize source
+// (spec.source.kustomize.images: [name=]newName:tag). In custom resources,
 // an image written as a Helm-style map (repository, tag, digest: the values
 // of a Flux HelmRelease or an Argo CD Application) is read and pinned as the
 // helm package does, without a chart's appVersion or global registry.
@@ -230,6 +232,10 @@ func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
 				s.customImage(v, c)
 				continue
 			}
+			if k.Value == "images" && v.Kind == yaml.SequenceNode && strings.HasSuffix(ctx, "kustomize") {
+				s.kustomizeImages(v, c)
+				continue
+			}
 			if v.Kind == yaml.MappingNode && (strings.HasSuffix(k.Value, "image") || strings.HasSuffix(k.Value, "Image")) && helmStyle(v) {
 				// Helm values embedded in a HelmRelease or an Argo CD
 				// Application write images as maps.
@@ -247,6 +253,50 @@ func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
 		for i, v := range n.Content {
 			s.custom(v, yamlref.Index(ctx, i), depth+1)
 		}
+	}
+}
+
+// kustomizeImages reports the image overrides of an Argo CD Application's
+// kustomize source (spec.source.kustomize.images), written as kustomize
+// edit set image takes them: [name=]newName[:tag|@digest]. As in a
+// kustomization, an override without a tag or digest keeps the tag the
+// manifests write, which this file does not say: it is Dynamic.
+func (s *scanner) kustomizeImages(seq *yaml.Node, ctx string) {
+	for i, item := range seq.Content {
+		if item.Kind != yaml.ScalarNode || s.seen[item] {
+			continue
+		}
+		val, ok := yamlref.String(item)
+		if !ok || val == "" || strings.ContainsAny(val, "${") {
+			continue
+		}
+		skip := 0
+		if j := strings.IndexByte(val, '='); j >= 0 {
+			skip = j + 1
+		}
+		img := val[skip:]
+		im, err := ref.ParseImage(img)
+		if err != nil {
+			continue
+		}
+		r, sp, ok := s.f.Place(item, yamlref.Index(ctx, i))
+		if !ok || !strings.HasPrefix(r.Text, val[:skip]) {
+			continue
+		}
+		s.seen[item] = true
+		r.Text = r.Text[skip:]
+		sp.Start += skip
+		r.Line, r.Column = s.f.Index.Position(sp.Start)
+		if im.Tag == "" && im.Digest == "" {
+			yamlref.SetPartial(&r, img+":"+yamlref.Unknown)
+			s.res.Refs = append(s.res.Refs, r)
+			continue
+		}
+		if yamlref.SetImage(&r, img) != nil {
+			continue
+		}
+		r.Edit = s.f.Edit(sp, ref.FormReference)
+		s.res.Refs = append(s.res.Refs, r)
 	}
 }
 

@@ -148,6 +148,18 @@ func TestScan(t *testing.T) {
 			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  {{- range .Values.x }}\n  - image: {{ . }}\n  {{- end }}\n",
 		},
 		{
+			name: "argo cd application kustomize images",
+			in: "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    kustomize:\n      images:\n" +
+				"      - quay.io/argoproj/argocd:v2.1.0\n      - 'old/app=ghcr.io/acme/app@" + digest + "'\n      - web=ghcr.io/acme/web\n" +
+				"      - api=ghcr.io/acme/api:{{ .tag }}\n  sources:\n  - kustomize: {images: [\"x=redis:7\"]}\n  other:\n    images: [nginx:1]\n",
+			want: []brief{
+				b(7, 9, "quay.io/argoproj/argocd:v2.1.0", "quay.io/argoproj/argocd", "v2.1.0", "", false, "spec.source.kustomize.images[0]", "reference:quay.io/argoproj/argocd:v2.1.0"),
+				b(8, 18, "ghcr.io/acme/app@"+digest, "ghcr.io/acme/app", "", digest, false, "spec.source.kustomize.images[1]", "reference:ghcr.io/acme/app@"+digest),
+				b(9, 13, "ghcr.io/acme/web", "ghcr.io/acme/web", "", "", true, "spec.source.kustomize.images[2]", ""),
+				b(12, 29, "redis:7", "docker.io/library/redis", "7", "", false, "spec.sources[0].kustomize.images[0]", "reference:redis:7"),
+			},
+		},
+		{
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
