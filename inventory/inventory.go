@@ -193,8 +193,8 @@ type BuildOptions struct {
 
 // Build assembles an inventory from per-layer results. A nil entry in scans
 // is a layer that was not read; if the visible databases depend on one,
-// Build returns a *NeedLayersError naming the layers to read. baseLayers is
-// the number of bottom layers known to belong to the base image.
+// Build returns a *NeedLayersError naming the layers to read (unless
+// bo.Lazy).
 func Build(im *image.Image, scans []*LayerScan, bo BuildOptions) (*Inventory, error) {
 	baseLayers := bo.BaseLayers
 	if len(scans) != len(im.Layers) {
