@@ -6,7 +6,8 @@
 // custom resources (Prometheus.spec.image, Argo Workflows templates, Tekton
 // steps) when the value parses as an image reference, and the image
 // overrides of an Argo CD Application's kustomize source
-// (spec.source.kustomize.images: [name=]newName:tag). In custom resources,
+// (spec.source.kustomize.images: [name=]newName:tag) and of a Flux
+// Kustomization (spec.images, read as a kustomization's). In custom resources,
 // an image written as a Helm-style map (repository, tag, digest: the values
 // of a Flux HelmRelease or an Argo CD Application) is read and pinned as the
 // helm package does, without a chart's appVersion or global registry.
@@ -107,6 +108,9 @@ func (s *scanner) object(n *yaml.Node, ctx string, depth int) {
 		return
 	}
 	if !builtin(apiVersion) {
+		if kind == "Kustomization" && strings.HasPrefix(apiVersion, "kustomize.toolkit.fluxcd.io/") {
+			s.fluxImages(n, ctx)
+		}
 		s.custom(n, ctx, 0)
 		return
 	}
@@ -297,6 +301,26 @@ func (s *scanner) kustomizeImages(seq *yaml.Node, ctx string) {
 		}
 		r.Edit = s.f.Edit(sp, ref.FormReference)
 		s.res.Refs = append(s.res.Refs, r)
+	}
+}
+
+// fluxImages reports the images list of a Flux Kustomization (spec.images:
+// name, newName, newTag, digest), which Flux applies as a kustomization's
+// images transformer: it is read and pinned as the kustomize package does.
+func (s *scanner) fluxImages(n *yaml.Node, ctx string) {
+	_, spec := yamlref.Lookup(n, "spec")
+	_, images := yamlref.Lookup(yamlref.Deref(spec), "images")
+	if images = yamlref.Deref(images); images == nil || images.Kind != yaml.SequenceNode {
+		return
+	}
+	c := yamlref.Key(yamlref.Key(ctx, "spec"), "images")
+	for i, item := range images.Content {
+		if item.Kind != yaml.MappingNode {
+			continue // aliases are reported where their anchor is written
+		}
+		if r, ok := s.f.KustomizeImage(item, yamlref.Index(c, i)); ok {
+			s.res.Refs = append(s.res.Refs, r)
+		}
 	}
 }
 

@@ -160,6 +160,17 @@ func TestScan(t *testing.T) {
 			},
 		},
 		{
+			name: "flux kustomization images",
+			in: "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  path: ./apps\n  images:\n" +
+				"    - name: podinfo\n      newName: ghcr.io/stefanprodan/podinfo\n      newTag: 6.7.0\n" +
+				"    - name: redis\n      digest: \"" + digest + "\"\n    - name: web\n      newName: ghcr.io/acme/web\n",
+			want: []brief{
+				b(7, 16, "ghcr.io/stefanprodan/podinfo", "ghcr.io/stefanprodan/podinfo", "6.7.0", "", false, "spec.images[0]", `insert:"\n      digest: "`),
+				b(9, 13, "redis", "docker.io/library/redis", "", digest, false, "spec.images[1]", "digest:"+digest),
+				b(12, 16, "ghcr.io/acme/web", "ghcr.io/acme/web", "", "", true, "spec.images[2]", ""),
+			},
+		},
+		{
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
