@@ -107,6 +107,9 @@ func (s *scanner) object(n *yaml.Node, ctx string, depth int) {
 		s.items(n, "objects", ctx, depth)
 		return
 	}
+	if watchesImages(apiVersion) {
+		return
+	}
 	if !builtin(apiVersion) {
 		if kind == "Kustomization" && strings.HasPrefix(apiVersion, "kustomize.toolkit.fluxcd.io/") {
 			s.fluxImages(n, ctx)
@@ -145,6 +148,13 @@ func (s *scanner) items(n *yaml.Node, key, ctx string, depth int) {
 	for i, it := range items.Content {
 		s.object(it, yamlref.Index(yamlref.Key(ctx, key), i), depth+1)
 	}
+}
+
+// watchesImages reports whether apiVersion is an image automation API whose
+// image fields name repositories to watch for new tags (Flux's
+// ImageRepository spec.image), not images anything runs.
+func watchesImages(apiVersion string) bool {
+	return strings.HasPrefix(apiVersion, "image.toolkit.fluxcd.io/")
 }
 
 // builtin reports whether apiVersion names a Kubernetes API group, whose

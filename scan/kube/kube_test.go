@@ -171,6 +171,10 @@ func TestScan(t *testing.T) {
 			},
 		},
 		{
+			name: "flux image automation watches repositories",
+			in:   "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nspec:\n  image: ghcr.io/stefanprodan/podinfo\n  interval: 5m\n",
+		},
+		{
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
