@@ -11,6 +11,9 @@
 // an image written as a Helm-style map (repository, tag, digest: the values
 // of a Flux HelmRelease or an Argo CD Application) is read and pinned as the
 // helm package does, without a chart's appVersion or global registry.
+// Image fields that name what is built or watched rather than pulled are
+// not references: a Skaffold config's build.artifacts[].image, and Flux's
+// image automation objects (ImageRepository.spec.image).
 //
 // Built-in kinds (the core group, apps, batch, extensions, policy,
 // autoscaling and the *.k8s.io groups other than *.x-k8s.io) are read only
@@ -82,7 +85,17 @@ type scanner struct {
 	f    *yamlref.File
 	res  *scan.Result
 	seen map[*yaml.Node]bool // image scalars reported, for containers reached through aliases
+	// output, when set, says which image: fields of the custom resource
+	// being read name images it builds rather than images it pulls.
+	output func(ctx string) bool
 }
+
+// skaffoldOutputRE matches the artifacts of a Skaffold config's build
+// section (also inside profiles): their image is the name Skaffold gives
+// what it builds.
+var skaffoldOutputRE = regexp.MustCompile(`(^|\.)build\.artifacts\[\d+\]\.image$`)
+
+func skaffoldOutput(ctx string) bool { return skaffoldOutputRE.MatchString(ctx) }
 
 // object scans one Kubernetes object; ctx is its path inside the document
 // ("" at the top, "items[2]" in a List).
@@ -113,6 +126,10 @@ func (s *scanner) object(n *yaml.Node, ctx string, depth int) {
 	if !builtin(apiVersion) {
 		if kind == "Kustomization" && strings.HasPrefix(apiVersion, "kustomize.toolkit.fluxcd.io/") {
 			s.fluxImages(n, ctx)
+		}
+		s.output = nil
+		if strings.HasPrefix(apiVersion, "skaffold/") {
+			s.output = skaffoldOutput
 		}
 		s.custom(n, ctx, 0)
 		return
@@ -243,7 +260,9 @@ func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
 			}
 			c := yamlref.Key(ctx, k.Value)
 			if k.Value == "image" && v.Kind == yaml.ScalarNode {
-				s.customImage(v, c)
+				if s.output == nil || !s.output(c) {
+					s.customImage(v, c)
+				}
 				continue
 			}
 			if k.Value == "images" && v.Kind == yaml.SequenceNode && strings.HasSuffix(ctx, "kustomize") {

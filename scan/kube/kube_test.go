@@ -175,6 +175,12 @@ func TestScan(t *testing.T) {
 			in:   "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nspec:\n  image: ghcr.io/stefanprodan/podinfo\n  interval: 5m\n",
 		},
 		{
+			name: "skaffold artifacts are what it builds",
+			in: "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: my-app\n    docker: {dockerfile: Dockerfile}\n" +
+				"profiles:\n- name: ci\n  build:\n    artifacts:\n    - image: my-app-ci\nverify:\n- name: smoke\n  container:\n    name: smoke\n    image: curlimages/curl:8.10.1\n",
+			want: []brief{b(16, 12, "curlimages/curl:8.10.1", "docker.io/curlimages/curl", "8.10.1", "", false, "verify[0].container.image", "reference:curlimages/curl:8.10.1")},
+		},
+		{
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
