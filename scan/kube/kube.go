@@ -12,8 +12,9 @@
 // of a Flux HelmRelease or an Argo CD Application) is read and pinned as the
 // helm package does, without a chart's appVersion or global registry.
 // Image fields that name what is built or watched rather than pulled are
-// not references: a Skaffold config's build.artifacts[].image, and Flux's
-// image automation objects (ImageRepository.spec.image).
+// not references: an output.image (Shipwright's Build and BuildRun), a
+// Skaffold config's build.artifacts[].image, and Flux's image automation
+// objects (ImageRepository.spec.image).
 //
 // Built-in kinds (the core group, apps, batch, extensions, policy,
 // autoscaling and the *.k8s.io groups other than *.x-k8s.io) are read only
@@ -260,7 +261,7 @@ func (s *scanner) custom(n *yaml.Node, ctx string, depth int) {
 			}
 			c := yamlref.Key(ctx, k.Value)
 			if k.Value == "image" && v.Kind == yaml.ScalarNode {
-				if s.output == nil || !s.output(c) {
+				if !strings.HasSuffix(c, "output.image") && (s.output == nil || !s.output(c)) {
 					s.customImage(v, c)
 				}
 				continue

@@ -181,6 +181,10 @@ func TestScan(t *testing.T) {
 			want: []brief{b(16, 12, "curlimages/curl:8.10.1", "docker.io/curlimages/curl", "8.10.1", "", false, "verify[0].container.image", "reference:curlimages/curl:8.10.1")},
 		},
 		{
+			name: "a build's output image is what it pushes",
+			in:   "apiVersion: shipwright.io/v1beta1\nkind: Build\nspec:\n  strategy: {name: buildah, kind: ClusterBuildStrategy}\n  output:\n    image: ghcr.io/acme/app\n",
+		},
+		{
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
