@@ -26,9 +26,11 @@
 // yields nothing and no error. A pin rewrites the image scalar
 // (ref.FormReference).
 //
-// In a container, an image written with envsubst-style variables (${VAR},
-// $VAR, $(VAR)) is reported as Dynamic; one holding {{ … }} is skipped, since
-// the values that fill it are scanned where they are written.
+// In a container, and in a custom resource's image field when the rest of
+// the value reads as an image, an image written with envsubst-style or
+// Tekton variables (${VAR}, $VAR, $(params.x)) is reported as Dynamic; one
+// holding {{ … }} is skipped, since the values that fill it are scanned
+// where they are written.
 package kube
 
 import (
@@ -372,7 +374,24 @@ func (s *scanner) customImage(n *yaml.Node, ctx string) {
 		return
 	}
 	r, sp, ok := s.f.Place(n, ctx)
-	if !ok || yamlref.SetImage(&r, val) != nil {
+	if !ok {
+		return
+	}
+	if strings.Contains(val, "$") && !strings.Contains(val, "{{") {
+		// A Tekton $(params.image) or an envsubst ${TAG}: reported as in
+		// a container, when the rest of the value reads as an image.
+		expanded := varRE.ReplaceAllLiteralString(val, yamlref.Unknown)
+		if expanded == val {
+			return
+		}
+		if _, err := ref.ParseImage(strings.ReplaceAll(expanded, yamlref.Unknown, "x")); err != nil {
+			return
+		}
+		yamlref.SetPartial(&r, expanded)
+		s.res.Refs = append(s.res.Refs, r)
+		return
+	}
+	if yamlref.SetImage(&r, val) != nil {
 		return
 	}
 	r.Edit = s.f.Edit(sp, ref.FormReference)

@@ -185,6 +185,15 @@ func TestScan(t *testing.T) {
 			in:   "apiVersion: shipwright.io/v1beta1\nkind: Build\nspec:\n  strategy: {name: buildah, kind: ClusterBuildStrategy}\n  output:\n    image: ghcr.io/acme/app\n",
 		},
 		{
+			name: "variables in custom resources are dynamic, as in containers",
+			in: "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps:\n  - image: $(params.builderImage)\n  - image: gcr.io/kaniko-project/executor:${KANIKO_VERSION}\n" +
+				"  - image: \"{{inputs.parameters.image}}\"\n  - image: costs $5 a month\n",
+			want: []brief{
+				b(5, 12, "$(params.builderImage)", "", "", "", true, "spec.steps[0].image", ""),
+				b(6, 12, "gcr.io/kaniko-project/executor:${KANIKO_VERSION}", "gcr.io/kaniko-project/executor", "", "", true, "spec.steps[1].image", ""),
+			},
+		},
+		{
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
