@@ -119,7 +119,9 @@ type survey struct {
 	// errs and warnings are what stet check reports once ignore applies;
 	// unpinned counts the references `stet pin` would pin.
 	errs, warnings, unpinned int
-	branch                   string
+	// broken are the files outside the ignores that do not parse.
+	broken []string
+	branch string
 }
 
 type formatStat struct{ files, refs, pinned int }
@@ -170,6 +172,9 @@ func surveyRepo(cmd *cobra.Command, a *app, dir string, outputs []string) (*surv
 	if err != nil {
 		return nil, fmt.Errorf("surveying %s: %w", dir, err)
 	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(a.stderr, "stet: warning: %s\n", w)
+	}
 	s := &survey{formats: map[string]*formatStat{}, hosts: map[string]int{}, branch: defaultBranch(dir)}
 	hints := map[string]*ignoreHint{}
 	var kept []scan.File
@@ -212,6 +217,9 @@ func surveyRepo(cmd *cobra.Command, a *app, dir string, outputs []string) (*surv
 			if h.why != "" {
 				continue // ignored: not counted in what check will report
 			}
+		}
+		if f.Err != nil {
+			s.broken = append(s.broken, rel)
 		}
 		kept = append(kept, f)
 	}
@@ -584,6 +592,9 @@ func writeInit(w io.Writer, dir string, s *survey, files []initFile, v versionIn
 				fmt.Fprintf(w, "next: pin the stet action of the workflow: stet pin %s\n", initGitHubWorkflow)
 			}
 		}
+	}
+	for _, p := range s.broken {
+		fmt.Fprintf(w, "next: %s does not parse; stet check exits 2 until it is fixed or ignored\n", p)
 	}
 	switch {
 	case s.refs == 0:

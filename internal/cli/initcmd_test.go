@@ -290,4 +290,3 @@ func readOutputs(t *testing.T, dir string) map[string]string {
 	}
 	return m
 }
-
