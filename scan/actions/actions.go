@@ -17,6 +17,9 @@
 //     mapping with image:.
 //   - runs.image of a docker action: docker://image is a reference; a
 //     Dockerfile path is returned in Result.Related to be scanned.
+//   - the image input of docker/setup-qemu-action (with: image:), which the
+//     action pulls and runs privileged; its default, when the input is
+//     left out, is not written in the file.
 //
 // A commit-pinned action keeps its version in a trailing comment
 // (uses: actions/checkout@<sha> # v4.2.2): the SHA is the Ref's Digest and
@@ -146,10 +149,34 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 		sctx := fmt.Sprintf("%s[%d]", ctx, i)
 		if k, v := yamlnode.GetPair(st, "uses"); v != nil {
 			s.uses(k, v, sctx+".uses", flowLine(st, v))
+			s.inputImage(v, yamlnode.Get(st, "with"), sctx+".with")
 		}
 		if run := yamlnode.Get(st, "run"); run != nil {
 			s.command(run)
 		}
+	}
+}
+
+// imageInputs names the inputs of well-known actions that pull an image and
+// run it: docker/setup-qemu-action installs its binfmt image privileged.
+var imageInputs = map[string]string{
+	"docker/setup-qemu-action": "image",
+}
+
+// inputImage reports the image a step's with: passes to an action listed in
+// imageInputs.
+func (s *scanner) inputImage(uses, with *yaml.Node, ctx string) {
+	v, ok := yamlnode.Str(uses)
+	if !ok || with == nil {
+		return
+	}
+	name, _, _ := strings.Cut(strings.TrimSpace(v), "@")
+	input, ok := imageInputs[strings.ToLower(name)]
+	if !ok {
+		return
+	}
+	if n := yamlnode.Get(with, input); n != nil && n.Kind == yaml.ScalarNode {
+		s.image(n, ctx+"."+input, 0)
 	}
 }
 

@@ -145,6 +145,30 @@ jobs:
 			},
 		},
 		{
+			name: "image input of setup-qemu-action",
+			in: `jobs:
+  a:
+    steps:
+      - uses: docker/setup-qemu-action@v3
+        with:
+          image: tonistiigi/binfmt:qemu-v9.2.2
+      - uses: Docker/Setup-QEMU-Action@v3
+        with: {image: "${{ vars.BINFMT }}"}
+      - uses: docker/setup-qemu-action@v3
+      - uses: docker/setup-buildx-action@v3
+        with:
+          image: not/read:1
+`,
+			want: []string{
+				`4:15-4:42 action "docker/setup-qemu-action@v3" name=docker/setup-qemu-action tag=v3 @jobs.a.steps[0].uses edit=action`,
+				`6:18-6:47 image "tonistiigi/binfmt:qemu-v9.2.2" name=docker.io/tonistiigi/binfmt tag=qemu-v9.2.2 @jobs.a.steps[0].with.image edit=reference`,
+				`7:15-7:42 action "Docker/Setup-QEMU-Action@v3" name=Docker/Setup-QEMU-Action tag=v3 @jobs.a.steps[1].uses edit=action`,
+				`8:24-8:42 image "${{ vars.BINFMT }}" name= tag= dynamic @jobs.a.steps[1].with.image noedit`,
+				`9:15-9:42 action "docker/setup-qemu-action@v3" name=docker/setup-qemu-action tag=v3 @jobs.a.steps[2].uses edit=action`,
+				`10:15-10:44 action "docker/setup-buildx-action@v3" name=docker/setup-buildx-action tag=v3 @jobs.a.steps[3].uses edit=action`,
+			},
+		},
+		{
 			name: "docker steps",
 			in: `jobs:
   a:
