@@ -85,6 +85,7 @@ Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
 		newInventoryCmd(a),
 		newDiffCmd(a),
 		newInitCmd(a),
+		newReleaseCmd(a),
 	)
 	// Added here rather than lazily by cobra so the generated reference lists it.
 	root.InitDefaultCompletionCmd()

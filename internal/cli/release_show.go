@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stet-dev/stet/release"
+)
+
+func newReleaseListCmd(a *app, fl *releaseFlags) *cobra.Command {
+	var (
+		app   string
+		limit int
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List releases, newest first",
+		Long: `List prints the releases of an app (--app), or of every app, newest first,
+with their ID, creation time, git commit, image count and the environments
+that run each now.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 0 {
+				return usageErrorf("-n must not be negative")
+			}
+			env, err := a.openRelease(cmd, fl)
+			if err != nil {
+				return err
+			}
+			defer env.close()
+			ctx := cmd.Context()
+			rels, err := env.ledger.ListReleases(ctx, app, release.ListOptions{Limit: limit})
+			if err != nil {
+				return ledgerErr(err)
+			}
+			deployed, err := deployedTo(ctx, env.ledger)
+			if err != nil {
+				return ledgerErr(err)
+			}
+			out := cmd.OutOrStdout()
+			if fl.format == "json" {
+				if rels == nil {
+					rels = []release.Release{}
+				}
+				dep := map[string]string{}
+				for id, envs := range deployed {
+					for _, e := range envs {
+						dep[e] = id
+					}
+				}
+				return writeJSON(out, struct {
+					Releases []release.Release `json:"releases"`
+					Deployed map[string]string `json:"deployed"`
+				}{rels, dep})
+			}
+			if len(rels) == 0 {
+				fmt.Fprintf(a.stderr, "no releases in %s\n", env.location)
+				return nil
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			for _, r := range rels {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d image(s)\t%s\t%s\n", r.Label(), release.ShortID(r.ID), r.Created.Format("2006-01-02 15:04"),
+					len(r.Images), gitLabel(r.Git), strings.Join(deployed[r.ID], ","))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&app, "app", "", "only this app's releases")
+	cmd.Flags().IntVarP(&limit, "limit", "n", 0, "at most this many releases (0: all)")
+	return cmd
+}
+
+func gitLabel(g *release.Git) string {
+	if g == nil {
+		return "-"
+	}
+	s := g.Commit
+	if len(s) > 12 {
+		s = s[:12]
+	}
+	if g.Dirty {
+		s += "+dirty"
+	}
+	return s
+}
+
+func newReleaseShowCmd(a *app, fl *releaseFlags) *cobra.Command {
+	var app string
+	cmd := &cobra.Command{
+		Use:   "show REL",
+		Short: "Show one release: its digests and where it came from",
+		Long: `Show prints a release: its ID, images with their exact digests, media types
+and platforms, git commit, lockfile digest, parent, creator and
+annotations, and the environments that run it now. REL is r42, a prefix of
+the release's ID, or an environment's name for what is deployed there.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			env, err := a.openRelease(cmd, fl)
+			if err != nil {
+				return err
+			}
+			defer env.close()
+			ctx := cmd.Context()
+			r, err := env.find(ctx, app, args[0])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if fl.format == "json" {
+				return writeJSON(out, r)
+			}
+			deployed, err := deployedTo(ctx, env.ledger)
+			if err != nil {
+				return ledgerErr(err)
+			}
+			printRelease(out, r, deployed[r.ID])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&app, "app", "", "the app whose r42 is meant (needed when the ledger holds several)")
+	return cmd
+}
+
+func printRelease(w io.Writer, r release.Release, envs []string) {
+	fmt.Fprintf(w, "%s  %s\n", r.Label(), r.ID)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "created\t%s by %s\n", r.Created.Format(release.TimeFormat), actorLabel(r.Creator))
+	if len(r.Creator.CI) > 0 {
+		keys := make([]string, 0, len(r.Creator.CI))
+		for k := range r.Creator.CI {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, k+"="+r.Creator.CI[k])
+		}
+		fmt.Fprintf(tw, "ci\t%s\n", strings.Join(parts, " "))
+	}
+	if r.Git != nil {
+		fmt.Fprintf(tw, "git\t%s\n", gitLabel(&release.Git{Commit: r.Git.Commit, Dirty: r.Git.Dirty}))
+	}
+	if r.LockDigest != "" {
+		fmt.Fprintf(tw, "lock\t%s\n", r.LockDigest)
+	}
+	if r.Parent != "" {
+		fmt.Fprintf(tw, "parent\t%s\n", r.Parent)
+	}
+	for _, k := range sortedKeys(r.Annotations) {
+		fmt.Fprintf(tw, "annotation\t%s=%s\n", k, r.Annotations[k])
+	}
+	if len(envs) > 0 {
+		fmt.Fprintf(tw, "deployed to\t%s\n", strings.Join(envs, ", "))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "images (%d)\n", len(r.Images))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range r.Names() {
+		im := r.Images[k]
+		extra := ""
+		if len(im.Platforms) > 0 {
+			extra = strings.Join(im.Platforms, ",")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, im.Pinned(), extra)
+	}
+	tw.Flush()
+}
+
+func actorLabel(c release.Creator) string {
+	switch {
+	case c.User != "" && c.Host != "":
+		return c.User + "@" + c.Host
+	case c.User != "":
+		return c.User
+	case c.Host != "":
+		return "@" + c.Host
+	}
+	return "unknown"
+}
+
+func newReleaseHistoryCmd(a *app, fl *releaseFlags) *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "history ENV",
+		Short: "List an environment's deployments, newest first",
+		Long: `History prints the promotions and rollbacks of an environment, newest first:
+sequence number, time, action, release, who and why.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 0 {
+				return usageErrorf("-n must not be negative")
+			}
+			if !release.ValidName(args[0]) {
+				return usageErrorf("environment %q: want lowercase letters, digits, '.', '_' or '-'", args[0])
+			}
+			env, err := a.openRelease(cmd, fl)
+			if err != nil {
+				return err
+			}
+			defer env.close()
+			evs, err := env.ledger.History(cmd.Context(), args[0], release.ListOptions{Limit: limit})
+			if err != nil {
+				return ledgerErr(err)
+			}
+			out := cmd.OutOrStdout()
+			if fl.format == "json" {
+				if evs == nil {
+					evs = []release.Event{}
+				}
+				return writeJSON(out, struct {
+					Env    string          `json:"env"`
+					Events []release.Event `json:"events"`
+				}{args[0], evs})
+			}
+			if len(evs) == 0 {
+				fmt.Fprintf(a.stderr, "nothing was deployed to %s\n", args[0])
+				return nil
+			}
+			printEvents(out, evs)
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&limit, "limit", "n", 0, "at most this many events (0: all)")
+	return cmd
+}
+
+func printEvents(w io.Writer, evs []release.Event) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, ev := range evs {
+		reason := ev.Reason
+		if reason != "" {
+			reason = "  " + reason
+		}
+		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s r%d\t%s\t%s%s\n", ev.Sequence, ev.Time.Format("2006-01-02 15:04:05"), ev.Action,
+			ev.App, ev.Number, release.ShortID(ev.Release), actorLabel(ev.Actor), reason)
+	}
+	tw.Flush()
+}
