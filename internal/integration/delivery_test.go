@@ -2,9 +2,11 @@ package integration
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +75,108 @@ func TestDockerignore(t *testing.T) {
 			t.Errorf(".dockerignore drops %s, which the build needs", keep)
 		}
 	}
+}
+
+// TestDockerContextBuilds copies the module as docker build sends it,
+// without what .dockerignore excludes, and builds stet from the copy the
+// way the Dockerfile does: the context holds everything the build needs.
+func TestDockerContextBuilds(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(moduleRoot, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var excludes []*regexp.Regexp
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			if strings.HasPrefix(l, "!") {
+				t.Fatalf(".dockerignore exception %q: this test reads exclusions only", l)
+			}
+			excludes = append(excludes, dockerignoreRE(l))
+		}
+	}
+	excluded := func(rel string) bool {
+		// Docker excludes a path when a pattern matches it or a parent.
+		for p := rel; p != "."; p = filepath.ToSlash(filepath.Dir(p)) {
+			for _, re := range excludes {
+				if re.MatchString(p) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	ctx := filepath.Join(t.TempDir(), "context")
+	sent := 0
+	err = filepath.WalkDir(moduleRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(moduleRoot, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		if excluded(rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(ctx, filepath.FromSlash(rel))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sent++
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{"testdata/corpus/SOURCES.tsv", "examples/incident/Dockerfile", ".git/HEAD", "scan/dockerfile/testdata"} {
+		if _, err := os.Stat(filepath.Join(ctx, gone)); err == nil {
+			t.Errorf("%s is in the build context", gone)
+		}
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", filepath.Join(t.TempDir(), "stet"), "./cmd/stet")
+	cmd.Dir = ctx
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building from the %d files of the Docker context: %v\n%s", sent, err, out)
+	}
+}
+
+// dockerignoreRE translates a .dockerignore pattern (Go filepath.Match
+// syntax plus ** for any number of directories) into a regular expression
+// over slash paths relative to the context.
+func dockerignoreRE(pattern string) *regexp.Regexp {
+	pattern = strings.TrimPrefix(filepath.ToSlash(filepath.Clean(pattern)), "/")
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; {
+		case strings.HasPrefix(pattern[i:], "**/"):
+			b.WriteString("(.*/)?")
+			i += 2
+		case strings.HasPrefix(pattern[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
 }
 
 // TestOwnRepositoryClean is what .ci/run enforces: stet check on stet's own
