@@ -54,8 +54,11 @@ runs the stet GitHub Action on pull requests; with --ci gitlab,
 .gitlab/ci/stet.yml, a job to include from .gitlab-ci.yml. Every action and
 image they use is pinned.
 
+DIR should be the root of the repository: that is where stet looks for
+.stet.yaml and where GitHub and GitLab look for CI files.
+
 Init is idempotent: a file whose content would not change is left alone and
-reported as unchanged. It never replaces a file that differs without
+reported as up to date. It never replaces a file that differs without
 --force; --dry-run prints what it would write (a diff for files that exist)
 and writes nothing. Files are written atomically.`,
 		Example: `  stet init
@@ -114,8 +117,7 @@ type survey struct {
 	// ignore are globs proposed for .stet.yaml; maybe are offered commented.
 	ignore, maybe []ignoreHint
 	// hosts counts image references per registry host.
-	hosts   map[string]int
-	actions int
+	hosts map[string]int
 	// errs and warnings are what stet check reports once ignore applies;
 	// unpinned counts the references `stet pin` would pin.
 	errs, warnings, unpinned int
@@ -198,13 +200,10 @@ func surveyRepo(cmd *cobra.Command, a *app, dir string, outputs []string) (*surv
 			if r.Digest != "" {
 				pinned++
 			}
-			if r.Kind == ref.Image {
-				host, _, _ := strings.Cut(r.Name, "/")
-				if host != "" && !r.Dynamic {
+			if r.Kind == ref.Image && !r.Dynamic {
+				if host, _, _ := strings.Cut(r.Name, "/"); host != "" {
 					s.hosts[host]++
 				}
-			} else {
-				s.actions++
 			}
 		}
 		s.refs += len(f.Refs)
