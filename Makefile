@@ -30,11 +30,11 @@ lint:
 
 ## docs: regenerate docs/cli, docs/man and docs/rules.md
 docs:
-	$(GO) test ./internal/cli ./rules -run 'Docs|ManPages' -update
+	$(GO) test ./internal/cli ./rules -run Docs -update
 
 ## man: regenerate the man pages in docs/man
 man:
-	$(GO) test ./internal/cli -run ManPages -update
+	$(GO) test ./internal/cli -run DocsManPages -update
 
 ## build: build ./stet
 build:

@@ -14,10 +14,10 @@ import (
 // release changes the commands.
 var manDate = time.Date(2026, time.November, 1, 0, 0, 0, 0, time.UTC)
 
-// TestManPages keeps docs/man, the man pages generated from the commands,
-// in step with them. Regenerate with: go test ./internal/cli -run ManPages -update
+// TestDocsManPages keeps docs/man, the man pages generated from the commands,
+// in step with them. Regenerate with: go test ./internal/cli -run Docs -update
 // (or make man).
-func TestManPages(t *testing.T) {
+func TestDocsManPages(t *testing.T) {
 	dir := t.TempDir()
 	root := newRootCmd(&app{})
 	header := &doc.GenManHeader{
@@ -48,13 +48,13 @@ func TestManPages(t *testing.T) {
 	}
 	checked, _ := os.ReadDir(want)
 	if len(generated) != len(checked) {
-		t.Errorf("docs/man has %d files, the commands generate %d: run go test ./internal/cli -run ManPages -update", len(checked), len(generated))
+		t.Errorf("docs/man has %d files, the commands generate %d: run go test ./internal/cli -run Docs -update", len(checked), len(generated))
 	}
 	for _, e := range generated {
 		got, _ := os.ReadFile(filepath.Join(dir, e.Name()))
 		have, err := os.ReadFile(filepath.Join(want, e.Name()))
 		if err != nil || string(have) != string(got) {
-			t.Errorf("docs/man/%s is out of date: run go test ./internal/cli -run ManPages -update", e.Name())
+			t.Errorf("docs/man/%s is out of date: run go test ./internal/cli -run Docs -update", e.Name())
 		}
 	}
 }
