@@ -517,11 +517,11 @@ func writeInit(w io.Writer, dir string, s *survey, files []initFile, v versionIn
 	fmt.Fprintln(w)
 	for _, ft := range formatTitles {
 		if st, ok := s.formats[ft.source]; ok {
-			fmt.Fprintf(w, "  %-26s %-8s %-14s (%d pinned)\n", ft.title, count(st.files, "file"), count(st.refs, "reference"), st.pinned)
+			fmt.Fprintf(w, "  %-26s %-10s %-15s (%d pinned)\n", ft.title, count(st.files, "file"), count(st.refs, "reference"), st.pinned)
 		}
 	}
 	for _, h := range s.ignore {
-		fmt.Fprintf(w, "  ignore %-19s %-8s %-14s (%s)\n", h.glob, count(h.files, "file"), count(h.refs, "reference"), h.why)
+		fmt.Fprintf(w, "  ignore %-19s %-10s %-15s (%s)\n", h.glob, count(h.files, "file"), count(h.refs, "reference"), h.why)
 	}
 	changed := 0
 	for _, f := range files {
