@@ -17,9 +17,10 @@
 //     mapping with image:.
 //   - runs.image of a docker action: docker://image is a reference; a
 //     Dockerfile path is returned in Result.Related to be scanned.
-//   - the image input of docker/setup-qemu-action (with: image:), which the
-//     action pulls and runs privileged; its default, when the input is
-//     left out, is not written in the file.
+//   - the images that docker/setup-qemu-action (with: image:) and
+//     docker/setup-buildx-action (with: driver-opts: image=…) pull and run
+//     privileged; their defaults, when the input is left out, are not
+//     written in the file.
 //
 // A commit-pinned action keeps its version in a trailing comment
 // (uses: actions/checkout@<sha> # v4.2.2): the SHA is the Ref's Digest and
@@ -158,9 +159,13 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 }
 
 // imageInputs names the inputs of well-known actions that pull an image and
-// run it: docker/setup-qemu-action installs its binfmt image privileged.
-var imageInputs = map[string]string{
-	"docker/setup-qemu-action": "image",
+// run it, both privileged: docker/setup-qemu-action's binfmt image (with:
+// image:) and the BuildKit image of docker/setup-buildx-action's
+// docker-container driver (with: driver-opts: image=…, one of a list of
+// options separated by line breaks or commas).
+var imageInputs = map[string]struct{ input, option string }{
+	"docker/setup-qemu-action":   {input: "image"},
+	"docker/setup-buildx-action": {input: "driver-opts", option: "image="},
 }
 
 // inputImage reports the image a step's with: passes to an action listed in
@@ -171,13 +176,67 @@ func (s *scanner) inputImage(uses, with *yaml.Node, ctx string) {
 		return
 	}
 	name, _, _ := strings.Cut(strings.TrimSpace(v), "@")
-	input, ok := imageInputs[strings.ToLower(name)]
+	in, ok := imageInputs[strings.ToLower(name)]
 	if !ok {
 		return
 	}
-	if n := yamlnode.Get(with, input); n != nil && n.Kind == yaml.ScalarNode {
-		s.image(n, ctx+"."+input, 0)
+	n := yamlnode.Get(with, in.input)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return
 	}
+	ctx += "." + in.input
+	if in.option == "" {
+		s.image(n, ctx, 0)
+		return
+	}
+	s.optionImage(n, ctx, in.option)
+}
+
+// optionImage reports the image of the option named by prefix (image=) in a
+// list of options. The options are read from the file's bytes, so a quoted
+// value with escapes is left alone.
+func (s *scanner) optionImage(n *yaml.Node, ctx, prefix string) {
+	if s.seen[n] {
+		return
+	}
+	start, end := yamlnode.Extent(s.ix, n)
+	data := s.ix.Data()
+	if start >= end || end > len(data) || n.Style&yaml.DoubleQuotedStyle != 0 && bytes.IndexByte(data[start:end], '\\') >= 0 {
+		return
+	}
+	raw := string(data[start:end])
+	for off := 0; off < len(raw); {
+		i := strings.IndexAny(raw[off:], ",\n")
+		if i < 0 {
+			i = len(raw) - off
+		}
+		opt := raw[off : off+i]
+		lead := len(opt) - len(strings.TrimLeft(opt, " \t\r"))
+		opt = strings.TrimRight(strings.TrimSpace(opt), "\r")
+		if img, ok := strings.CutPrefix(opt, prefix); ok && img != "" {
+			s.optionRef(n, ctx, img, start+off+lead+len(prefix))
+			return
+		}
+		off += i + 1
+	}
+}
+
+// optionRef reports the image img written at offset at.
+func (s *scanner) optionRef(n *yaml.Node, ctx, img string, at int) {
+	r := ref.Ref{File: s.path, Source: ref.SourceActions, Kind: ref.Image, Text: img, Context: ctx}
+	r.Line, r.Column = s.ix.Position(at)
+	r.EndLine, r.EndColumn = s.ix.Position(at + len(img))
+	if strings.Contains(img, "${{") {
+		r.Dynamic = true
+		r.Name = yamlref.StaticName(img[:strings.Index(img, "${{")])
+		s.add(n, r)
+		return
+	}
+	if err := r.SetImage(img); err != nil {
+		return
+	}
+	r.Edit = s.span(at, at+len(img), ref.FormReference)
+	s.add(n, r)
 }
 
 // container reads a job container or service: an image string, or a mapping

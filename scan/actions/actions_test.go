@@ -169,6 +169,30 @@ jobs:
 			},
 		},
 		{
+			name: "buildkit image of setup-buildx-action",
+			in: `jobs:
+  a:
+    steps:
+      - uses: docker/setup-buildx-action@v3
+        with:
+          driver-opts: |
+            network=host
+            image=moby/buildkit:v0.18.2
+      - uses: docker/setup-buildx-action@v3
+        with:
+          driver-opts: "network=host, image=moby/buildkit:${{ env.BK }}"
+      - uses: docker/setup-buildx-action@v3
+        with: {driver-opts: network=host}
+`,
+			want: []string{
+				`4:15-4:44 action "docker/setup-buildx-action@v3" name=docker/setup-buildx-action tag=v3 @jobs.a.steps[0].uses edit=action`,
+				`8:19-8:40 image "moby/buildkit:v0.18.2" name=docker.io/moby/buildkit tag=v0.18.2 @jobs.a.steps[0].with.driver-opts edit=reference`,
+				`9:15-9:44 action "docker/setup-buildx-action@v3" name=docker/setup-buildx-action tag=v3 @jobs.a.steps[1].uses edit=action`,
+				`11:45-11:72 image "moby/buildkit:${{ env.BK }}" name=docker.io/moby/buildkit tag= dynamic @jobs.a.steps[1].with.driver-opts noedit`,
+				`12:15-12:44 action "docker/setup-buildx-action@v3" name=docker/setup-buildx-action tag=v3 @jobs.a.steps[2].uses edit=action`,
+			},
+		},
+		{
 			name: "docker steps",
 			in: `jobs:
   a:
