@@ -14,6 +14,7 @@ import (
 	"github.com/stet-dev/stet/image"
 	"github.com/stet-dev/stet/imagediff"
 	"github.com/stet-dev/stet/lock"
+	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/release"
 )
 
@@ -314,12 +315,12 @@ func renderReleaseDiff(w io.Writer, d *releaseDiff) error {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, ic := range d.Images {
 		switch ic.Change {
-		case release.Unchanged:
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", ic.Change, ic.Name, ic.To)
-		case release.Added:
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", ic.Change, ic.Name, ic.To)
+		case release.Unchanged, release.Added:
+			to := splitPinned(ic.To)
+			fmt.Fprintf(tw, "  %s\t%s\t%s %s\n", ic.Change, ic.Name, to[0], shortDigest(to[1]))
 		case release.Removed:
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", ic.Change, ic.Name, ic.From)
+			from := splitPinned(ic.From)
+			fmt.Fprintf(tw, "  %s\t%s\t%s %s\n", ic.Change, ic.Name, from[0], shortDigest(from[1]))
 		default:
 			from, to := splitPinned(ic.From), splitPinned(ic.To)
 			what := from[0] + " " + shortDigest(from[1]) + " → " + shortDigest(to[1])
@@ -366,7 +367,7 @@ func renderReleaseDiff(w io.Writer, d *releaseDiff) error {
 			if c.Key != "" {
 				field += " " + c.Key
 			}
-			fmt.Fprintf(&b, "  %s: %s → %s\n", field, orNone(c.From), orNone(c.To))
+			fmt.Fprintf(&b, "  %s: %s → %s\n", field, orNone(shortDigest(c.From)), orNone(shortDigest(c.To)))
 		}
 	}
 	if len(d.Commits) > 0 || d.CommitsNote != "" {
@@ -414,11 +415,16 @@ func orNone(s string) string {
 	return s
 }
 
-// splitPinned cuts name:tag@digest into the reference and the digest.
+// splitPinned cuts name:tag@digest into the reference, in the short form
+// people write (nginx:1-alpine), and the digest.
 func splitPinned(p string) [2]string {
-	i := strings.LastIndexByte(p, '@')
-	if i < 0 {
-		return [2]string{p, ""}
+	base, digest := ref.SplitDigest(p)
+	if im, err := ref.ParseImage(base); err == nil {
+		short := ref.FamiliarName(im.Name())
+		if im.Tag != "" {
+			short += ":" + im.Tag
+		}
+		base = short
 	}
-	return [2]string{p[:i], p[i+1:]}
+	return [2]string{base, digest}
 }

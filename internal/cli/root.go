@@ -86,6 +86,7 @@ Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
 		newDiffCmd(a),
 		newInitCmd(a),
 		newReleaseCmd(a),
+		newDemoCmd(a),
 	)
 	// Added here rather than lazily by cobra so the generated reference lists it.
 	root.InitDefaultCompletionCmd()
