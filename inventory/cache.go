@@ -11,7 +11,7 @@ import (
 
 // cacheVersion changes whenever what a layer scan records or how databases
 // are parsed changes, so results of an older stet are never reused.
-const cacheVersion = "layers-v1"
+const cacheVersion = "layers-v2"
 
 // Cache is a content-addressed store of per-layer results, keyed by layer
 // digest. Entries are written atomically; one that cannot be read is treated

@@ -196,6 +196,14 @@ func TestTake(t *testing.T) {
 			wantErr: "not an rpm ndb database",
 		},
 		{
+			name: "a plain file replacing the directory of a lower layer's database",
+			layers: [][]it.File{
+				{{Path: "var/lib/dpkg/status", Data: dpkgDB("a=1")}},
+				{{Path: "var/lib/dpkg", Data: "not a directory any more"}},
+			},
+			want: nil,
+		},
+		{
 			name: "symlink loop",
 			layers: [][]it.File{
 				{it.Symlink("var", "var")},

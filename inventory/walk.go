@@ -202,7 +202,13 @@ func scanTar(ctx context.Context, r io.Reader, lim Limits, keep map[string][]str
 			if kind == "" {
 				st.regular[maphash.String(st.seed, p)] = true
 				if recorded(p) {
-					delete(s.Entries, p) // a file where a directory was
+					// A plain file where a directory on the way to a
+					// database would be: it hides what lower layers have
+					// there.
+					if err := record(); err != nil {
+						return nil, nil, err
+					}
+					s.Entries[p] = &Entry{Type: entryFile}
 				}
 				continue
 			}
