@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -318,7 +319,7 @@ func TestTakeCache(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("cache holds %d entries, want 2", len(files))
 	}
-	if err := writeFile(files[0], "{not json"); err != nil {
+	if err := os.WriteFile(files[0], []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	reads.Store(0)
