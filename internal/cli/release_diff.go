@@ -331,6 +331,19 @@ func renderReleaseDiff(w io.Writer, d *releaseDiff) error {
 		}
 	}
 	tw.Flush()
+	// Details share one screen: the more images changed, the fewer lines
+	// each gets; what is left out is counted, with the command that shows it.
+	nDiffs := 0
+	for _, ic := range d.Images {
+		if ic.Diff != nil {
+			nDiffs++
+		}
+	}
+	pkgLimit, cfgLimit := maxPackages, maxPackages
+	if nDiffs > 0 {
+		pkgLimit = max(1, min(maxPackages, 24/nDiffs))
+		cfgLimit = max(0, min(maxPackages, 12/nDiffs))
+	}
 	for _, ic := range d.Images {
 		if ic.Diff == nil {
 			continue
@@ -338,8 +351,7 @@ func renderReleaseDiff(w io.Writer, d *releaseDiff) error {
 		fmt.Fprintf(&b, "\n%s: %s\n", ic.Name, ic.Diff.Verdict)
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for i, p := range ic.Diff.Packages {
-			if i == maxPackages {
-				fmt.Fprintf(tw, "  … %d more package change(s): stet diff %s %s\n", len(ic.Diff.Packages)-maxPackages, ic.From, ic.To)
+			if i == pkgLimit {
 				break
 			}
 			ver := p.To
@@ -359,8 +371,7 @@ func renderReleaseDiff(w io.Writer, d *releaseDiff) error {
 		}
 		tw.Flush()
 		for i, c := range ic.Diff.Config {
-			if i == maxPackages {
-				fmt.Fprintf(&b, "  … %d more config change(s)\n", len(ic.Diff.Config)-maxPackages)
+			if i == cfgLimit {
 				break
 			}
 			field := c.Field
@@ -368,6 +379,17 @@ func renderReleaseDiff(w io.Writer, d *releaseDiff) error {
 				field += " " + c.Key
 			}
 			fmt.Fprintf(&b, "  %s: %s → %s\n", field, orNone(shortDigest(c.From)), orNone(shortDigest(c.To)))
+		}
+		morePkgs, moreCfg := max(0, len(ic.Diff.Packages)-pkgLimit), max(0, len(ic.Diff.Config)-cfgLimit)
+		if morePkgs > 0 || moreCfg > 0 {
+			var parts []string
+			if morePkgs > 0 {
+				parts = append(parts, fmt.Sprintf("%d package change(s)", morePkgs))
+			}
+			if moreCfg > 0 {
+				parts = append(parts, fmt.Sprintf("%d config change(s)", moreCfg))
+			}
+			fmt.Fprintf(&b, "  … %s more: stet diff %s %s\n", strings.Join(parts, " and "), ic.From, ic.To)
 		}
 	}
 	if len(d.Commits) > 0 || d.CommitsNote != "" {

@@ -170,12 +170,19 @@ func checkStoryRollback(t *testing.T, s *relStory, reg *storyRegistry) {
 	if code != ExitFindings {
 		t.Fatalf("release diff: exit %d\n%s%s", code, out, errOut)
 	}
+	golden(t, "story-diff.txt", out)
 	if !strings.HasPrefix(out, "shop r1 → shop r2: 1 of 1 image(s) changed: 1 tag moved\n") {
 		t.Errorf("release diff headline:\n%s", out)
 	}
 	if !strings.Contains(out, "upgraded  nginx  1.17.1-r0 → 1.17.2-r0  base image, layer 0") {
 		t.Errorf("release diff does not name the nginx upgrade:\n%s", out)
 	}
+
+	code, out, errOut = s.stet("release", "rollback", "--env", "production", "--render", filepath.Join(s.dir, "deploy"), "--dry-run")
+	if code != ExitOK {
+		t.Fatalf("rollback --dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	golden(t, "story-rollback-dry-run.txt", strings.ReplaceAll(out, s.dir, "DIR"))
 
 	var before int64
 	if reg != nil {
@@ -469,5 +476,25 @@ func TestDemo(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(os.Getenv("TMPDIR"), "stet-demo-*")); len(left) != 0 {
 		t.Errorf("demo left %v behind", left)
+	}
+}
+
+// golden compares got with testdata/release/NAME (rewritten by -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join(origDir, "testdata", "release", name)
+	if *update {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -run Release -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-want +got)\n%s", name, diff)
 	}
 }
