@@ -95,10 +95,20 @@ and writes nothing. Files are written atomically.`,
 			case initGitLabJob:
 				files = append(files, initFile{Path: ciFile, Data: renderGitLabJob(v)})
 			}
-			return writeInit(cmd.OutOrStdout(), dir, s, files, v, force, dryRun)
+			if err := writeInit(cmd.OutOrStdout(), dir, s, files, v, force, dryRun); err != nil {
+				return err
+			}
+			if ci == "" && !dryRun {
+				suggestCI(cmd.OutOrStdout(), dir)
+			}
+			return nil
 		},
 	}
+	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	}
 	cmd.Flags().StringVar(&ci, "ci", "", "also write a CI job: github or gitlab")
+	_ = cmd.RegisterFlagCompletionFunc("ci", cobra.FixedCompletions([]string{"github", "gitlab"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().BoolVar(&force, "force", false, "replace files that exist and differ")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be written; write nothing")
 	return cmd
@@ -614,4 +624,19 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// suggestCI points at --ci when the repository already runs a CI that init
+// can write a job for.
+func suggestCI(w io.Writer, dir string) {
+	exists := func(p string) bool {
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
+		return err == nil
+	}
+	if exists(".github/workflows") && !exists(initGitHubWorkflow) {
+		fmt.Fprintln(w, "next: stet init --ci github adds a workflow that runs stet on pull requests")
+	}
+	if exists(".gitlab-ci.yml") && !exists(initGitLabJob) {
+		fmt.Fprintln(w, "next: stet init --ci gitlab adds a job to include from .gitlab-ci.yml")
+	}
 }

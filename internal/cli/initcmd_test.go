@@ -290,3 +290,18 @@ func readOutputs(t *testing.T, dir string) map[string]string {
 	}
 	return m
 }
+
+// TestInitCompletion: the shell completes --ci with the CI systems init
+// writes jobs for.
+func TestInitCompletion(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runStet(t, "__complete", "init", "--ci", "")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := strings.Split(strings.TrimSpace(stdout), "\n")
+	want := []string{"github", "gitlab", ":4"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("completions (-want +got):\n%s", diff)
+	}
+}
