@@ -333,3 +333,22 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanOtherYAML measures the common case of a YAML file that is not
+// a manifest (a lock file, a tool's settings): it must cost next to nothing.
+func BenchmarkScanOtherYAML(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("lockfileVersion: '9.0'\npackages:\n")
+	for i := range 5000 {
+		n := strconv.Itoa(i)
+		sb.WriteString("  /pkg-" + n + "@1.0." + n + ":\n    resolution: {integrity: sha512-abc" + n + "}\n    engines: {node: '>=18'}\n")
+	}
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Scan("pnpm-lock.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
