@@ -362,3 +362,70 @@ func TestResultJSON(t *testing.T) {
 		t.Errorf("%s %v", b, err)
 	}
 }
+
+// FuzzData renders arbitrary YAML as each deployment format to a release
+// naming every image found: it must not panic, and what it writes must
+// scan again with every rewritten reference at the release's digest.
+func FuzzData(f *testing.F) {
+	cases, _ := filepath.Glob("testdata/*.txtar")
+	for _, c := range cases {
+		ar, err := txtar.ParseFile(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range ar.Files {
+			if file.Name != "release" && file.Name != "result" && !strings.HasPrefix(file.Name, "want/") {
+				f.Add(file.Data, uint8(0))
+				f.Add(file.Data, uint8(3))
+			}
+		}
+	}
+	f.Add([]byte("image: {repository: a/b, tag: \"1\", digest: \"\"}\n"), uint8(3))
+	f.Add([]byte("images:\n- name: x\n  newTag: '2'\n"), uint8(2))
+	scanners := formats.Default()
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		source := Sources[int(which)%len(Sources)]
+		res, err := scanners[source]("f.yaml", data)
+		if err != nil {
+			return
+		}
+		rel := release.Release{App: "fuzz", Images: map[string]release.Image{}}
+		for i, r := range res.Refs {
+			if r.Kind != ref.Image || r.Name == "" {
+				continue
+			}
+			if _, ok := rel.Images[r.Name]; ok {
+				continue
+			}
+			tag := "v" + fmt.Sprint(i)
+			if _, err := ref.ParseImage(r.Name + ":" + tag); err != nil {
+				continue
+			}
+			rel.Images[r.Name] = release.Image{Reference: r.Name + ":" + tag, Digest: digest(r.Name)}
+		}
+		fr, err := Data("f.yaml", data, res.Refs, rel, Options{})
+		if err != nil {
+			return
+		}
+		if len(fr.Changes) == 0 {
+			if !bytes.Equal(fr.Data, data) {
+				t.Fatalf("no change reported, but the bytes changed:\n%q\n%q", data, fr.Data)
+			}
+			return
+		}
+		again, err := scanners[source]("f.yaml", fr.Data)
+		if err != nil {
+			t.Fatalf("the rendered file does not scan: %v\n%q\n%q", err, data, fr.Data)
+		}
+		lines := map[int]bool{}
+		for _, c := range fr.Changes {
+			lines[c.Line] = true
+		}
+		for _, r := range again.Refs {
+			im, ok := rel.Images[r.Name]
+			if ok && lines[r.Line] && r.Edit != nil && !r.Dynamic && r.Digest != im.Digest {
+				t.Errorf("line %d: %s rendered but reads %q\n%q", r.Line, r.Text, r.Digest, fr.Data)
+			}
+		}
+	})
+}
