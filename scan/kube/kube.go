@@ -1,36 +1,50 @@
-// Package kube finds image references in Kubernetes manifests: the
-// containers, initContainers and ephemeralContainers of every pod-spec shape
-// (Pod, the workloads' spec.template, CronJob's jobTemplate, PodTemplate,
-// List items, multi-document files) and its image volumes
-// (volumes[].image.reference), and string image: fields anywhere in
-// custom resources (Prometheus.spec.image, Argo Workflows templates, Tekton
-// steps) when the value parses as an image reference, and the image
-// overrides of an Argo CD Application's kustomize source
-// (spec.source.kustomize.images: [name=]newName:tag) and of a Flux
-// Kustomization (spec.images, read as a kustomization's). In custom resources,
-// an image written as a Helm-style map (repository, tag, digest: the values
-// of a Flux HelmRelease or an Argo CD Application) is read and pinned as the
-// helm package does, without a chart's appVersion or global registry.
-// Image fields that name what is built or watched rather than pulled are
-// not references: an output.image (Shipwright's Build and BuildRun), a
-// Skaffold config's build.artifacts[].image, and Flux's image automation
-// objects (ImageRepository.spec.image).
+// Package kube finds image references in Kubernetes manifests.
+//
+// What is reported:
+//   - the containers, initContainers and ephemeralContainers of every
+//     pod-spec shape (Pod, the workloads' spec.template, CronJob's
+//     jobTemplate, PodTemplate, List items, multi-document files), and image
+//     volumes (volumes[].image.reference);
+//   - string image: fields anywhere in custom resources (Prometheus.spec.image,
+//     Argo Workflows templates, Tekton steps) when the value parses as an
+//     image reference, and Helm-style image maps (repository, tag, digest: the
+//     values of a Flux HelmRelease or an Argo CD Application), read and pinned
+//     as the helm package does, without a chart's appVersion or global
+//     registry;
+//   - the image overrides of an Argo CD Application's kustomize source
+//     (spec.source.kustomize.images: [name=]newName:tag) and of a Flux
+//     Kustomization (spec.images, read as a kustomization's);
+//   - the packages of Crossplane Providers, Functions and Configurations
+//     (spec.package, an image Crossplane pulls and runs).
+//
+// Image fields that name what is built or watched rather than pulled are not
+// references: an output.image (Shipwright's Build and BuildRun), a Skaffold
+// config's build.artifacts[].image, and Flux's image automation objects
+// (ImageRepository.spec.image).
 //
 // Built-in kinds (the core group, apps, batch, extensions, policy,
 // autoscaling and the *.k8s.io groups other than *.x-k8s.io) are read only
 // where the API puts images, so values inside a ConfigMap's or Secret's data
 // are never taken for references; block scalars and comments never are
-// either. Every other group is a custom resource. A document without apiVersion and kind is
-// not Kubernetes and is ignored. A file holding Go or Helm template syntax
-// ({{ … }}) that does not parse as YAML is a template, not a manifest: it
-// yields nothing and no error. A pin rewrites the image scalar
-// (ref.FormReference).
+// either. Every other group is a custom resource. A document without
+// apiVersion and kind is not Kubernetes and is ignored. A file holding Go or
+// Helm template syntax ({{ … }}) that does not parse as YAML is a template,
+// not a manifest: it yields nothing and no error. A pin rewrites the image
+// scalar (ref.FormReference).
 //
 // In a container, and in a custom resource's image field when the rest of
 // the value reads as an image, an image written with envsubst-style or
 // Tekton variables (${VAR}, $VAR, $(params.x)) is reported as Dynamic; one
 // holding {{ … }} is skipped, since the values that fill it are scanned
 // where they are written.
+//
+// Every reference sits under an image key (image:, images:, or a key ending
+// in image or Image) or a Crossplane package:, in a document with apiVersion
+// and kind. A file whose bytes lack those words cannot hold a reference, so
+// it is not decoded: most YAML in a repository is not a manifest, and
+// decoding is nearly all of the cost of scanning. Such a file yields no error
+// even when its YAML is broken; stet reads references, it does not validate
+// manifests.
 package kube
 
 import (
@@ -69,10 +83,11 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 }
 
 // mayHoldRefs reports whether data has the words every reference needs: an
-// apiVersion, a kind and an image key ("mage" matches image and the
-// …Image keys of Helm-style maps).
+// apiVersion, a kind, and an image key ("mage" matches image, images and
+// the …Image keys of Helm-style maps) or a Crossplane package.
 func mayHoldRefs(data []byte) bool {
-	return bytes.Contains(data, []byte("mage")) && bytes.Contains(data, []byte("apiVersion")) && bytes.Contains(data, []byte("kind"))
+	return (bytes.Contains(data, []byte("mage")) || bytes.Contains(data, []byte("package"))) &&
+		bytes.Contains(data, []byte("apiVersion")) && bytes.Contains(data, []byte("kind"))
 }
 
 var apiVersionRE = regexp.MustCompile(`(?m)^[ \t-]*apiVersion:`)
@@ -129,6 +144,14 @@ func (s *scanner) object(n *yaml.Node, ctx string, depth int) {
 	if !builtin(apiVersion) {
 		if kind == "Kustomization" && strings.HasPrefix(apiVersion, "kustomize.toolkit.fluxcd.io/") {
 			s.fluxImages(n, ctx)
+		}
+		if strings.HasPrefix(apiVersion, "pkg.crossplane.io/") {
+			// Providers, Functions and Configurations are OCI images
+			// that Crossplane pulls and runs: spec.package.
+			_, spec := yamlref.Lookup(n, "spec")
+			if _, pkg := yamlref.Lookup(yamlref.Deref(spec), "package"); pkg != nil && pkg.Kind == yaml.ScalarNode {
+				s.customImage(pkg, yamlref.Key(yamlref.Key(ctx, "spec"), "package"))
+			}
 		}
 		s.output = nil
 		if strings.HasPrefix(apiVersion, "skaffold/") {

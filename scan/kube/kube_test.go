@@ -194,6 +194,11 @@ func TestScan(t *testing.T) {
 			},
 		},
 		{
+			name: "crossplane packages",
+			in:   "apiVersion: pkg.crossplane.io/v1\nkind: Provider\nmetadata: {name: aws}\nspec:\n  package: xpkg.upbound.io/crossplane-contrib/provider-aws:v0.40.0\n",
+			want: []brief{b(5, 12, "xpkg.upbound.io/crossplane-contrib/provider-aws:v0.40.0", "xpkg.upbound.io/crossplane-contrib/provider-aws", "v0.40.0", "", false, "spec.package", "reference:xpkg.upbound.io/crossplane-contrib/provider-aws:v0.40.0")},
+		},
+		{
 			name: "broken yaml without apiVersion",
 			in:   "a: [b\n",
 		},
