@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,7 +93,9 @@ type releaseEnv struct {
 }
 
 // openRelease loads the settings, checks --format and opens the ledger.
-func (a *app) openRelease(cmd *cobra.Command, fl *releaseFlags) (*releaseEnv, error) {
+// Only create makes a SQLite ledger that is missing: the other commands
+// need releases that would be in it.
+func (a *app) openRelease(cmd *cobra.Command, fl *releaseFlags, write bool) (*releaseEnv, error) {
 	if err := checkFormat(fl.format); err != nil {
 		return nil, err
 	}
@@ -102,6 +105,11 @@ func (a *app) openRelease(cmd *cobra.Command, fl *releaseFlags) (*releaseEnv, er
 	}
 	env := &releaseEnv{a: a, c: c, fl: fl}
 	loc := ledgerLocation(c, fl.ledger)
+	if !write {
+		if err := ledgerExists(loc); err != nil {
+			return nil, err
+		}
+	}
 	l, err := env.openLedger(cmd.Context(), loc)
 	if err != nil {
 		return nil, err
@@ -114,6 +122,17 @@ func (e *releaseEnv) close() {
 	if e.ledger != nil {
 		e.ledger.Close()
 	}
+}
+
+// ledgerExists fails for a SQLite ledger whose file does not exist, which
+// opening would create.
+func ledgerExists(loc string) error {
+	if p, ok := strings.CutPrefix(loc, sqlite.Scheme); ok {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return usageErrorf("no ledger at %s: record a release first (stet release create), or name the ledger with --ledger", relPath(p))
+		}
+	}
+	return nil
 }
 
 // ledgerLocation is --ledger, else .stet.yaml's ledger (a relative sqlite

@@ -66,7 +66,7 @@ sha256 of its canonical encoding.`,
 				return err
 			}
 			fl.rf.platforms = platforms
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, true)
 			if err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ name (promote staging --env production promotes what staging runs).`,
 			if !release.ValidName(envName) {
 				return usageErrorf("--env %q: want lowercase letters, digits, '.', '_' or '-'", envName)
 			}
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}
@@ -136,7 +136,7 @@ was created.`,
 			if !release.ValidName(envName) {
 				return usageErrorf("--env %q: want lowercase letters, digits, '.', '_' or '-'", envName)
 			}
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}
@@ -292,7 +292,7 @@ written. Files are replaced atomically. --dry-run prints a unified diff.
 REL is r42, an ID prefix, or an environment's name for what runs there.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}

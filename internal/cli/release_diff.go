@@ -47,7 +47,7 @@ staging). Exit status 0 when the releases hold the same digests, 1 when
 they differ, 2 for an unknown release, 3 when an image could not be read.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}

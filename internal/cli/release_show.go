@@ -28,7 +28,7 @@ that run each now.`,
 			if limit < 0 {
 				return usageErrorf("-n must not be negative")
 			}
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}
@@ -100,7 +100,7 @@ annotations, and the environments that run it now. REL is r42, a prefix of
 the release's ID, or an environment's name for what is deployed there.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}
@@ -198,7 +198,7 @@ sequence number, time, action, release, who and why.`,
 			if !release.ValidName(args[0]) {
 				return usageErrorf("environment %q: want lowercase letters, digits, '.', '_' or '-'", args[0])
 			}
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}

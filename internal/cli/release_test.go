@@ -292,7 +292,7 @@ func TestReleaseCommands(t *testing.T) {
 				{[]string{"release", "create", "--app", "shop", "--image", "shop=registry.example.com/shop:nope"}, ExitUsage, "no release was recorded"},
 				{[]string{"release", "create", "--app", "shop", "--image", "shop=registry.example.com/shop@sha256:" + strings.Repeat("0", 64)}, ExitUsage, "no release was recorded"},
 				{[]string{"release", "create", "--app", "shop", "--from-lock", "/nonexistent/stet.lock"}, ExitUsage, "does not exist"},
-				{[]string{"release", "show", "r1"}, ExitUsage, "holds no releases"},
+				{[]string{"release", "show", "r1"}, ExitUsage, ""},
 				{[]string{"release", "history", "Prod"}, ExitUsage, "environment"},
 				{[]string{"release", "list", "--format", "yaml"}, ExitUsage, "--format"},
 				{[]string{"release", "rollback", "--env", "production"}, ExitUsage, "nothing was deployed to production"},
@@ -496,5 +496,36 @@ func golden(t *testing.T, name, got string) {
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s (-want +got)\n%s", name, diff)
+	}
+}
+
+// TestReleaseNoLedger: only create makes the default ledger; reading a
+// missing one is a usage error that says what to do, and creates nothing.
+func TestReleaseNoLedger(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	dir := writeTree(t, map[string]string{".stet.yaml": "rules: {}\n"})
+	cfg := filepath.Join(dir, ".stet.yaml")
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"release", "list"},
+		{"release", "show", "production"},
+		{"release", "history", "production"},
+		{"release", "promote", "r1", "--env", "production"},
+		{"release", "rollback", "--env", "production"},
+		{"release", "verify"},
+		{"release", "diff", "r1", "r2"},
+		{"release", "render", "r1", dir},
+		{"release", "sync", "sqlite:" + filepath.Join(dir, "none.db"), "sqlite:" + filepath.Join(dir, "copy.db")},
+	} {
+		code, _, errOut := stetRun(t, ctx, append([]string{"--config", cfg}, args...)...)
+		if code != ExitUsage || !strings.Contains(errOut, "no ledger at") {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*", "*.db")); len(left) > 0 {
+		t.Errorf("reading commands created %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".stet")); err == nil {
+		t.Error("reading commands created .stet/")
 	}
 }

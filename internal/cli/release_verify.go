@@ -42,7 +42,7 @@ a registry or the ledger could not be read.`,
 			if last < 0 {
 				return usageErrorf("-n must not be negative")
 			}
-			env, err := a.openRelease(cmd, fl)
+			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
 				return err
 			}
@@ -163,6 +163,9 @@ with exit 1.`,
 			}
 			env := &releaseEnv{a: a, c: c, fl: fl}
 			ctx := cmd.Context()
+			if err := ledgerExists(args[0]); err != nil {
+				return err
+			}
 			from, err := env.openLedger(ctx, args[0])
 			if err != nil {
 				return err
