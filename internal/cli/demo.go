@@ -54,7 +54,7 @@ Exit status 0 only when every step behaved as the story says.`,
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), keep)
 		},
 	}
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (its path is printed) to look around")
+	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary directory (its path is printed) to look around; the registry stops with the demo")
 	return cmd
 }
 

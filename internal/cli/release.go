@@ -284,8 +284,7 @@ func (e *releaseEnv) checkDigests(ctx context.Context, rels ...release.Release) 
 	sem := make(chan struct{}, 16)
 	for i, it := range items {
 		k := it.repo + "@" + it.digest
-		if j, ok := seen[k]; ok {
-			_ = j
+		if _, ok := seen[k]; ok {
 			continue
 		}
 		seen[k] = i

@@ -136,6 +136,11 @@ func backends() []backend {
 	return []backend{
 		{"sqlite", func(t *testing.T, _ string) string { return "sqlite:" + filepath.Join(t.TempDir(), "ledger.db") }},
 		{"oci", func(_ *testing.T, host string) string { return "oci://" + host + "/team/ledger" }},
+		// The CNCF Distribution registry has no referrers API; the images
+		// stay in the in-process registry.
+		{"distribution", func(t *testing.T, _ string) string {
+			return "oci://" + testregistry.Distribution(t, testregistry.Options{}) + "/team/ledger"
+		}},
 	}
 }
 
@@ -177,6 +182,22 @@ func checkStoryRollback(t *testing.T, s *relStory, reg *storyRegistry) {
 	if !strings.Contains(out, "upgraded  nginx  1.17.1-r0 → 1.17.2-r0  base image, layer 0") {
 		t.Errorf("release diff does not name the nginx upgrade:\n%s", out)
 	}
+
+	// A reference to a release image built from a variable cannot be
+	// rendered: the rollback stops before recording anything.
+	compose := filepath.Join(s.dir, "deploy", "compose.yaml")
+	os.WriteFile(compose, []byte("services:\n  shop:\n    image: registry.example.com/shop:${SHOP_TAG:-1}\n"), 0o644)
+	code, out, errOut = s.stet("release", "rollback", "--env", "production", "--render", filepath.Join(s.dir, "deploy"))
+	if code != ExitUsage || !strings.Contains(errOut, "compose.yaml:3:12: registry.example.com/shop:1 cannot be rendered in place") || !strings.Contains(errOut, "nothing was recorded") {
+		t.Errorf("rollback over an unrenderable file: exit %d\n%s%s", code, out, errOut)
+	}
+	if out := s.must("release", "history", "production"); strings.Contains(out, "rollback") {
+		t.Errorf("a failed rollback was recorded:\n%s", out)
+	}
+	if got, _ := os.ReadFile(s.manifest); string(got) != storyManifest {
+		t.Errorf("a failed rollback wrote the manifest:\n%s", got)
+	}
+	os.Remove(compose)
 
 	code, out, errOut = s.stet("release", "rollback", "--env", "production", "--render", filepath.Join(s.dir, "deploy"), "--dry-run")
 	if code != ExitOK {
