@@ -74,7 +74,8 @@ func (r Ref) Pinned() bool { return r.Digest != "" }
 // actions (the repository, not the path inside it, decides an action's commit).
 func (r Ref) Key() string {
 	if r.Kind == Action {
-		return ActionRepo(r.Name) + "@" + r.Tag
+		// GitHub names are case-insensitive: Actions/Checkout is actions/checkout.
+		return strings.ToLower(ActionRepo(r.Name)) + "@" + r.Tag
 	}
 	return r.Name + ":" + r.Tag
 }

@@ -248,7 +248,16 @@ func (w *walker) root(ctx context.Context, p string, jobs chan<- job) error {
 	if k, ok := keyOf(fi); ok {
 		w.visitedDirs[k] = true
 	}
-	return w.dir(ctx, dirState{abs: abs, rel: p, comps: comps, git: gitRoot != "", patterns: ps}, jobs)
+	// A directory named on the command line is scanned even when an ignore
+	// rule covers it (stet check testdata/corpus); rules still apply below it.
+	d := dirState{abs: abs, rel: p, comps: comps, git: gitRoot != "", patterns: ps}
+	if len(ps) > 0 && len(comps) > 0 && gitignore.NewMatcher(ps).Match(comps, true) {
+		d.patterns = nil
+	}
+	if w.ignored(abs, true) {
+		d.noConfigIgnore = true
+	}
+	return w.dir(ctx, d, jobs)
 }
 
 type dirState struct {
@@ -257,6 +266,9 @@ type dirState struct {
 	comps    []string
 	git      bool
 	patterns []gitignore.Pattern
+	// noConfigIgnore turns off the .stet.yaml globs below an explicitly
+	// named directory they cover.
+	noConfigIgnore bool
 }
 
 var alwaysSkip = map[string]bool{".git": true, "node_modules": true, "vendor": true}
@@ -309,7 +321,7 @@ func (w *walker) dir(ctx context.Context, d dirState, jobs chan<- job) error {
 		if m != nil && m.Match(comps, isDir) {
 			continue
 		}
-		if w.ignored(abs, isDir) {
+		if !d.noConfigIgnore && w.ignored(abs, isDir) {
 			continue
 		}
 		if isDir {
@@ -333,7 +345,7 @@ func (w *walker) dir(ctx context.Context, d dirState, jobs chan<- job) error {
 				}
 				w.visitedDirs[k] = true
 			}
-			if err := w.dir(ctx, dirState{abs: abs, rel: rel, comps: comps, git: d.git, patterns: ps}, jobs); err != nil {
+			if err := w.dir(ctx, dirState{abs: abs, rel: rel, comps: comps, git: d.git, patterns: ps, noConfigIgnore: d.noConfigIgnore}, jobs); err != nil {
 				return err
 			}
 			continue

@@ -342,3 +342,35 @@ func TestIgnored(t *testing.T) {
 		}
 	}
 }
+
+func TestWalkNamedDirectoryInsideIgnores(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		".gitignore":               "generated/\n",
+		"generated/Dockerfile":     "FROM gen\n",
+		"third_party/Dockerfile":   "FROM vendored\n",
+		"third_party/x/.gitignore": "skip.yaml\n",
+		"third_party/x/skip.yaml":  "FROM no\n",
+		"Dockerfile":               "FROM top\n",
+	})
+	if err := os.Mkdir(filepath.Join(root, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chdir(t, root)
+	opts := Options{Scanners: testScanners(), Ignore: []string{"third_party/**"}, IgnoreDir: root}
+	rep, err := Walk(context.Background(), []string{"third_party", "generated"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"generated/Dockerfile=dockerfile", "third_party/Dockerfile=dockerfile"}
+	if diff := cmp.Diff(want, paths(rep)); diff != "" {
+		t.Errorf("named ignored directories are scanned, rules below them still apply (-want +got)\n%s", diff)
+	}
+	rep, err = Walk(context.Background(), nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Dockerfile=dockerfile"}, paths(rep)); diff != "" {
+		t.Errorf("from the root, ignores apply (-want +got)\n%s", diff)
+	}
+}
