@@ -285,6 +285,16 @@ func (d *demo) story() error {
 	d.say("     deploy/shop.yaml: %s", line)
 	d.say("     That is r1's digest, %s: the image with nginx 1.17.1-r0, exactly as it ran before.", shortDigest(s1))
 	d.say("     0 images were built or pushed during the rollback.")
+	code, o, e = d.stet("release", "history", "production")
+	if code != ExitOK || strings.Count(o, "\n") != 3 || !strings.Contains(firstLine(o), "rollback") {
+		return d.fail("history", code, o+e)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(o), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 6 {
+			d.say("     %s %s %s %s", f[0], f[3], f[4], f[5])
+		}
+	}
 	return nil
 }
 

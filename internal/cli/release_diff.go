@@ -79,6 +79,17 @@ they differ, 2 for an unknown release, 3 when an image could not be read.`,
 			if err != nil {
 				return err
 			}
+			// The classification holds even when an image could not be
+			// read; it is printed, and the failure decides the status.
+			var unread []string
+			for _, ic := range d.Images {
+				if ic.Error != "" {
+					unread = append(unread, ic.Name)
+				}
+			}
+			if len(unread) > 0 {
+				return withCode(ExitFailure, fmt.Errorf("could not compare the contents of %s", strings.Join(unread, ", ")))
+			}
 			if !d.Identical {
 				return withCode(ExitFindings, nil)
 			}
@@ -182,15 +193,6 @@ func diffReleases(ctx context.Context, a *app, ienv *imageEnv, ra, rb release.Re
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, withCode(ExitFailure, err)
-	}
-	var errs []string
-	for _, ic := range d.Images {
-		if ic.Error != "" {
-			errs = append(errs, ic.Name+": "+ic.Error)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, withCode(ExitFailure, fmt.Errorf("comparing the images of %s and %s:\n%s", ra.Label(), rb.Label(), strings.Join(errs, "\n")))
 	}
 	d.Verdict = verdictOf(len(changes), counts)
 	commitRange(ctx, d, ra, rb, root)
@@ -345,6 +347,10 @@ func renderReleaseDiff(w io.Writer, d *releaseDiff) error {
 		cfgLimit = max(0, min(maxPackages, 12/nDiffs))
 	}
 	for _, ic := range d.Images {
+		if ic.Error != "" {
+			fmt.Fprintf(&b, "\n%s: could not be compared: %s\n", ic.Name, ic.Error)
+			continue
+		}
 		if ic.Diff == nil {
 			continue
 		}

@@ -286,6 +286,11 @@ func TestReleaseRollbackVanishedDigest(t *testing.T) {
 			if got, _ := os.ReadFile(s.manifest); string(got) != storyManifest {
 				t.Errorf("manifest changed by a failed rollback:\n%s", got)
 			}
+			// diff still classifies, names the image it could not read, exits 3.
+			code, out, errOut = s.stet("release", "diff", "r1", "r2")
+			if code != ExitFailure || !strings.Contains(out, "tag moved  shop") || !strings.Contains(out, "shop: could not be compared") || !strings.Contains(errOut, "could not compare the contents of shop") {
+				t.Errorf("diff with a vanished image: exit %d\n%s%s", code, out, errOut)
+			}
 			// verify reports it too.
 			code, out, _ = s.stet("release", "verify")
 			if code != ExitFindings || !strings.Contains(out, "missing  shop r1 shop: registry.example.com/shop:1@"+s.s1) {
