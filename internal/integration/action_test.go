@@ -574,8 +574,8 @@ func TestActionRun(t *testing.T) {
 			exit:     1,
 			failed:   "Result",
 			ran:      allSteps,
-			uploads:  []sarifLog{{Category: "stet", Results: []string{"STET001 Dockerfile:2"}}},
-			contains: []string{"::error file=Dockerfile,line=2"},
+			uploads:  []sarifLog{{Category: "stet", Results: []string{"STET001 svc/Dockerfile:2"}}},
+			contains: []string{"::error file=svc/Dockerfile,line=2"},
 		},
 		{
 			name:     "verify without a lock",
