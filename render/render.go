@@ -248,7 +248,11 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 			continue
 		}
 		if r.Edit == nil {
-			fr.Skipped = append(fr.Skipped, skipOf(r, key, "its value is not written here literally"))
+			why := "its value is not written here literally"
+			if strings.Contains(r.Text, "$") {
+				why = "it is assembled from variables; write the reference literally (or set the variables to the release's digests) to deploy the release"
+			}
+			fr.Skipped = append(fr.Skipped, skipOf(r, key, why))
 			continue
 		}
 		if err := edit.Validate(data, r); err != nil {
@@ -421,7 +425,11 @@ func tagOf(reference string) string {
 }
 
 func skipOf(r ref.Ref, key, why string) Skip {
-	return Skip{File: r.File, Line: r.Line, Column: r.Column, Image: key, Reference: display(r), Reason: why}
+	shown := display(r)
+	if strings.Contains(r.Text, "$") {
+		shown = r.Text
+	}
+	return Skip{File: r.File, Line: r.Line, Column: r.Column, Image: key, Reference: shown, Reason: why}
 }
 
 // display is a reference as written, or its short form when the text is

@@ -188,7 +188,7 @@ func checkStoryRollback(t *testing.T, s *relStory, reg *storyRegistry) {
 	compose := filepath.Join(s.dir, "deploy", "compose.yaml")
 	os.WriteFile(compose, []byte("services:\n  shop:\n    image: registry.example.com/shop:${SHOP_TAG:-1}\n"), 0o644)
 	code, out, errOut = s.stet("release", "rollback", "--env", "production", "--render", filepath.Join(s.dir, "deploy"))
-	if code != ExitUsage || !strings.Contains(errOut, "compose.yaml:3:12: registry.example.com/shop:1 cannot be rendered in place") || !strings.Contains(errOut, "nothing was recorded") {
+	if code != ExitUsage || !strings.Contains(errOut, "compose.yaml:3:12: registry.example.com/shop:${SHOP_TAG:-1} cannot be rendered in place") || !strings.Contains(errOut, "nothing was recorded") {
 		t.Errorf("rollback over an unrenderable file: exit %d\n%s%s", code, out, errOut)
 	}
 	if out := s.must("release", "history", "production"); strings.Contains(out, "rollback") {
