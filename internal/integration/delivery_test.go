@@ -212,7 +212,8 @@ func TestOwnRepositoryClean(t *testing.T) {
 	if res.Summary.Files < 2 {
 		t.Errorf("stet check . read %d files; want at least the Dockerfile and action.yml", res.Summary.Files)
 	}
-	// The examples keep their own settings, so the story still fails.
+	// A directory named on the command line is checked even though the
+	// settings ignore it, so the story still fails.
 	code, out = runBinary(t, moduleRoot, []string{"NO_COLOR=1"}, stetBin, "check", "examples/incident")
 	if code != 1 || !strings.Contains(out, "STET001 image nginx:1-alpine is not pinned by digest") {
 		t.Errorf("stet check examples/incident: exit %d, want 1 with STET001\n%s", code, out)
