@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -169,6 +170,9 @@ func (e *releaseEnv) create(cmd *cobra.Command, o createOptions) error {
 	}
 	if len(prev) > 0 {
 		r.Parent = prev[0].ID
+		if maps.Equal(prev[0].Digests(), r.Digests()) {
+			fmt.Fprintf(e.a.stderr, "stet: note: the images are the same digests as %s\n", prev[0].Label())
+		}
 	}
 	if ctx.Err() != nil {
 		return withCode(ExitFailure, errors.New("interrupted; no release was recorded"))
