@@ -89,8 +89,9 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, crlf := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/crlf=%v", name, crlf), func(t *testing.T) {
+		for _, variant := range []string{"lf", "crlf", "bom"} {
+			crlf, bom := variant == "crlf", variant == "bom"
+			t.Run(name+"/"+variant, func(t *testing.T) {
 				dir := t.TempDir()
 				var rel release.Release
 				inputs := map[string][]byte{}
@@ -99,6 +100,9 @@ func TestGolden(t *testing.T) {
 					data := f.Data
 					if crlf {
 						data = bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n"))
+					}
+					if bom && f.Name != "release" && f.Name != "result" && len(data) > 0 {
+						data = append([]byte("\ufeff"), data...)
 					}
 					switch {
 					case f.Name == "release":
@@ -137,7 +141,7 @@ func TestGolden(t *testing.T) {
 						}
 					}
 				}
-				if *update && !crlf {
+				if *update && variant == "lf" {
 					var files []txtar.File
 					for _, f := range ar.Files {
 						if f.Name != "result" && !strings.HasPrefix(f.Name, "want/") {
@@ -158,11 +162,9 @@ func TestGolden(t *testing.T) {
 					}
 					return
 				}
-				if crlf {
-					// The summary names lines and columns, which CRLF does
-					// not move; the files differ only by their line ends.
-					want["result"] = want["result"]
-				}
+				// The summary names lines and columns, which neither CRLF
+				// nor a byte-order mark moves on the lines that change: the
+				// files differ only by their line ends or first bytes.
 				if diff := cmp.Diff(stringMap(want), stringMap(got)); diff != "" {
 					t.Errorf("(-want +got)\n%s", diff)
 				}
