@@ -90,6 +90,12 @@ func TestScan(t *testing.T) {
 			want: []brief{b(2, 15, "nginx", "docker.io/library/nginx", "", digest, false, "image", "digest:"+digest)},
 		},
 		{
+			name:       "pinned with an empty tag keeps the appVersion as its tag",
+			in:         "image:\n  repository: nginx\n  tag: \"\"\n  digest: " + digest + "\n",
+			appVersion: "1.27",
+			want:       []brief{b(2, 15, "nginx", "docker.io/library/nginx", "1.27", digest, false, "image", "digest:"+digest)},
+		},
+		{
 			name: "global image registry and image.image (ingress-nginx)",
 			in: "global:\n  image:\n    registry: registry.k8s.io\ncontroller:\n  image:\n    chroot: false\n    image: ingress-nginx/controller\n" +
 				"    tag: \"v1.15.1\"\n    digest: " + digest + "\n    digestChroot: " + digest + "\n",

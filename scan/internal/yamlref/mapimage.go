@@ -105,15 +105,17 @@ func (f *File) MapImage(m *yaml.Node, ctx, defaultRegistry, appVersion string) (
 		}
 		return r, true, true
 	}
-	if tag == "" && digest == "" {
-		if appVersion == "" {
-			SetPartial(&r, name+":"+Unknown)
-			if r.Name == "" {
-				return r, false, true
-			}
-			return r, true, true
-		}
+	// An empty tag renders as the chart's appVersion, pinned or not: the tag
+	// stays part of the reference so that unpin and update know it.
+	if tag == "" && appVersion != "" {
 		tag = appVersion
+	}
+	if tag == "" && digest == "" {
+		SetPartial(&r, name+":"+Unknown)
+		if r.Name == "" {
+			return r, false, true
+		}
+		return r, true, true
 	}
 	full := name
 	if tag != "" {
