@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -232,7 +233,7 @@ func TestInitCorpus(t *testing.T) {
 	corpus := filepath.Join("..", "..", "testdata", "corpus")
 	cmd := &cobra.Command{}
 	cmd.SetContext(context.Background())
-	s, err := surveyRepo(cmd, &app{}, corpus, initOutputs)
+	s, err := surveyRepo(cmd, &app{stderr: io.Discard}, corpus, initOutputs)
 	if err != nil {
 		t.Fatal(err)
 	}
