@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -65,11 +67,24 @@ name (promote staging --env production promotes what staging runs).`,
 	return cmd
 }
 
+// promoteAttempts bounds how often a promotion re-reads the head after
+// another writer took the environment's next place.
+const promoteAttempts = 8
+
 // appendEvent records a promotion after the environment's newest event,
-// reading the head again when another writer got there first.
+// reading the head again, after a random pause that grows with each
+// attempt, when another writer got there first.
 func (e *releaseEnv) appendEvent(ctx context.Context, envName string, action release.Action, r release.Release, reason string) (release.Event, error) {
 	var last error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 0; attempt < promoteAttempts; attempt++ {
+		if attempt > 0 {
+			pause := time.Duration(rand.Int64N(int64(25*time.Millisecond) << min(attempt, 5)))
+			select {
+			case <-ctx.Done():
+				return release.Event{}, withCode(ExitFailure, ctx.Err())
+			case <-time.After(pause):
+			}
+		}
 		head, err := e.ledger.History(ctx, envName, release.ListOptions{Limit: 1})
 		if err != nil {
 			return release.Event{}, ledgerErr(err)

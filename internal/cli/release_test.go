@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -296,6 +297,16 @@ func TestReleaseRollbackVanishedDigest(t *testing.T) {
 			if code != ExitFindings || !strings.Contains(out, "missing  shop r1 shop: registry.example.com/shop:1@"+s.s1) {
 				t.Errorf("release verify: exit %d\n%s", code, out)
 			}
+			code, out, _ = s.stet("release", "verify", "--format", "json")
+			var rep verifyReport
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || code != ExitFindings {
+				t.Fatalf("verify --format json: exit %d, %v\n%s", code, err, out)
+			}
+			want := verifyReport{Releases: 2, Images: 2, Environments: 1, Broken: []string{},
+				Missing: []missingImage{{Release: "shop r1", Name: "shop", Image: "registry.example.com/shop:1@" + s.s1}}}
+			if diff := cmp.Diff(want, rep); diff != "" {
+				t.Errorf("verify report (-want +got)\n%s", diff)
+			}
 		})
 	}
 }
@@ -553,5 +564,38 @@ func TestReleaseNoLedger(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".stet")); err == nil {
 		t.Error("reading commands created .stet/")
+	}
+}
+
+// TestReleasePromoteConcurrent: two promotions of one environment at the
+// same time both land, one after the other, in an unbroken chain.
+func TestReleasePromoteConcurrent(t *testing.T) {
+	for _, b := range backends()[:2] {
+		t.Run(b.name, func(t *testing.T) {
+			reg := newStoryRegistry(t)
+			s := newStory(t, reg.host, b.ledger(t, reg.host))
+			s.b1, s.s1 = s.build("1.17.1-r0", "1.17.1")
+			s.must("release", "create", "--app", "shop", "--image", "shop=registry.example.com/shop:1")
+			s.must("release", "create", "--app", "shop", "--image", "shop=registry.example.com/shop:1", "--annotate", "n=2")
+			codes := make(chan string, 2)
+			for _, rel := range []string{"r1", "r2"} {
+				go func() {
+					code, _, errOut := s.stet("release", "promote", rel, "--env", "qa")
+					codes <- fmt.Sprintf("%s: exit %d %s", rel, code, errOut)
+				}()
+			}
+			for range 2 {
+				if got := <-codes; !strings.Contains(got, "exit 0") {
+					t.Error(got)
+				}
+			}
+			out := s.must("release", "history", "qa", "--format", "json")
+			if n := strings.Count(out, `"sequence"`); n != 2 {
+				t.Errorf("%d events, want 2:\n%s", n, out)
+			}
+			if code, out, errOut := s.stet("release", "verify"); code != ExitOK {
+				t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
+			}
+		})
 	}
 }
