@@ -11,8 +11,9 @@
 // when the release's tag for that image differs from the tag the file writes
 // (app:1.5.0 in the file, app:1.4.2 in the release), the tag is rewritten
 // too, so that the file never shows one version's tag beside another's
-// digest. Dockerfiles and CI files are build inputs, not deployments, and are
-// never touched.
+// digest. A Helm tag field left empty for the chart's appVersion receives
+// the release's tag and digest. Dockerfiles and CI files are build inputs,
+// not deployments, and are never touched.
 package render
 
 import (
@@ -230,7 +231,17 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 		relTag := tagOf(img.Reference)
 		var tspan *tagSpan
 		var note string
-		if relTag != "" && r.Tag != relTag && r.Edit != nil && !r.Dynamic {
+		emptyTag := r.Edit != nil && r.Edit.Form == ref.FormTag && edit.Current(data, *r.Edit) == "" && !r.Dynamic
+		if emptyTag {
+			// A Helm tag field left empty for the chart's appVersion: the
+			// release's tag goes there, with the digest after it.
+			if relTag == "" {
+				relTag = r.Tag
+			}
+			if relTag != "" {
+				tspan = &tagSpan{r.Edit.Start, r.Edit.Start}
+			}
+		} else if relTag != "" && r.Tag != relTag && r.Edit != nil && !r.Dynamic {
 			if lazy == nil {
 				lazy = &yamlIndex{path: path, data: data}
 			}
@@ -257,6 +268,10 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 		}
 		if err := edit.Validate(data, r); err != nil {
 			fr.Skipped = append(fr.Skipped, skipOf(r, key, unwrapped(err)))
+			continue
+		}
+		if emptyTag && tspan == nil {
+			fr.Skipped = append(fr.Skipped, skipOf(r, key, "its tag field is empty and the release names the image by digest alone"))
 			continue
 		}
 		j := job{r: r, key: key, img: img}
