@@ -281,6 +281,26 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 		jobs = append(jobs, j)
 	}
 
+	// A reference whose digest cannot be written is skipped whole, its tag
+	// included. An empty span (a tag field to fill) is checked once the tag
+	// is in it.
+	kept := jobs[:0]
+	for _, j := range jobs {
+		e, ok := edit.ForPin(j.r, j.img.Digest, "")
+		if !ok {
+			fr.Skipped = append(fr.Skipped, skipOf(j.r, j.key, "its value is not written here literally"))
+			continue
+		}
+		if e.Span.Form != ref.FormTag || e.Span.Start != e.Span.End {
+			if err := edit.Check(data, e); err != nil {
+				fr.Skipped = append(fr.Skipped, skipOf(j.r, j.key, unwrapped(err)))
+				continue
+			}
+		}
+		kept = append(kept, j)
+	}
+	jobs = kept
+
 	// Tags first, as plain span replacements; then the digests through
 	// edit, on spans moved by the tags' change of length.
 	var tags []splice
@@ -295,15 +315,10 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 	}
 	edits := make([]edit.Edit, 0, len(jobs))
 	for _, j := range jobs {
-		e, ok := edit.ForPin(j.r, j.img.Digest, "")
-		if !ok {
-			fr.Skipped = append(fr.Skipped, skipOf(j.r, j.key, "its value is not written here literally"))
-			continue
-		}
+		e, _ := edit.ForPin(j.r, j.img.Digest, "")
 		e.Span.Start, e.Span.End = shift(e.Span.Start, tags, false), shift(e.Span.End, tags, true)
 		if err := edit.Check(mid, e); err != nil {
-			fr.Skipped = append(fr.Skipped, skipOf(j.r, j.key, unwrapped(err)))
-			continue
+			return nil, fmt.Errorf("rendering %s: %w", path, err)
 		}
 		edits = append(edits, e)
 		ch := Change{File: j.r.File, Line: j.r.Line, Column: j.r.Column, Image: j.key, Reference: display(j.r),
