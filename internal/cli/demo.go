@@ -245,17 +245,29 @@ func (d *demo) story() error {
 	// 7. release diff names the upgrade.
 	d.say("\n7. stet release diff explains what changed between r1 and r2")
 	code, o, e = d.stet("release", "diff", "r1", "r2", "--no-cache")
-	upgrade := ""
+	upgrade, verdict := "", ""
 	for _, l := range strings.Split(o, "\n") {
+		if strings.HasPrefix(l, "shop: ") {
+			verdict = l
+		}
 		if strings.Contains(l, "nginx") && strings.Contains(l, "1.17.1-r0 → 1.17.2-r0") && strings.Contains(l, "base image") {
-			upgrade = strings.Join(strings.Fields(l), " ")
+			var cols []string
+			for _, c := range strings.Split(strings.TrimSpace(l), "  ") {
+				if c = strings.TrimSpace(c); c != "" {
+					cols = append(cols, c)
+				}
+			}
+			if len(cols) == 4 {
+				upgrade = fmt.Sprintf("%s %s %s (from the %s)", cols[0], cols[1], cols[2], cols[3])
+			}
 		}
 	}
-	if code != ExitFindings || upgrade == "" {
+	if code != ExitFindings || upgrade == "" || verdict == "" {
 		return d.fail("release diff", code, o+e)
 	}
 	d.say("     %s", firstLine(o))
-	d.say("     shop: %s", upgrade)
+	d.say("     %s", verdict)
+	d.say("       %s", upgrade)
 
 	// 8. The rollback: r1's digests, no build.
 	d.say("\n8. stet release rollback redeploys r1's digests; nothing is built")

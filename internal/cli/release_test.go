@@ -502,7 +502,8 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"1. Upstream publishes nginx:1-alpine with nginx 1.17.1-r0",
 		"STET011 nginx:1-alpine moved",
-		"shop: upgraded nginx 1.17.1-r0 → 1.17.2-r0 base image, layer 0",
+		"shop: 1 package upgraded, base image changed",
+		"upgraded nginx 1.17.1-r0 → 1.17.2-r0 (from the base image, layer 0)",
 		"production rolled back: shop r2 → shop r1",
 		"deploy/shop.yaml: image: registry.example.com/shop:1@sha256:",
 		"Every step behaved as the story says",
