@@ -19,6 +19,7 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/stet-dev/stet/config"
 	"github.com/stet-dev/stet/internal/testregistry"
 )
 
@@ -596,6 +597,28 @@ func TestReleasePromoteConcurrent(t *testing.T) {
 			}
 			if code, out, errOut := s.stet("release", "verify"); code != ExitOK {
 				t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
+			}
+		})
+	}
+}
+
+func TestLedgerLocation(t *testing.T) {
+	dir := filepath.FromSlash("/repo")
+	tests := []struct {
+		name, config, flag, want string
+	}{
+		{"default", "", "", "sqlite:" + filepath.Join(dir, ".stet", "ledger.db")},
+		{"config sqlite relative to the settings file", "sqlite:ledgers/main.db", "", "sqlite:" + filepath.Join(dir, "ledgers", "main.db")},
+		{"config sqlite absolute", "sqlite:/var/lib/stet.db", "", "sqlite:/var/lib/stet.db"},
+		{"config oci", "oci://registry.example.com/team/ledger", "", "oci://registry.example.com/team/ledger"},
+		{"flag wins", "oci://registry.example.com/team/ledger", "sqlite:local.db", "sqlite:local.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default()
+			c.Dir, c.Ledger = dir, tt.config
+			if got := ledgerLocation(c, tt.flag); got != tt.want {
+				t.Errorf("ledgerLocation = %q, want %q", got, tt.want)
 			}
 		})
 	}
