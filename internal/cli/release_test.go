@@ -449,6 +449,8 @@ func TestReleaseFromLockAndGit(t *testing.T) {
 	git("add", ".")
 	git("commit", "-qm", "first")
 	c1 := git("rev-parse", "HEAD")
+	t.Setenv("USER", "alice")
+	t.Setenv("GITHUB_RUN_ID", "4242")
 	out := s.must("release", "create", "--app", "shop", "--from-lock", filepath.Join(s.dir, "stet.lock"), "--format", "json")
 	var r struct {
 		Images map[string]struct{ Digest string }
@@ -457,8 +459,15 @@ func TestReleaseFromLockAndGit(t *testing.T) {
 			Dirty  bool
 		}
 		LockDigest string
+		Creator    struct {
+			User string
+			CI   map[string]string
+		}
 	}
 	json.Unmarshal([]byte(out), &r)
+	if r.Creator.User != "alice" || r.Creator.CI["GITHUB_RUN_ID"] != "4242" {
+		t.Errorf("creator: %s", out)
+	}
 	if r.Git.Commit != c1 || r.Git.Dirty || r.LockDigest == "" || r.Images["shop"].Digest != s.s1 || r.Images["nginx"].Digest != s.b1 || len(r.Images) != 3 {
 		t.Errorf("release from the lock: %s", out)
 	}
