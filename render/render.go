@@ -224,6 +224,9 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 		if !ok {
 			if why != "" {
 				fr.Skipped = append(fr.Skipped, skipOf(r, "", why))
+			} else if k := m.fromOnly(r); k != "" {
+				fr.Notes = append(fr.Notes, Note{File: r.File, Line: r.Line,
+					Message: fmt.Sprintf("%s is image %s of %s, which %s does not hold; left as it is", display(r), k, opts.From.Label(), rel.Label())})
 			}
 			continue
 		}
@@ -434,6 +437,21 @@ func (m *matcher) match(r ref.Ref) (key string, img release.Image, ok bool, why 
 		return hits[0], m.rel.Images[hits[0]], true, ""
 	}
 	return "", img, false, fmt.Sprintf("the release has several images of %s (%s) and neither the tag nor the digest written here tells which", ref.FamiliarName(r.Name), strings.Join(keys, ", "))
+}
+
+// fromOnly names the image of the From release that r refers to when the
+// target release has none of its repository: an image added since, which
+// a rendering leaves at whatever the file says.
+func (m *matcher) fromOnly(r ref.Ref) string {
+	if m.from == nil {
+		return ""
+	}
+	for _, k := range m.from.Names() {
+		if nameOf(m.from.Images[k].Reference) == r.Name {
+			return k
+		}
+	}
+	return ""
 }
 
 // nameOf is the canonical repository of a canonical reference.

@@ -198,11 +198,11 @@ func digest(s string) string {
 func TestMatchByFromRelease(t *testing.T) {
 	// Same repository, tags that moved between releases: only the release
 	// the file describes now tells web from worker.
-	r1 := release.Release{App: "shop", Images: map[string]release.Image{
+	r1 := release.Release{App: "shop", Number: 1, Images: map[string]release.Image{
 		"web":    {Reference: "registry.example/shop:web-1", Digest: digest("w1")},
 		"worker": {Reference: "registry.example/shop:worker-1", Digest: digest("k1")},
 	}}
-	r2 := release.Release{App: "shop", Images: map[string]release.Image{
+	r2 := release.Release{App: "shop", Number: 2, Images: map[string]release.Image{
 		"web":    {Reference: "registry.example/shop:web-2", Digest: digest("w2")},
 		"worker": {Reference: "registry.example/shop:worker-2", Digest: digest("k2")},
 	}}
@@ -225,6 +225,15 @@ func TestMatchByFromRelease(t *testing.T) {
 	want := "services:\n  web:\n    image: registry.example/shop:web-1@" + digest("w1") + "\n  worker:\n    image: registry.example/shop:worker-1@" + digest("k1") + "\n"
 	if diff := cmp.Diff(want, string(fr.Data)); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
+	}
+
+	// An image r2 added and r1 lacks stays as written, with a note.
+	r2.Images["cron"] = release.Image{Reference: "registry.example/cron:2", Digest: digest("c2")}
+	data = []byte("services:\n  cron:\n    image: registry.example/cron:2\n")
+	res, _ = formats.Default()[ref.SourceCompose]("compose.yaml", data)
+	fr, err = Data("compose.yaml", data, res.Refs, r1, Options{From: &r2})
+	if err != nil || string(fr.Data) != string(data) || len(fr.Notes) != 1 || fr.Notes[0].Message != "registry.example/cron:2 is image cron of shop r2, which shop r1 does not hold; left as it is" {
+		t.Errorf("an image the target lacks: %v %+v", err, fr)
 	}
 }
 
