@@ -3,6 +3,7 @@ package explain
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stet-dev/stet/ref"
 )
@@ -50,13 +51,12 @@ func alternatives(p string) []string {
 		return alts
 	}
 	if im, err := ref.ParseImage(p); err == nil && im.Digest == "" {
-		if n := im.Name(); n != p {
-			alts = append(alts, n)
-		}
+		n := im.Name()
 		if im.Tag != "" {
-			if n := im.Name() + ":" + im.Tag; n != p {
-				alts = append(alts, n)
-			}
+			n += ":" + im.Tag
+		}
+		if n != p {
+			alts = append(alts, n)
 		}
 	}
 	return alts
@@ -114,30 +114,35 @@ func anyMatch(patterns [][]string, names []string) bool {
 }
 
 // Glob reports whether s matches pattern, where * matches any run of
-// characters (slashes included) and ? any one character. It runs in time
-// proportional to len(pattern)·len(s), whatever the pattern.
+// characters (slashes included) and ? any one character; other bytes match
+// themselves. It runs in time proportional to len(pattern)·len(s), whatever
+// the pattern.
 func Glob(pattern, s string) bool {
-	p, t := []rune(pattern), []rune(s)
 	pi, ti := 0, 0
 	star, mark := -1, 0
-	for ti < len(t) {
+	for ti < len(s) {
 		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == t[ti]):
-			pi++
-			ti++
-		case pi < len(p) && p[pi] == '*':
+		case pi < len(pattern) && pattern[pi] == '*':
 			star, mark = pi, ti
 			pi++
+		case pi < len(pattern) && pattern[pi] == '?':
+			_, n := utf8.DecodeRuneInString(s[ti:])
+			pi++
+			ti += n
+		case pi < len(pattern) && pattern[pi] == s[ti]:
+			pi++
+			ti++
 		case star >= 0:
+			_, n := utf8.DecodeRuneInString(s[mark:])
 			pi = star + 1
-			mark++
+			mark += n
 			ti = mark
 		default:
 			return false
 		}
 	}
-	for pi < len(p) && p[pi] == '*' {
+	for pi < len(pattern) && pattern[pi] == '*' {
 		pi++
 	}
-	return pi == len(p)
+	return pi == len(pattern)
 }

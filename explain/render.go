@@ -178,15 +178,18 @@ func actionSide(version, commit string) string {
 func renderMarkdown(b *strings.Builder, r *Report) {
 	fmt.Fprintf(b, "# %s\n", md(r.Title()))
 	var footer []ImageMove
-	n := 0
+	moved := map[string]bool{}
 	for _, m := range r.Images {
-		if detailed(m) {
-			n++
-		} else {
+		moved[m.Reference] = true
+		if !detailed(m) {
 			footer = append(footer, m)
 		}
 	}
-	fmt.Fprintf(b, "\n%s.\n", summary(n, len(footer), len(r.Actions), len(r.Held)))
+	actions := map[string]bool{}
+	for _, m := range r.Actions {
+		actions[m.Reference] = true
+	}
+	fmt.Fprintf(b, "\n%s.\n", summary(len(moved), len(actions), len(r.Held)))
 	for _, m := range r.Images {
 		if !detailed(m) {
 			continue
@@ -217,9 +220,9 @@ func renderMarkdown(b *strings.Builder, r *Report) {
 	}
 }
 
-func summary(detailed, footer, actions, held int) string {
+func summary(images, actions, held int) string {
 	var parts []string
-	if n := detailed + footer; n > 0 {
+	if n := images; n > 0 {
 		parts = append(parts, plural(n, "image", "images")+" moved")
 	}
 	if actions > 0 {
