@@ -194,6 +194,12 @@ func (m ImageMove) Packages() bool {
 	return false
 }
 
+// Moved reports whether r has anything to say: a move or a held move. A
+// nil Report has not.
+func (r *Report) Moved() bool {
+	return r != nil && len(r.Images)+len(r.Actions)+len(r.Held) > 0
+}
+
 // Unexplained returns the image moves that could not be compared on some
 // platform (old digest gone, registry failure).
 func (r *Report) Unexplained() []ImageMove {

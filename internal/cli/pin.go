@@ -18,6 +18,7 @@ import (
 
 	"github.com/stet-dev/stet/config"
 	"github.com/stet-dev/stet/edit"
+	"github.com/stet-dev/stet/explain"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
@@ -129,11 +130,14 @@ type rewriteResult struct {
 	// Files is the number of files changed.
 	Files  int  `json:"files"`
 	DryRun bool `json:"dryRun"`
+	// Explain is what the moves change, with --explain.
+	Explain *explain.Report `json:"explain,omitempty"`
 }
 
 func newPinCmd(a *app) *cobra.Command {
 	var (
 		rf     resolveFlags
+		ef     explainFlags
 		dryRun bool
 		format string
 	)
@@ -151,15 +155,16 @@ outputs of a build, are skipped with a warning. If any reference cannot be
 resolved, no file is changed and stet exits 3. Files are replaced
 atomically; an interrupted run leaves every file as it was.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
+			if err := checkExplainFormat(format, &ef); err != nil {
 				return err
 			}
-			return a.rewrite(cmd, args, rewriteOptions{op: opPin, rf: &rf, dryRun: dryRun, format: format})
+			return a.rewrite(cmd, args, rewriteOptions{op: opPin, rf: &rf, ex: &ef, dryRun: dryRun, format: format})
 		},
 	}
 	addResolveFlags(cmd, &rf)
+	addExplainFlags(cmd, &ef, false)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print a unified diff of the changes and write nothing")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, or markdown with --explain")
 	return cmd
 }
 
@@ -181,6 +186,7 @@ const (
 type rewriteOptions struct {
 	op     rewriteOp
 	rf     *resolveFlags
+	ex     *explainFlags // nil for unpin
 	dryRun bool
 	format string
 }
@@ -221,14 +227,17 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 			result.Skipped = append(result.Skipped, skip{File: r.File, Line: r.Line, Reference: display(r), Reason: why})
 		}
 	}
+	todo = a.selectRefs(o, todo)
 
 	// Resolve first (pin, update), then read the files that may change:
 	// those bytes are the ones patched, and every reference to edit must
 	// still be where and what the walk saw, so that a file edited while the
 	// registries answered is not patched blindly.
 	var resolution *resolve.Resolution
+	var client *registry.Client
 	if o.op != opUnpin && len(todo) > 0 {
-		res, _, err := a.newResolver(c, o.rf)
+		res, cl, err := a.newResolver(c, o.rf)
+		client = cl
 		if err != nil {
 			return err
 		}
@@ -276,6 +285,10 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 		return ref.Compare(ref.Ref{File: x.File, Line: x.Line, Column: x.Column}, ref.Ref{File: y.File, Line: y.Line, Column: y.Column})
 	})
 
+	if err := a.explainRewrite(ctx, o, c, client, &result); err != nil {
+		return err
+	}
+
 	// Patch everything in memory first: one bad edit changes nothing.
 	byFile := map[string][]edit.Edit{}
 	for _, ch := range result.Changes {
@@ -309,6 +322,10 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 				}
 			}
 			a.printSkips(result.Skipped)
+			if result.Explain.Moved() {
+				fmt.Fprintln(out)
+				return explain.Render(out, result.Explain, explain.FormatText)
+			}
 			return nil
 		}
 		return a.renderRewrite(out, o, &result)
@@ -526,6 +543,11 @@ func (a *app) renderRewrite(w io.Writer, o rewriteOptions, res *rewriteResult) e
 		return enc.Encode(res)
 	}
 	a.printSkips(res.Skipped)
+	verb := map[rewriteOp]string{opPin: "pinned", opUnpin: "unpinned", opUpdate: "updated"}[o.op]
+	if o.format == explain.FormatMarkdown {
+		fmt.Fprintf(a.stderr, "%s %d reference(s) in %d file(s)\n", verb, len(res.Changes), res.Files)
+		return explain.Render(w, res.Explain, explain.FormatMarkdown)
+	}
 	for _, ch := range res.Changes {
 		loc := fmt.Sprintf("%s:%d", ch.File, ch.Line)
 		if ch.EditLine != 0 {
@@ -544,8 +566,11 @@ func (a *app) renderRewrite(w io.Writer, o rewriteOptions, res *rewriteResult) e
 			fmt.Fprintf(w, "%s: %s → %s%s\n", loc, ch.Reference, ch.To, v)
 		}
 	}
-	verb := map[rewriteOp]string{opPin: "pinned", opUnpin: "unpinned", opUpdate: "updated"}[o.op]
 	fmt.Fprintf(a.stderr, "%s %d reference(s) in %d file(s)\n", verb, len(res.Changes), res.Files)
+	if res.Explain.Moved() {
+		fmt.Fprintln(w)
+		return explain.Render(w, res.Explain, explain.FormatText)
+	}
 	return nil
 }
 
