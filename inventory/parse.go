@@ -19,6 +19,30 @@ const (
 // dependency lists, descriptions) stay far below it.
 const maxLine = 1 << 20
 
+// eachLine calls fn with every line of a text package database and its
+// 1-based number, without the line ending (LF or CRLF). It refuses a line
+// longer than maxLine so that a hostile database cannot make a parser hold
+// an unbounded field, and stops at the first error fn returns.
+func eachLine(file string, data []byte, fn func(line int, l []byte) error) error {
+	line := 0
+	for rest := data; len(rest) > 0; {
+		var l []byte
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+		} else {
+			l, rest = rest, nil
+		}
+		line++
+		if len(l) > maxLine {
+			return scan.Errorf(file, line, 1, "line longer than %d bytes", maxLine)
+		}
+		if err := fn(line, bytes.TrimSuffix(l, []byte("\r"))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ParseDpkgStatus reads a dpkg status file (or one file of a distroless
 // status.d directory) and returns the installed packages. Stanzas whose
 // Status is not "installed" (removed, config-files, half-installed) are left
@@ -56,34 +80,19 @@ func ParseDpkgStatus(file string, data []byte) ([]Package, error) {
 		out = append(out, p)
 		return nil
 	}
-	line := 0
-	for rest := data; len(rest) > 0; {
-		var l []byte
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			l, rest = rest[:i], rest[i+1:]
-		} else {
-			l, rest = rest, nil
-		}
-		line++
-		if len(l) > maxLine {
-			return nil, scan.Errorf(file, line, 1, "line longer than %d bytes", maxLine)
-		}
-		l = bytes.TrimSuffix(l, []byte("\r"))
+	err := eachLine(file, data, func(line int, l []byte) error {
 		if len(bytes.TrimSpace(l)) == 0 {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			continue
+			return flush()
 		}
 		if l[0] == ' ' || l[0] == '\t' {
 			if cur == nil || last == "" {
-				return nil, scan.Errorf(file, line, 1, "continuation line outside a field")
+				return scan.Errorf(file, line, 1, "continuation line outside a field")
 			}
-			continue // continuation of a multi-line field: never one we keep
+			return nil // continuation of a multi-line field: never one we keep
 		}
 		k, v, ok := bytes.Cut(l, []byte(":"))
 		if !ok || len(k) == 0 {
-			return nil, scan.Errorf(file, line, 1, "expected \"Field: value\", got %q", truncate(string(l), 60))
+			return scan.Errorf(file, line, 1, "expected \"Field: value\", got %q", truncate(string(l), 60))
 		}
 		if cur == nil {
 			cur = map[string]string{}
@@ -94,8 +103,12 @@ func ParseDpkgStatus(file string, data []byte) ([]Package, error) {
 		case "package", "status", "version", "architecture", "source":
 			cur[last] = string(bytes.TrimSpace(v))
 		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
 	}
-	if err := flush(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -123,27 +136,12 @@ func ParseAPKInstalled(file string, data []byte) ([]Package, error) {
 		out = append(out, p)
 		return nil
 	}
-	line := 0
-	for rest := data; len(rest) > 0; {
-		var l []byte
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			l, rest = rest[:i], rest[i+1:]
-		} else {
-			l, rest = rest, nil
-		}
-		line++
-		if len(l) > maxLine {
-			return nil, scan.Errorf(file, line, 1, "line longer than %d bytes", maxLine)
-		}
-		l = bytes.TrimSuffix(l, []byte("\r"))
+	err := eachLine(file, data, func(line int, l []byte) error {
 		if len(l) == 0 {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			continue
+			return flush()
 		}
 		if len(l) < 2 || l[1] != ':' {
-			return nil, scan.Errorf(file, line, 1, "expected \"K:value\", got %q", truncate(string(l), 60))
+			return scan.Errorf(file, line, 1, "expected \"K:value\", got %q", truncate(string(l), 60))
 		}
 		if cur == nil {
 			cur = &Package{Type: TypeAPK}
@@ -160,8 +158,12 @@ func ParseAPKInstalled(file string, data []byte) ([]Package, error) {
 		case 'o':
 			cur.Source = v
 		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
 	}
-	if err := flush(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
