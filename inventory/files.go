@@ -58,20 +58,9 @@ func ListTar(ctx context.Context, r io.Reader, lim Limits) (*FileList, error) {
 			return nil, fmt.Errorf("reading tar entry %d: %w", n+1, err)
 		}
 		n++
-		if n > lim.MaxEntries {
-			return nil, fmt.Errorf("more than %d entries: %w", lim.MaxEntries, ErrLimit)
-		}
-		if n&0xfff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if len(hdr.Name) > lim.MaxPathBytes || len(hdr.Linkname) > lim.MaxPathBytes {
-			return nil, fmt.Errorf("entry %d: name or link target longer than %d bytes: %w", n, lim.MaxPathBytes, ErrLimit)
-		}
-		p, err := cleanPath(hdr.Name)
+		p, err := entryPath(ctx, hdr, n, lim)
 		if err != nil {
-			return nil, fmt.Errorf("entry %d: %w", n, err)
+			return nil, err
 		}
 		if p == "" {
 			continue

@@ -81,6 +81,29 @@ func cleanPath(name string) (string, error) {
 	return c, nil
 }
 
+// entryPath applies the limits every walk over a layer shares to the n-th
+// tar entry (1-based) and returns its root-relative path, "" for the root
+// itself. It looks at the context only every 4096 entries: a layer of tiny
+// files would otherwise spend its time there.
+func entryPath(ctx context.Context, hdr *tar.Header, n int64, lim Limits) (string, error) {
+	if n > lim.MaxEntries {
+		return "", fmt.Errorf("more than %d entries: %w", lim.MaxEntries, ErrLimit)
+	}
+	if n&0xfff == 0 {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+	}
+	if len(hdr.Name) > lim.MaxPathBytes || len(hdr.Linkname) > lim.MaxPathBytes {
+		return "", fmt.Errorf("entry %d: name or link target longer than %d bytes: %w", n, lim.MaxPathBytes, ErrLimit)
+	}
+	p, err := cleanPath(hdr.Name)
+	if err != nil {
+		return "", fmt.Errorf("entry %d: %w", n, err)
+	}
+	return p, nil
+}
+
 // countingReader fails once more than max bytes were read.
 type countingReader struct {
 	r   io.Reader
@@ -147,20 +170,9 @@ func scanTar(ctx context.Context, r io.Reader, lim Limits, keep map[string][]str
 			return nil, nil, fmt.Errorf("reading tar entry %d: %w", s.Count+1, err)
 		}
 		s.Count++
-		if s.Count > lim.MaxEntries {
-			return nil, nil, fmt.Errorf("more than %d entries: %w", lim.MaxEntries, ErrLimit)
-		}
-		if s.Count&0xfff == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-		}
-		if len(hdr.Name) > lim.MaxPathBytes || len(hdr.Linkname) > lim.MaxPathBytes {
-			return nil, nil, fmt.Errorf("entry %d: name or link target longer than %d bytes: %w", s.Count, lim.MaxPathBytes, ErrLimit)
-		}
-		p, err := cleanPath(hdr.Name)
+		p, err := entryPath(ctx, hdr, s.Count, lim)
 		if err != nil {
-			return nil, nil, fmt.Errorf("entry %d: %w", s.Count, err)
+			return nil, nil, err
 		}
 		if p == "" {
 			continue
