@@ -176,14 +176,6 @@ func (s *archiveSource) all(ctx context.Context) ([]*Image, error) {
 	return []*Image{im}, nil
 }
 
-func (s *archiveSource) platforms(ctx context.Context) ([]string, error) {
-	im, err := s.image(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	return []string{im.Platform}, nil
-}
-
 type archiveBlobs struct {
 	s     *archiveSource
 	paths map[string]string

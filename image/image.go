@@ -170,7 +170,15 @@ func Platforms(ctx context.Context, arg string, opts Options) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	return s.platforms(ctx)
+	ims, err := s.all(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, im := range ims {
+		out = append(out, im.Platform)
+	}
+	return out, nil
 }
 
 func openSource(ctx context.Context, arg string, opts Options) (source, error) {
@@ -191,7 +199,6 @@ func openSource(ctx context.Context, arg string, opts Options) (source, error) {
 type source interface {
 	image(ctx context.Context, p *v1.Platform) (*Image, error)
 	all(ctx context.Context) ([]*Image, error)
-	platforms(ctx context.Context) ([]string, error)
 }
 
 func parsePlatform(s string) (*v1.Platform, error) {

@@ -144,18 +144,6 @@ func (s *layoutSource) all(ctx context.Context) ([]*Image, error) {
 	return out, nil
 }
 
-func (s *layoutSource) platforms(ctx context.Context) ([]string, error) {
-	ims, err := s.all(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, im := range ims {
-		out = append(out, im.Platform)
-	}
-	return out, nil
-}
-
 type layoutBlobs struct{ p layout.Path }
 
 func (b layoutBlobs) open(ctx context.Context, l Layer) (io.ReadCloser, error) {

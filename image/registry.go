@@ -60,28 +60,15 @@ func (s *registrySource) image(ctx context.Context, p *v1.Platform) (*Image, err
 		}
 		return fromV1(s.arg, SourceRegistry, img, "", remoteBlobs{img}, "")
 	}
-	idx, err := s.desc.ImageIndex()
+	idx, im, err := s.index()
 	if err != nil {
-		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+		return nil, err
 	}
 	d, err := pick(im, p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.arg, err)
 	}
-	img, err := idx.Image(d.Digest)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
-	}
-	im2, err := fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img}, "")
-	if err != nil {
-		return nil, err
-	}
-	im2.usePlatform(d.Platform)
-	return im2, nil
+	return s.child(idx, d)
 }
 
 func (s *registrySource) all(ctx context.Context) ([]*Image, error) {
@@ -92,40 +79,47 @@ func (s *registrySource) all(ctx context.Context) ([]*Image, error) {
 		}
 		return []*Image{im}, nil
 	}
-	idx, err := s.desc.ImageIndex()
+	idx, im, err := s.index()
 	if err != nil {
-		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+		return nil, err
 	}
 	var out []*Image
 	for _, d := range runnable(im) {
-		img, err := idx.Image(d.Digest)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
-		}
-		one, err := fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img}, "")
+		one, err := s.child(idx, d)
 		if err != nil {
 			return nil, err
 		}
-		one.usePlatform(d.Platform)
 		out = append(out, one)
 	}
 	return out, nil
 }
 
-func (s *registrySource) platforms(ctx context.Context) ([]string, error) {
-	ims, err := s.all(ctx)
+// index reads the root, known to be an index, and its manifest.
+func (s *registrySource) index() (v1.ImageIndex, *v1.IndexManifest, error) {
+	idx, err := s.desc.ImageIndex()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading index of %s: %w", s.arg, err)
+	}
+	return idx, im, nil
+}
+
+// child opens the image d of the root index; it keeps the index digest, as
+// that is what a user pins, and takes its platform from the index entry.
+func (s *registrySource) child(idx v1.ImageIndex, d v1.Descriptor) (*Image, error) {
+	img, err := idx.Image(d.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s@%s: %w", s.arg, d.Digest, err)
+	}
+	im, err := fromV1(s.arg, SourceRegistry, img, s.desc.Digest.String(), remoteBlobs{img}, "")
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, im := range ims {
-		out = append(out, im.Platform)
-	}
-	return out, nil
+	im.usePlatform(d.Platform)
+	return im, nil
 }
 
 type remoteBlobs struct{ img v1.Image }
