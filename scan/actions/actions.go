@@ -40,7 +40,6 @@ import (
 	"bytes"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -58,7 +57,7 @@ const dockerPrefix = "docker://"
 // Scan reads a workflow or an action metadata file. It satisfies scan.Scanner.
 // A file that is not valid YAML is a *scan.Error with the line of the problem.
 func Scan(path string, data []byte) (*scan.Result, error) {
-	docs, err := yamlpos.Documents(path, data)
+	docs, err := yamlnode.MappingDocuments(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -69,20 +68,10 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		seen: make(map[*yaml.Node]bool),
 	}
 	for _, doc := range docs {
-		doc = yamlnode.Deref(doc)
-		if doc == nil || doc.Kind != yaml.MappingNode {
-			continue
-		}
 		s.jobs(yamlnode.Get(doc, "jobs"))
 		s.runs(yamlnode.Get(doc, "runs"))
 	}
-	slices.SortStableFunc(s.res.Refs, ref.Compare)
-	slices.SortStableFunc(s.res.Commands, func(a, b scan.Command) int {
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
+	yamlnode.SortResult(s.res)
 	return s.res, nil
 }
 

@@ -36,7 +36,6 @@ package gitlab
 import (
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -61,7 +60,7 @@ var scriptKeys = []string{"before_script", "script", "after_script"}
 // Scan reads a GitLab CI configuration file. It satisfies scan.Scanner.
 // A file that is not valid YAML is a *scan.Error with the line of the problem.
 func Scan(path string, data []byte) (*scan.Result, error) {
-	docs, err := yamlpos.Documents(path, data)
+	docs, err := yamlnode.MappingDocuments(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -73,19 +72,9 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		scripts: make(map[*yaml.Node]bool),
 	}
 	for _, doc := range docs {
-		doc = yamlnode.Deref(doc)
-		if doc == nil || doc.Kind != yaml.MappingNode {
-			continue
-		}
 		s.document(doc)
 	}
-	slices.SortStableFunc(s.res.Refs, ref.Compare)
-	slices.SortStableFunc(s.res.Commands, func(a, b scan.Command) int {
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
+	yamlnode.SortResult(s.res)
 	return s.res, nil
 }
 
