@@ -1,39 +1,20 @@
 package actions
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
+
+	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
 )
 
 const corpus = "../../testdata/corpus"
 
 // corpusFiles lists the corpus files of a kind, from SOURCES.tsv.
-func corpusFiles(t testing.TB, kind string) []string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(corpus, "SOURCES.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var files []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) >= 6 && cols[5] == kind {
-			files = append(files, cols[0])
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no %s files in the corpus", kind)
-	}
-	return files
+func corpusFiles(tb testing.TB, kind string) []string {
+	tb.Helper()
+	return yamlreftest.CorpusPaths(tb, corpus, kind)
 }
 
 var (
