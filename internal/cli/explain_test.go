@@ -277,8 +277,8 @@ func selectionTree(t *testing.T, host string, created map[string]time.Time) (fil
 		moved[name] = testregistry.Push(t, host+"/"+repo, alpineImage(t, "1.1-r"+itoa(i), "linux/amd64", at))
 	}
 	files = map[string]string{
-		".stet.yaml": mirrorConfig(host),
-		"Dockerfile": "FROM nginx:1-alpine@" + pin["nginx:1-alpine"] + "\nFROM redis:7@" + pin["redis:7"] + "\n",
+		".stet.yaml":   mirrorConfig(host),
+		"Dockerfile":   "FROM nginx:1-alpine@" + pin["nginx:1-alpine"] + "\nFROM redis:7@" + pin["redis:7"] + "\n",
 		"compose.yaml": "services:\n  api:\n    image: ghcr.io/acme/api:1@" + pin["acme/api:1"] + "\n  web:\n    image: ghcr.io/acme/web:2@" + pin["acme/web:2"] + "\n",
 	}
 	return files, moved
