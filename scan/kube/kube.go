@@ -58,6 +58,7 @@ import (
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/internal/yamlref"
+	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
 // Scan finds the image references of a Kubernetes manifest file. It
@@ -255,10 +256,25 @@ func (s *scanner) container(n *yaml.Node, ctx string) {
 	if !ok {
 		return
 	}
-	if strings.Contains(val, "$") {
+	s.add(r, sp, val, false)
+}
+
+// add reports the image val written at r. A value with variables in it (a
+// Tekton $(params.image), an envsubst ${TAG}) is a partial reference with
+// no edit: only the file's renderer knows what it becomes. A custom
+// resource's image field is looser than a container's, so there such a
+// value is reported only when its expansion still reads as an image
+// (mustParse). Any other value must parse as a reference to be reported.
+func (s *scanner) add(r ref.Ref, sp yamlpos.Span, val string, mustParse bool) {
+	if strings.Contains(val, "$") && !strings.Contains(val, "{{") {
 		expanded := varRE.ReplaceAllLiteralString(val, yamlref.Unknown)
 		if expanded == val {
 			return
+		}
+		if mustParse {
+			if _, err := ref.ParseImage(strings.ReplaceAll(expanded, yamlref.Unknown, "x")); err != nil {
+				return
+			}
 		}
 		yamlref.SetPartial(&r, expanded)
 		s.res.Refs = append(s.res.Refs, r)
@@ -400,23 +416,5 @@ func (s *scanner) customImage(n *yaml.Node, ctx string) {
 	if !ok {
 		return
 	}
-	if strings.Contains(val, "$") && !strings.Contains(val, "{{") {
-		// A Tekton $(params.image) or an envsubst ${TAG}: reported as in
-		// a container, when the rest of the value reads as an image.
-		expanded := varRE.ReplaceAllLiteralString(val, yamlref.Unknown)
-		if expanded == val {
-			return
-		}
-		if _, err := ref.ParseImage(strings.ReplaceAll(expanded, yamlref.Unknown, "x")); err != nil {
-			return
-		}
-		yamlref.SetPartial(&r, expanded)
-		s.res.Refs = append(s.res.Refs, r)
-		return
-	}
-	if yamlref.SetImage(&r, val) != nil {
-		return
-	}
-	r.Edit = s.f.Edit(sp, ref.FormReference)
-	s.res.Refs = append(s.res.Refs, r)
+	s.add(r, sp, val, true)
 }
