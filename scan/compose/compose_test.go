@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"errors"
 	"flag"
 	"strconv"
 	"strings"
@@ -329,14 +328,7 @@ func TestInterpolate(t *testing.T) {
 
 func TestScanError(t *testing.T) {
 	t.Parallel()
-	_, err := Scan("compose.yaml", []byte("services:\n  a:\n    image: [nginx\n"))
-	var se *scan.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v is not a *scan.Error", err)
-	}
-	if se.File != "compose.yaml" || se.Line == 0 {
-		t.Errorf("error %v: want file compose.yaml and a line", se)
-	}
+	yamlreftest.ExpectError(t, Scan, "compose.yaml", []byte("services:\n  a:\n    image: [nginx\n"))
 }
 
 func TestGolden(t *testing.T) {

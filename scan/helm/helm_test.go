@@ -1,14 +1,11 @@
 package helm
 
 import (
-	"errors"
 	"flag"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
@@ -19,9 +16,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 type brief = yamlreftest.Brief
 
-func b(line, col int, text, name, tag, digest string, dynamic bool, ctx, edit string) brief {
-	return brief{Line: line, Column: col, Text: text, Name: name, Tag: tag, Digest: digest, Dynamic: dynamic, Context: ctx, Edit: edit}
-}
+var b = yamlreftest.NewBrief
 
 const (
 	digest = "sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"
@@ -200,29 +195,14 @@ func TestScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			yamlreftest.Check(t, data, res)
-			if diff := cmp.Diff(tt.want, yamlreftest.Briefs(data, res)); diff != "" {
-				t.Errorf("refs (-want +got):\n%s", diff)
-			}
-			for _, r := range res.Refs {
-				if r.File != "values.yaml" || r.Source != ref.SourceHelm {
-					t.Errorf("ref %q: file %q source %q", r.Text, r.File, r.Source)
-				}
-			}
+			yamlreftest.Expect(t, "values.yaml", ref.SourceHelm, data, res, tt.want)
 		})
 	}
 }
 
 func TestScanError(t *testing.T) {
 	t.Parallel()
-	_, err := Scan("values.yaml", []byte("image:\n  repository: nginx\n tag: [1\n"))
-	var se *scan.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v is not a *scan.Error", err)
-	}
-	if se.File != "values.yaml" || se.Line == 0 {
-		t.Errorf("error %v: want file values.yaml and a line", se)
-	}
+	yamlreftest.ExpectError(t, Scan, "values.yaml", []byte("image:\n  repository: nginx\n tag: [1\n"))
 }
 
 func TestGolden(t *testing.T) {

@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,10 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/stet-dev/stet/ref"
-	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
 )
 
@@ -21,9 +17,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 type brief = yamlreftest.Brief
 
-func b(line, col int, text, name, tag, digest string, dynamic bool, ctx, edit string) brief {
-	return brief{Line: line, Column: col, Text: text, Name: name, Tag: tag, Digest: digest, Dynamic: dynamic, Context: ctx, Edit: edit}
-}
+var b = yamlreftest.NewBrief
 
 const digest = "sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"
 
@@ -221,29 +215,14 @@ func TestScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			yamlreftest.Check(t, data, res)
-			if diff := cmp.Diff(tt.want, yamlreftest.Briefs(data, res)); diff != "" {
-				t.Errorf("refs (-want +got):\n%s", diff)
-			}
-			for _, r := range res.Refs {
-				if r.File != "k8s.yaml" || r.Source != ref.SourceKube {
-					t.Errorf("ref %q: file %q source %q", r.Text, r.File, r.Source)
-				}
-			}
+			yamlreftest.Expect(t, "k8s.yaml", ref.SourceKube, data, res, tt.want)
 		})
 	}
 }
 
 func TestScanError(t *testing.T) {
 	t.Parallel()
-	_, err := Scan("deploy.yaml", []byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: [nginx\n"))
-	var se *scan.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v is not a *scan.Error", err)
-	}
-	if se.File != "deploy.yaml" || se.Line == 0 {
-		t.Errorf("error %v: want file deploy.yaml and a line", se)
-	}
+	yamlreftest.ExpectError(t, Scan, "deploy.yaml", []byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: [nginx\n"))
 }
 
 func TestGolden(t *testing.T) {

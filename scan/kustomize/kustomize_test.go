@@ -1,16 +1,12 @@
 package kustomize
 
 import (
-	"errors"
 	"flag"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/stet-dev/stet/ref"
-	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
 )
 
@@ -18,9 +14,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 type brief = yamlreftest.Brief
 
-func b(line, col int, text, name, tag, digest string, dynamic bool, ctx, edit string) brief {
-	return brief{Line: line, Column: col, Text: text, Name: name, Tag: tag, Digest: digest, Dynamic: dynamic, Context: ctx, Edit: edit}
-}
+var b = yamlreftest.NewBrief
 
 const digest = "sha256:0d39fcc8335d6d74d5502f6df2d30119ff4790ebbb60b364818d5112d9e3e932"
 
@@ -117,15 +111,7 @@ func TestScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			yamlreftest.Check(t, data, res)
-			if diff := cmp.Diff(tt.want, yamlreftest.Briefs(data, res)); diff != "" {
-				t.Errorf("refs (-want +got):\n%s", diff)
-			}
-			for _, r := range res.Refs {
-				if r.File != "kustomization.yaml" || r.Source != ref.SourceKustomize {
-					t.Errorf("ref %q: file %q source %q", r.Text, r.File, r.Source)
-				}
-			}
+			yamlreftest.Expect(t, "kustomization.yaml", ref.SourceKustomize, data, res, tt.want)
 		})
 	}
 }
@@ -182,14 +168,7 @@ func TestPinRoundTrip(t *testing.T) {
 
 func TestScanError(t *testing.T) {
 	t.Parallel()
-	_, err := Scan("kustomization.yaml", []byte("images:\n- name: a\n  newTag: [v1\n"))
-	var se *scan.Error
-	if !errors.As(err, &se) {
-		t.Fatalf("error %v is not a *scan.Error", err)
-	}
-	if se.File != "kustomization.yaml" || se.Line == 0 {
-		t.Errorf("error %v: want file kustomization.yaml and a line", se)
-	}
+	yamlreftest.ExpectError(t, Scan, "kustomization.yaml", []byte("images:\n- name: a\n  newTag: [v1\n"))
 }
 
 func TestGolden(t *testing.T) {
