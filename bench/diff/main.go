@@ -36,6 +36,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/stet-dev/stet/bench/internal/benchutil"
 )
 
 func main() {
@@ -193,7 +195,7 @@ func run(files, sizeMB, runs int, keep bool) error {
 			cmd.Stdout, cmd.Stderr = out, &measured
 			err = cmd.Run()
 			var wallNS, rssKB, cpuNS int64
-			fmt.Sscanf(lastLine(measured.String()), "%d %d %d", &wallNS, &rssKB, &cpuNS)
+			fmt.Sscanf(benchutil.LastLine(measured.String()), "%d %d %d", &wallNS, &rssKB, &cpuNS)
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 				return fmt.Errorf("%s: stet diff exited with %v, want status 1:\n%s%s", label, err, out, measured.String())
 			}
@@ -246,11 +248,6 @@ func rssWrap(args []string) int {
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	fmt.Fprintf(os.Stderr, "\n%d %d %d\n", wall.Nanoseconds(), ru.Maxrss, cpu.Nanoseconds())
 	return cmd.ProcessState.ExitCode()
-}
-
-func lastLine(s string) string {
-	l := strings.Split(strings.TrimSpace(s), "\n")
-	return l[len(l)-1]
 }
 
 func firstLines(s string, n int) string {

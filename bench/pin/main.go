@@ -32,6 +32,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/stet-dev/stet/bench/internal/benchutil"
 	"github.com/stet-dev/stet/ref"
 	stetregistry "github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
@@ -51,17 +52,15 @@ func main() {
 }
 
 func run(nfiles, runs int, keep string) error {
-	root, err := moduleRoot()
+	root, err := benchutil.ModuleRoot()
 	if err != nil {
 		return err
 	}
-	dir := keep
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "stet-bench-pin-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
+	dir, cleanup, err := benchutil.WorkDir(keep, "stet-bench-pin-")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	bin, tree := filepath.Join(dir, "stet-bench"), filepath.Join(dir, "repo")
 	if _, err := os.Stat(tree); err != nil {
 		// bench/scan generates dir/repo (and builds stet into dir).
@@ -71,10 +70,8 @@ func run(nfiles, runs int, keep string) error {
 			return fmt.Errorf("generating the tree: %w", err)
 		}
 	}
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/stet")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building stet: %w", err)
+	if err := benchutil.BuildStet(root, bin); err != nil {
+		return err
 	}
 	os.Remove(filepath.Join(tree, ".stet.yaml"))
 	rep, err := scan.Walk(context.Background(), []string{tree}, scan.Options{Scanners: formats.Default()})
@@ -162,12 +159,12 @@ func run(nfiles, runs int, keep string) error {
 	var scanWalls, resolveWalls, pinWalls []time.Duration
 	var scanCPU, dryCPU, pinCPU time.Duration
 	for range runs {
-		start, cpu0 := time.Now(), selfCPU()
+		start, cpu0 := time.Now(), benchutil.SelfCPU()
 		if _, err := scan.Walk(context.Background(), []string{tree}, scan.Options{Scanners: formats.Default()}); err != nil {
 			return err
 		}
 		scanWalls = append(scanWalls, time.Since(start))
-		scanCPU += selfCPU() - cpu0
+		scanCPU += benchutil.SelfCPU() - cpu0
 	}
 	// Resolution alone, as pin does it: a fresh client each run.
 	for range runs {
@@ -219,7 +216,7 @@ func run(nfiles, runs int, keep string) error {
 		pinWalls = append(pinWalls, wall)
 		pinCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if i == 0 {
-			fmt.Printf("stet pin: %s\n", lastLine(stderr.String()))
+			fmt.Printf("stet pin: %s\n", benchutil.LastLine(stderr.String()))
 		}
 		os.RemoveAll(work)
 	}
@@ -275,27 +272,10 @@ func makeRepo(root, repo string, tags []string) error {
 	return git("clone", "-q", "--bare", work, bare)
 }
 
-// selfCPU is the user and system time this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
 
 func tail(s string, n int) string {
@@ -303,12 +283,4 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }

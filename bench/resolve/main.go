@@ -24,9 +24,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/stet-dev/stet/bench/internal/benchutil"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
@@ -143,7 +143,7 @@ func run(runs int, latency time.Duration, dist bool, concurrency int, platforms 
 		if _, err := counts("reset"); err != nil {
 			return err
 		}
-		cpu0 := cpuTime()
+		cpu0 := benchutil.SelfCPU()
 		t0 := time.Now()
 		opts := []registry.Option{registry.WithMirrors(map[string]string{mirrorSource: proxyHost + "/mirror"}),
 			registry.WithUserAgent("stet/bench")}
@@ -167,7 +167,7 @@ func run(runs int, latency time.Duration, dist bool, concurrency int, platforms 
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
 		wall := time.Since(t0)
-		cpu := cpuTime() - cpu0
+		cpu := benchutil.SelfCPU() - cpu0
 		if len(res.Results) != len(unique) {
 			return fmt.Errorf("run %d: %d results for %d unique references", i+1, len(res.Results), len(unique))
 		}
@@ -207,12 +207,6 @@ func mapKeys(m map[string]int) func(func(string) bool) {
 			}
 		}
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // writeTree writes services/svc-N/{Dockerfile,compose.yaml,deploy.yaml}:

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stet-dev/stet/bench/internal/benchutil"
 )
 
 func main() {
@@ -33,22 +35,18 @@ func main() {
 }
 
 func run(nfiles, runs int, keep string) error {
-	root, err := moduleRoot()
+	root, err := benchutil.ModuleRoot()
 	if err != nil {
 		return err
 	}
-	dir := keep
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "stet-bench-scan-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
+	dir, cleanup, err := benchutil.WorkDir(keep, "stet-bench-scan-")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	bin := filepath.Join(dir, "stet-bench")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/stet")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building stet: %w", err)
+	if err := benchutil.BuildStet(root, bin); err != nil {
+		return err
 	}
 	tree := filepath.Join(dir, "repo")
 	n, size, err := generate(filepath.Join(root, "testdata", "corpus"), tree, nfiles)
@@ -197,12 +195,4 @@ func readCorpus(corpus string) (map[string][][]byte, error) {
 		out[row[5]] = append(out[row[5]], data)
 	}
 	return out, nil
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
 }
