@@ -470,3 +470,47 @@ func TestExplainUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsScheduledWorkflow: the scheduled workflow in docs/ci.md pins
+// every action by commit (stet check is clean on it) and its stet command
+// line is one stet accepts.
+func TestDocsScheduledWorkflow(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	doc, err := os.ReadFile(filepath.Join(origDir, "..", "..", "docs", "ci.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "# .github/workflows/stet-update.yml\n"
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n"+start)
+	if !ok {
+		t.Fatal("docs/ci.md has no stet-update.yml workflow")
+	}
+	workflow, _, ok := strings.Cut(rest, "```\n")
+	if !ok {
+		t.Fatal("unterminated workflow block")
+	}
+	dir := writeTree(t, map[string]string{".github/workflows/stet-update.yml": start + workflow})
+	code, out, errOut := stetRun(t, context.Background(), "check", dir)
+	if code != ExitOK {
+		t.Errorf("stet check on the documented workflow = %d\n%s%s", code, out, errOut)
+	}
+	if n := strings.Count(workflow, "uses: "); n < 2 {
+		t.Errorf("%d uses: lines, want checkout and setup-go", n)
+	}
+	line := ""
+	for _, l := range strings.Split(workflow, "\n") {
+		if strings.Contains(l, "stet update ") {
+			line = strings.TrimSpace(l)
+		}
+	}
+	args := strings.Fields(strings.Split(line, ">")[0])
+	if len(args) < 2 || args[0] != "stet" {
+		t.Fatalf("no stet update command line in the workflow: %q", line)
+	}
+	// Run in a directory with nothing to update: only the flags are judged.
+	empty := writeTree(t, map[string]string{"README": "nothing to pin\n"})
+	code, out, errOut = stetRun(t, context.Background(), append(args[1:], empty)...)
+	if code != ExitOK || !strings.HasPrefix(out, "# No digest moved\n") {
+		t.Errorf("%v = %d\n%s%s", args, code, out, errOut)
+	}
+}

@@ -34,7 +34,7 @@ type explainFlags struct {
 
 func addExplainFlags(cmd *cobra.Command, f *explainFlags, selection bool) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.explain, "explain", false, "say what each moved image changes: packages and config between the old and the new digest (--format markdown makes a pull-request body)")
+	fl.BoolVar(&f.explain, "explain", false, "say what each moved image changes: packages and config between the old and the new digest, on linux/amd64 or each --platform (--format markdown makes a pull-request body)")
 	fl.BoolVar(&f.strict, "explain-strict", false, "with --explain: exit 3 and change nothing when a moved image cannot be compared (its old digest is gone, or it cannot be read)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "with --explain: read every layer, ignoring and not updating the layer cache")
 	if selection {
