@@ -30,6 +30,8 @@ type explainFlags struct {
 
 	filter *explain.Filter
 	ex     *explain.Explainer
+	// stop ends the progress line, when one is drawn.
+	stop func()
 }
 
 func addExplainFlags(cmd *cobra.Command, f *explainFlags, selection bool) {
@@ -109,6 +111,12 @@ func (a *app) explainer(o rewriteOptions, client *registry.Client) *explain.Expl
 		} else {
 			eo.Inventory.Cache = inventory.NewCache(dir)
 		}
+	}
+	o.ex.stop = func() {}
+	if isTerminal(a.stderr) {
+		p := &progress{w: a.stderr}
+		eo.Inventory.Progress = p.update
+		o.ex.stop = p.done
 	}
 	o.ex.ex = explain.New(eo)
 	return o.ex.ex
@@ -207,6 +215,7 @@ func (a *app) explainRewrite(ctx context.Context, o rewriteOptions, c *config.Co
 	if len(moves) > 0 {
 		var err error
 		rep, err = a.explainer(o, client).Explain(ctx, moves)
+		o.ex.stop()
 		if err != nil {
 			return withCode(ExitFailure, errors.New("interrupted; no file was changed"))
 		}
