@@ -118,6 +118,24 @@ func (a *app) openRelease(cmd *cobra.Command, fl *releaseFlags, write bool) (*re
 	return env, nil
 }
 
+// checkEnvName refuses an environment name the ledger could not store
+// before anything is opened, naming it as the user wrote it (what: the
+// flag or argument).
+func checkEnvName(what, name string) error {
+	if !release.ValidName(name) {
+		return usageErrorf("%s %q: want lowercase letters, digits, '.', '_' or '-'", what, name)
+	}
+	return nil
+}
+
+// checkLimit refuses a negative -n; zero means no limit.
+func checkLimit(n int) error {
+	if n < 0 {
+		return usageErrorf("-n must not be negative")
+	}
+	return nil
+}
+
 func (e *releaseEnv) close() {
 	if e.ledger != nil {
 		e.ledger.Close()

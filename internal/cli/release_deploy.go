@@ -27,8 +27,8 @@ hash-chained history. REL is r42, an ID prefix, or another environment's
 name (promote staging --env production promotes what staging runs).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !release.ValidName(envName) {
-				return usageErrorf("--env %q: want lowercase letters, digits, '.', '_' or '-'", envName)
+			if err := checkEnvName("--env", envName); err != nil {
+				return err
 			}
 			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
@@ -148,8 +148,8 @@ Nothing is ever built: the digests are the ones recorded when the release
 was created.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !release.ValidName(envName) {
-				return usageErrorf("--env %q: want lowercase letters, digits, '.', '_' or '-'", envName)
+			if err := checkEnvName("--env", envName); err != nil {
+				return err
 			}
 			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {

@@ -25,8 +25,8 @@ with their ID, creation time, git commit, image count and the environments
 that run each now.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if limit < 0 {
-				return usageErrorf("-n must not be negative")
+			if err := checkLimit(limit); err != nil {
+				return err
 			}
 			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
@@ -192,11 +192,11 @@ func newReleaseHistoryCmd(a *app, fl *releaseFlags) *cobra.Command {
 sequence number, time, action, release, who and why.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if limit < 0 {
-				return usageErrorf("-n must not be negative")
+			if err := checkLimit(limit); err != nil {
+				return err
 			}
-			if !release.ValidName(args[0]) {
-				return usageErrorf("environment %q: want lowercase letters, digits, '.', '_' or '-'", args[0])
+			if err := checkEnvName("environment", args[0]); err != nil {
+				return err
 			}
 			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {

@@ -39,8 +39,8 @@ Exit status 1 when a digest is gone or the history does not verify, 3 when
 a registry or the ledger could not be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if last < 0 {
-				return usageErrorf("-n must not be negative")
+			if err := checkLimit(last); err != nil {
+				return err
 			}
 			env, err := a.openRelease(cmd, fl, false)
 			if err != nil {
