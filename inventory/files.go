@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 
 	"github.com/stet-dev/stet/image"
@@ -65,17 +64,12 @@ func ListTar(ctx context.Context, r io.Reader, lim Limits) (*FileList, error) {
 		if p == "" {
 			continue
 		}
-		dir, base := path.Dir(p), path.Base(p)
-		if dir == "." {
-			dir = ""
-		}
-		if strings.HasPrefix(base, ".wh.") {
-			switch {
-			case base == ".wh..wh..opq":
-				fl.Opaque = append(fl.Opaque, dir)
-			case strings.HasPrefix(base, ".wh..wh."):
-			default:
-				fl.Whiteouts = append(fl.Whiteouts, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+		if kind, target := whiteout(p); kind != notWhiteout {
+			switch kind {
+			case opaqueDir:
+				fl.Opaque = append(fl.Opaque, target)
+			case hiddenPath:
+				fl.Whiteouts = append(fl.Whiteouts, target)
 			}
 			continue
 		}

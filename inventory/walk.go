@@ -104,6 +104,35 @@ func entryPath(ctx context.Context, hdr *tar.Header, n int64, lim Limits) (strin
 	return p, nil
 }
 
+// whiteoutKind is what a layer entry named by the whiteout convention
+// (OCI image spec, "Whiteouts") does to the layers below it.
+type whiteoutKind int
+
+const (
+	notWhiteout whiteoutKind = iota // an ordinary entry
+	opaqueDir                       // .wh..wh..opq: the directory's lower contents are hidden
+	hiddenPath                      // .wh.NAME: NAME is hidden
+	aufsMeta                        // other .wh..wh.* names: aufs bookkeeping, hides nothing
+)
+
+// whiteout classifies an entry path and returns what it applies to: the
+// directory for opaqueDir, the hidden path for hiddenPath.
+func whiteout(p string) (whiteoutKind, string) {
+	dir, base := path.Dir(p), path.Base(p)
+	if dir == "." {
+		dir = ""
+	}
+	switch {
+	case !strings.HasPrefix(base, ".wh."):
+		return notWhiteout, ""
+	case base == ".wh..wh..opq":
+		return opaqueDir, dir
+	case strings.HasPrefix(base, ".wh..wh."):
+		return aufsMeta, ""
+	}
+	return hiddenPath, path.Join(dir, strings.TrimPrefix(base, ".wh."))
+}
+
 // countingReader fails once more than max bytes were read.
 type countingReader struct {
 	r   io.Reader
@@ -177,24 +206,18 @@ func scanTar(ctx context.Context, r io.Reader, lim Limits, keep map[string][]str
 		if p == "" {
 			continue
 		}
-		dir, base := path.Dir(p), path.Base(p)
-		if dir == "." {
-			dir = ""
-		}
-		if strings.HasPrefix(base, ".wh.") {
-			switch {
-			case base == ".wh..wh..opq":
+		if kind, target := whiteout(p); kind != notWhiteout {
+			switch kind {
+			case opaqueDir:
 				if err := record(); err != nil {
 					return nil, nil, err
 				}
-				s.Opaque = append(s.Opaque, dir)
-			case strings.HasPrefix(base, ".wh..wh."):
-				// aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs), not content.
-			default:
+				s.Opaque = append(s.Opaque, target)
+			case hiddenPath:
 				if err := record(); err != nil {
 					return nil, nil, err
 				}
-				s.Whiteouts = append(s.Whiteouts, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+				s.Whiteouts = append(s.Whiteouts, target)
 			}
 			continue
 		}
