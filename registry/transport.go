@@ -309,14 +309,7 @@ func (t *httpTransport) sleep(ctx context.Context, req *http.Request, attempt, s
 	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 	t.c.o.logger.Info("registry request failed; retrying", "method", req.Method, "host", req.URL.Host,
 		"path", req.URL.Path, "status", status, "attempt", attempt, "wait", d, "reason", t.c.redact(why))
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleepContext(ctx, d)
 }
 
 func (t *httpTransport) log(req *http.Request, resp *http.Response, err error, attempt int, d time.Duration) {
@@ -331,6 +324,18 @@ func (t *httpTransport) log(req *http.Request, resp *http.Response, err error, a
 	}
 	l.Debug("registry request", "method", req.Method, "host", req.URL.Host, "path", req.URL.Path,
 		"status", resp.StatusCode, "attempt", attempt, "duration", d)
+}
+
+// sleepContext waits d or until ctx is done, whichever comes first.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (hs *hostState) pause(d time.Duration) {
@@ -348,14 +353,7 @@ func (hs *hostState) wait(ctx context.Context) error {
 	if d <= 0 {
 		return nil
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleepContext(ctx, d)
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date.
