@@ -74,6 +74,8 @@ func (r *Report) Title() string {
 	}
 	names = slices.Compact(names)
 	switch {
+	case len(names) == 0 && len(r.Held) > 0:
+		return fmt.Sprintf("No digest adopted: %s held back", plural(len(r.Held), "reference", "references"))
 	case len(names) == 0:
 		return "No digest moved"
 	case len(names) == 1:

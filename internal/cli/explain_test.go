@@ -514,3 +514,51 @@ func TestDocsScheduledWorkflow(t *testing.T) {
 		t.Errorf("%v = %d\n%s%s", args, code, out, errOut)
 	}
 }
+
+// TestUpdateExplainActions: an action's version comment points at another
+// commit now. --explain lists the move beside the image's; --min-age holds
+// it back, since git keeps no date for a tag move.
+func TestUpdateExplainActions(t *testing.T) {
+	imageEnvTest(t)
+	host := testregistry.New(t)
+	old, cur := explainStory(t, host)
+	root := t.TempDir()
+	tagged, head := actionsRepo(t, root, "actions/checkout")
+	gitURL := gitServe(t, root)
+	files := storyTree(host, old)
+	files[".stet.yaml"] = mirrorConfig(host, "actions:\n  gitURL: "+gitURL+"\n")
+	files[".github/workflows/ci.yml"] = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@" + head + " # v4\n"
+
+	dir := writeTree(t, files)
+	code, out, errOut := stetRun(t, context.Background(), "update", "--explain", "--format", "markdown", dir)
+	if code != ExitOK {
+		t.Fatalf("update --explain = %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"# Update nginx:1-alpine and actions/checkout@v4",
+		"## Actions",
+		"| actions/checkout | v4 `" + head[:12] + "…` | v4.2.2 `" + tagged[:12] + "…` | `.github/workflows/ci.yml:6` |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if got := readTree(t, dir)[".github/workflows/ci.yml"]; !strings.Contains(got, tagged+" # v4.2.2") {
+		t.Errorf("workflow not updated:\n%s", got)
+	}
+
+	// The new nginx was built 48 hours after 2019-07-23: old enough. The
+	// action's age is unknown: held.
+	dir = writeTree(t, files)
+	code, out, errOut = stetRun(t, context.Background(), "update", "--explain", "--min-age", "72h", dir)
+	if code != ExitOK {
+		t.Fatalf("update --min-age = %d\n%s%s", code, out, errOut)
+	}
+	tree := readTree(t, dir)
+	if tree[".github/workflows/ci.yml"] != files[".github/workflows/ci.yml"] || !strings.Contains(tree["Dockerfile"], cur) {
+		t.Errorf("want nginx updated and the action held:\n%v", tree)
+	}
+	if !strings.Contains(out, "held back: actions/checkout@v4") || !strings.Contains(errOut, "the age of a commit is unknown") {
+		t.Errorf("the held action is not reported:\n%s\n%s", out, errOut)
+	}
+}
