@@ -103,3 +103,29 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// NoMatch is the error of a GetRelease selector that matches no release
+// (of app, when app is set). It matches ErrNotFound.
+func NoMatch(app, selector string) error {
+	if app != "" {
+		return fmt.Errorf("release %s of %s: %w", selector, app, ErrNotFound)
+	}
+	return fmt.Errorf("release %s: %w", selector, ErrNotFound)
+}
+
+// OnlyMatch returns the one release a GetRelease selector found: none is
+// NoMatch, several an *AmbiguousError listing each as "r42 (abcdef123456)".
+// The backends share it so that every ledger words these answers alike.
+func OnlyMatch(app, selector string, found []Release) (Release, error) {
+	switch len(found) {
+	case 0:
+		return Release{}, NoMatch(app, selector)
+	case 1:
+		return found[0], nil
+	}
+	ae := &AmbiguousError{Selector: selector}
+	for _, r := range found {
+		ae.Matches = append(ae.Matches, r.Label()+" ("+ShortID(r.ID)+")")
+	}
+	return Release{}, ae
+}

@@ -110,12 +110,6 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 	if err != nil {
 		return release.Release{}, err
 	}
-	notFound := func() error {
-		if app != "" {
-			return fmt.Errorf("release %s of %s: %w", selector, app, release.ErrNotFound)
-		}
-		return fmt.Errorf("release %s: %w", selector, release.ErrNotFound)
-	}
 	var found []release.Release
 	if sel.Number > 0 {
 		var apps []string
@@ -126,7 +120,7 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 		}
 		switch len(apps) {
 		case 0:
-			return release.Release{}, notFound()
+			return release.Release{}, release.NoMatch(app, selector)
 		case 1:
 			r, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(apps[0], sel.Number)))
 			return r, err
@@ -142,17 +136,7 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 		return release.Release{}, err
 	}
 	found = slices.DeleteFunc(found, func(r release.Release) bool { return app != "" && r.App != app })
-	switch len(found) {
-	case 0:
-		return release.Release{}, notFound()
-	case 1:
-		return found[0], nil
-	}
-	ae := &release.AmbiguousError{Selector: selector}
-	for _, r := range found {
-		ae.Matches = append(ae.Matches, r.Label()+" ("+release.ShortID(r.ID)+")")
-	}
-	return release.Release{}, ae
+	return release.OnlyMatch(app, selector, found)
 }
 
 // releasesByPrefix finds the releases whose ID starts with the hex prefix

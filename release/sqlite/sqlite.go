@@ -264,20 +264,7 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 	if err != nil {
 		return release.Release{}, fmt.Errorf("looking up release %s: %w", selector, err)
 	}
-	switch len(found) {
-	case 0:
-		if app != "" {
-			return release.Release{}, fmt.Errorf("release %s of %s: %w", selector, app, release.ErrNotFound)
-		}
-		return release.Release{}, fmt.Errorf("release %s: %w", selector, release.ErrNotFound)
-	case 1:
-		return found[0], nil
-	}
-	ae := &release.AmbiguousError{Selector: selector}
-	for _, r := range found {
-		ae.Matches = append(ae.Matches, r.Label()+" ("+release.ShortID(r.ID)+")")
-	}
-	return release.Release{}, ae
+	return release.OnlyMatch(app, selector, found)
 }
 
 // ListReleases lists releases newest first; see release.Ledger.
