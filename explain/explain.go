@@ -253,6 +253,7 @@ func (e *Explainer) each(n int, f func(i int)) {
 
 func (e *Explainer) explainImage(ctx context.Context, m Move) ImageMove {
 	out := ImageMove{Move: m}
+	seen := map[string]bool{}
 	for _, want := range e.platforms() {
 		p := Platform{Platform: want}
 		b, err := e.open(ctx, m.Name, m.To, want)
@@ -262,6 +263,10 @@ func (e *Explainer) explainImage(ctx context.Context, m Move) ImageMove {
 			out.Platforms = append(out.Platforms, p)
 			continue
 		}
+		if seen[b.Digest] {
+			continue // a single-platform image answers every platform asked
+		}
+		seen[b.Digest] = true
 		p.Platform = b.Platform
 		// The old image at the platform the new one was read at: a default
 		// that fell back to another platform applies to both.
