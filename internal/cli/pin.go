@@ -545,7 +545,9 @@ func (a *app) renderRewrite(w io.Writer, o rewriteOptions, res *rewriteResult) e
 	a.printSkips(res.Skipped)
 	verb := map[rewriteOp]string{opPin: "pinned", opUnpin: "unpinned", opUpdate: "updated"}[o.op]
 	if o.format == explain.FormatMarkdown {
-		fmt.Fprintf(a.stderr, "%s %d reference(s) in %d file(s)\n", verb, len(res.Changes), res.Files)
+		if !res.DryRun {
+			fmt.Fprintf(a.stderr, "%s %d reference(s) in %d file(s)\n", verb, len(res.Changes), res.Files)
+		}
 		return explain.Render(w, res.Explain, explain.FormatMarkdown)
 	}
 	for _, ch := range res.Changes {
