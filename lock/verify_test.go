@@ -3,16 +3,15 @@ package lock
 import (
 	"context"
 	"fmt"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/internal/testregistry"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/registry"
@@ -101,51 +100,23 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// gitServer serves bare repositories under root with git http-backend on
-// 127.0.0.1 and returns its base URL.
-func gitServer(t *testing.T, root string) string {
-	t.Helper()
-	git, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git not installed")
-	}
-	h := &cgi.Handler{Path: git, Args: []string{"http-backend"},
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
-	s := httptest.NewServer(h)
-	t.Cleanup(s.Close)
-	return s.URL
-}
-
-func run(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // actionRepo makes owner/repo.git under root with two commits: v1.0.0 (an
 // annotated tag) and v1 on the first, v1.1.0 on the second. It returns the
 // two commits.
 func actionRepo(t *testing.T, root, repo string) (first, second string) {
 	t.Helper()
 	work := t.TempDir()
-	run(t, work, "init", "-q", "-b", "main")
-	run(t, work, "commit", "-q", "--allow-empty", "-m", "one")
-	first = run(t, work, "rev-parse", "HEAD")
-	run(t, work, "tag", "-a", "-m", "v1.0.0", "v1.0.0")
-	run(t, work, "tag", "v1")
-	run(t, work, "commit", "-q", "--allow-empty", "-m", "two")
-	second = run(t, work, "rev-parse", "HEAD")
-	run(t, work, "tag", "v1.1.0")
+	testgit.Run(t, work, "init", "-q", "-b", "main")
+	testgit.Run(t, work, "commit", "-q", "--allow-empty", "-m", "one")
+	first = testgit.Run(t, work, "rev-parse", "HEAD")
+	testgit.Run(t, work, "tag", "-a", "-m", "v1.0.0", "v1.0.0")
+	testgit.Run(t, work, "tag", "v1")
+	testgit.Run(t, work, "commit", "-q", "--allow-empty", "-m", "two")
+	second = testgit.Run(t, work, "rev-parse", "HEAD")
+	testgit.Run(t, work, "tag", "v1.1.0")
 	bare := filepath.Join(root, repo+".git")
 	os.MkdirAll(filepath.Dir(bare), 0o755)
-	run(t, work, "clone", "-q", "--bare", work, bare)
+	testgit.Run(t, work, "clone", "-q", "--bare", work, bare)
 	return first, second
 }
 
@@ -160,7 +131,7 @@ func TestVerifyRemote(t *testing.T) {
 
 	gitRoot := t.TempDir()
 	first, second := actionRepo(t, gitRoot, "actions/checkout")
-	gitURL := gitServer(t, gitRoot)
+	gitURL := testgit.Server(t, gitRoot)
 
 	c, err := registry.New()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stet-dev/stet/internal/faultproxy"
+	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/internal/testregistry"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/registry"
@@ -52,7 +53,7 @@ func TestCorpus(t *testing.T) {
 	if len(images) < 100 || len(repos) < 20 {
 		t.Fatalf("corpus gave %d images and %d action repositories; the scanners found too little", len(images), len(repos))
 	}
-	git := faultproxy.New(t, strings.TrimPrefix(gitServer(t, t.TempDir()), "http://"))
+	git := faultproxy.New(t, strings.TrimPrefix(testgit.Server(t, t.TempDir()), "http://"))
 	r := newResolverWith(t, newClient(t, registry.WithMirrors(mirrors)), resolve.WithGitURL(git.URL))
 	res, err := r.Resolve(t.Context(), refs)
 	if err == nil {

@@ -2,9 +2,7 @@ package resolve_test
 
 import (
 	"errors"
-	"io"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,28 +13,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/stet-dev/stet/internal/faultproxy"
+	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
 )
-
-// gitServer serves bare repositories under root with git http-backend,
-// at <URL>/<owner>/<repo>.git, the layout github.com uses.
-func gitServer(t *testing.T, root string) string {
-	t.Helper()
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Skipf("git not installed: %v", err)
-	}
-	h := &cgi.Handler{
-		Path:   filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env:    []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
-		Stderr: io.Discard,
-	}
-	s := httptest.NewServer(h)
-	t.Cleanup(s.Close)
-	return s.URL
-}
 
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
@@ -98,7 +79,7 @@ func TestActions(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	ar := makeActionRepo(t, root, "actions", "checkout")
-	url := gitServer(t, root)
+	url := testgit.Server(t, root)
 	p := faultproxy.New(t, strings.TrimPrefix(url, "http://"))
 	r := newResolver(t, resolve.WithGitURL(p.URL))
 	var refs []ref.Ref
@@ -150,7 +131,7 @@ func TestActionErrors(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	makeActionRepo(t, root, "o", "r")
-	url := gitServer(t, root)
+	url := testgit.Server(t, root)
 	r := newResolver(t, resolve.WithGitURL(url))
 	for _, tc := range []struct{ repo, tag, want string }{
 		{"o/r", "v7", "no such tag or branch"},
@@ -179,7 +160,7 @@ func TestActionFaults(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	ar := makeActionRepo(t, root, "o", "r")
-	url := gitServer(t, root)
+	url := testgit.Server(t, root)
 	for _, tc := range []struct {
 		name    string
 		faults  []faultproxy.Fault
