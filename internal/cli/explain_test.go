@@ -562,3 +562,38 @@ func TestUpdateExplainActions(t *testing.T) {
 		t.Errorf("the held action is not reported:\n%s\n%s", out, errOut)
 	}
 }
+
+// TestUpdateExplainDistribution runs the story, and a vanished old digest,
+// against the CNCF Distribution registry with basic auth: its answers to
+// manifests it does not have differ from the in-process registry's.
+func TestUpdateExplainDistribution(t *testing.T) {
+	imageEnvTest(t)
+	host := testregistry.Distribution(t, testregistry.Options{User: "stet", Password: "s3cret"})
+	testregistry.DockerConfig(t, map[string][2]string{host: {"stet", "s3cret"}})
+	auth := testregistry.Auth("stet", "s3cret")
+	old := testregistry.Push(t, host+"/library/nginx:1-alpine", alpineImage(t, "1.17.1-r0", "linux/amd64", storyBuilt), auth)
+	cur := testregistry.Push(t, host+"/library/nginx:1-alpine", alpineImage(t, "1.17.2-r0", "linux/amd64", storyBuilt.Add(48*time.Hour)), auth)
+	vanished, err := alpineImage(t, "1.16.0-r0", "linux/amd64", storyBuilt).Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := storyTree(host, old)
+	files["legacy/Dockerfile"] = "FROM nginx:1-alpine@" + vanished.String() + "\n"
+	dir := writeTree(t, files)
+	code, out, errOut := stetRun(t, context.Background(), "update", "--explain", "--min-age", "72h", "--format", "markdown", dir)
+	if code != ExitOK {
+		t.Fatalf("update --explain = %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"## nginx:1-alpine `" + old[:19] + "…` → `" + cur[:19] + "…`",
+		"| upgraded | nginx | 1.17.1-r0 → 1.17.2-r0 |",
+		"- nginx:1-alpine `" + vanished.String()[:19] + "…` → `" + cur[:19] + "…`: " + vanished.String()[:19] + "… is no longer in the registry",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if got := readTree(t, dir)["legacy/Dockerfile"]; !strings.Contains(got, cur) {
+		t.Errorf("legacy/Dockerfile not updated: %s", got)
+	}
+}
