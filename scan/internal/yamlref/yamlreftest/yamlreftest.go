@@ -1,5 +1,8 @@
 // Package yamlreftest checks scanner results against the file they came
-// from, and runs the golden and corpus tests the YAML scanners share.
+// from, and runs the table, golden, corpus and benchmark tests the YAML
+// scanners share (the image scanners and the CI ones), so that every
+// scanner is held to the same invariants: a reference's position holds its
+// text, and its edit span pins it without touching another byte.
 package yamlreftest
 
 import (
