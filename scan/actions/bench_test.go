@@ -9,5 +9,5 @@ import (
 // BenchmarkScan scans every workflow and action file of the corpus once per
 // iteration.
 func BenchmarkScan(b *testing.B) {
-	yamlreftest.BenchmarkCorpus(b, corpus, "actions", "wf.yml", Scan)
+	yamlreftest.BenchmarkCorpus(b, corpusRoot, "actions", "wf.yml", Scan)
 }

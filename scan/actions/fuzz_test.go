@@ -13,7 +13,7 @@ import (
 // references whose positions and edit spans hold their text.
 func FuzzScan(f *testing.F) {
 	for _, file := range corpusFiles(f, "actions")[:8] {
-		if data, err := os.ReadFile(filepath.Join(corpus, file)); err == nil {
+		if data, err := os.ReadFile(filepath.Join(corpusRoot, file)); err == nil {
 			f.Add(data)
 		}
 	}

@@ -9,5 +9,5 @@ import (
 // BenchmarkScan scans every GitLab CI file of the corpus once per
 // iteration.
 func BenchmarkScan(b *testing.B) {
-	yamlreftest.BenchmarkCorpus(b, corpus, "gitlab", ".gitlab-ci.yml", Scan)
+	yamlreftest.BenchmarkCorpus(b, corpusRoot, "gitlab", ".gitlab-ci.yml", Scan)
 }

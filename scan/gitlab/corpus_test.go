@@ -6,15 +6,15 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
+	"github.com/stet-dev/stet/internal/corpus"
 )
 
-const corpus = "../../testdata/corpus"
+const corpusRoot = "../../testdata/corpus"
 
 // corpusFiles lists the corpus files of a kind, from SOURCES.tsv.
 func corpusFiles(tb testing.TB, kind string) []string {
 	tb.Helper()
-	return yamlreftest.CorpusPaths(tb, corpus, kind)
+	return corpus.Paths(tb, corpusRoot, kind)
 }
 
 var (
@@ -33,7 +33,7 @@ func TestCorpus(t *testing.T) {
 	for _, file := range corpusFiles(t, "gitlab") {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
-			data, err := os.ReadFile(filepath.Join(corpus, file))
+			data, err := os.ReadFile(filepath.Join(corpusRoot, file))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package yamlreftest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io/fs"
@@ -12,43 +11,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
 )
-
-// CorpusPaths lists the files of a kind in root/SOURCES.tsv, slash-separated
-// and relative to root. A kind with no files fails the test: a typo in the
-// kind would otherwise pass everything vacuously.
-func CorpusPaths(tb testing.TB, root, kind string) []string {
-	tb.Helper()
-	f, err := os.Open(filepath.Join(root, "SOURCES.tsv"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var files []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) >= 6 && cols[5] == kind {
-			files = append(files, cols[0])
-		}
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	if len(files) == 0 {
-		tb.Fatalf("no %s files in the corpus", kind)
-	}
-	return files
-}
 
 // BenchmarkCorpus scans every corpus file of a kind once per iteration,
 // each under the name path, reporting bytes per second and allocations.
 func BenchmarkCorpus(b *testing.B, root, kind, path string, scanner scan.Scanner) {
 	var inputs [][]byte
 	var size int64
-	for _, file := range CorpusPaths(b, root, kind) {
+	for _, file := range corpus.Paths(b, root, kind) {
 		data, err := os.ReadFile(filepath.Join(root, file))
 		if err != nil {
 			b.Fatal(err)

@@ -6,7 +6,6 @@
 package yamlreftest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
 )
@@ -241,19 +241,17 @@ type CorpusFile struct {
 // compares a one-line-per-ref summary with golden (rewritten with update).
 func Corpus(t *testing.T, root, kind, golden string, update bool, scanner scan.Scanner) []CorpusFile {
 	t.Helper()
-	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	files, err := corpus.List(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []CorpusFile
 	var summary strings.Builder
-	sc := bufio.NewScanner(bytes.NewReader(tsv))
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 6 || cols[5] != kind {
+	for _, cf := range files {
+		if cf.Kind != kind {
 			continue
 		}
-		p := cols[0]
+		p := cf.Path
 		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
 		if err != nil {
 			t.Fatal(err)
@@ -348,16 +346,15 @@ func Briefs(data []byte, res *scan.Result) []Brief {
 // Seeds adds every corpus file of the given kind to a fuzz test's seeds.
 func Seeds(f *testing.F, root, kind string, args ...any) {
 	f.Helper()
-	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	files, err := corpus.List(root)
 	if err != nil {
 		f.Fatal(err)
 	}
-	for line := range strings.SplitSeq(string(tsv), "\n") {
-		cols := strings.Split(line, "\t")
-		if len(cols) < 6 || cols[5] != kind {
+	for _, cf := range files {
+		if cf.Kind != kind {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cols[0])))
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cf.Path)))
 		if err != nil {
 			f.Fatal(err)
 		}
