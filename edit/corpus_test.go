@@ -1,7 +1,6 @@
 package edit
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -10,44 +9,27 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan/formats"
 )
-
-// corpusSources maps SOURCES.tsv kinds to scanner sources.
-var corpusSources = map[string]string{
-	"dockerfile":  ref.SourceDockerfile,
-	"compose":     ref.SourceCompose,
-	"k8s":         ref.SourceKube,
-	"helm-values": ref.SourceHelm,
-	"kustomize":   ref.SourceKustomize,
-	"actions":     ref.SourceActions,
-	"gitlab":      ref.SourceGitLab,
-}
 
 type corpusFile struct{ path, source string }
 
 func corpusFiles(t *testing.T) []corpusFile {
 	t.Helper()
 	root := filepath.Join("..", "testdata", "corpus")
-	f, err := os.Open(filepath.Join(root, "SOURCES.tsv"))
+	files, err := corpus.List(root)
 	if err != nil {
 		t.Skipf("no corpus: %v", err)
 	}
-	defer f.Close()
 	var out []corpusFile
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 6 {
-			continue
-		}
-		src, ok := corpusSources[cols[5]]
+	for _, f := range files {
+		src, ok := f.Source()
 		if !ok {
-			t.Fatalf("unknown kind %q", cols[5])
+			t.Fatalf("unknown kind %q", f.Kind)
 		}
-		out = append(out, corpusFile{filepath.ToSlash(filepath.Join(root, cols[0])), src})
+		out = append(out, corpusFile{filepath.ToSlash(filepath.Join(root, f.Path)), src})
 	}
 	return out
 }

@@ -8,10 +8,14 @@ package corpus
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stet-dev/stet/ref"
 )
 
 // Kinds as SOURCES.tsv names them.
@@ -32,6 +36,29 @@ type File struct {
 	Path string
 	// Kind is one of the kinds above.
 	Kind string
+}
+
+// sources maps each kind to the ref source of the scanner that reads it.
+var sources = map[string]string{
+	Dockerfile: ref.SourceDockerfile,
+	Compose:    ref.SourceCompose,
+	Kube:       ref.SourceKube,
+	HelmValues: ref.SourceHelm,
+	Kustomize:  ref.SourceKustomize,
+	Actions:    ref.SourceActions,
+	GitLab:     ref.SourceGitLab,
+}
+
+// Source is the ref source (ref.SourceDockerfile, …) of the scanner that
+// reads the file; ok is false for a kind no scanner reads.
+func (f File) Source() (source string, ok bool) {
+	source, ok = sources[f.Kind]
+	return source, ok
+}
+
+// Kinds lists every kind a scanner reads, sorted.
+func Kinds() []string {
+	return slices.Sorted(maps.Keys(sources))
 }
 
 // List reads root/SOURCES.tsv: its rows after the header, in order. Rows

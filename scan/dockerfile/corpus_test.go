@@ -1,7 +1,6 @@
 package dockerfile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"os"
@@ -12,33 +11,20 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
 )
 
 const corpusDir = "../../testdata/corpus"
 
-// corpusFiles lists the Dockerfiles of the reference corpus.
+// corpusFiles lists the Dockerfiles of the reference corpus, each joined
+// to the corpus directory.
 func corpusFiles(tb testing.TB) []string {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(corpusDir, "SOURCES.tsv"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) >= 6 && cols[5] == "dockerfile" {
-			out = append(out, filepath.Join(corpusDir, cols[0]))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	if len(out) == 0 {
-		tb.Fatal("no dockerfile rows in SOURCES.tsv")
+	for _, p := range corpus.Paths(tb, corpusDir, corpus.Dockerfile) {
+		out = append(out, filepath.Join(corpusDir, p))
 	}
 	return out
 }

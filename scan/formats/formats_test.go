@@ -2,48 +2,25 @@ package formats
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/scan"
 )
 
-const corpus = "../../testdata/corpus"
+const corpusRoot = "../../testdata/corpus"
 
-var kindSource = map[string]string{
-	"dockerfile":  ref.SourceDockerfile,
-	"compose":     ref.SourceCompose,
-	"k8s":         ref.SourceKube,
-	"helm-values": ref.SourceHelm,
-	"kustomize":   ref.SourceKustomize,
-	"actions":     ref.SourceActions,
-	"gitlab":      ref.SourceGitLab,
-}
-
-type corpusFile struct{ path, kind string }
-
-func readSources(t testing.TB) []corpusFile {
-	t.Helper()
-	f, err := os.Open(filepath.Join(corpus, "SOURCES.tsv"))
+// readSources lists the corpus files.
+func readSources(tb testing.TB) []corpus.File {
+	tb.Helper()
+	files, err := corpus.List(corpusRoot)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma = '\t'
-	rows, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []corpusFile
-	for _, row := range rows[1:] {
-		out = append(out, corpusFile{row[0], row[5]})
-	}
-	return out
+	return files
 }
 
 // TestCorpus runs every scanner over the real files of its kind: no file may
@@ -54,48 +31,48 @@ func TestCorpus(t *testing.T) {
 	scanners := Default()
 	perKind := map[string]int{}
 	for _, cf := range readSources(t) {
-		source, ok := kindSource[cf.kind]
+		source, ok := cf.Source()
 		if !ok {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(corpus, cf.path))
+		data, err := os.ReadFile(filepath.Join(corpusRoot, cf.Path))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := scanners[source](cf.path, data)
+		res, err := scanners[source](cf.Path, data)
 		if err != nil {
-			t.Errorf("%s: %v", cf.path, err)
+			t.Errorf("%s: %v", cf.Path, err)
 			continue
 		}
 		lines := lineStarts(data)
 		for _, r := range res.Refs {
-			perKind[cf.kind]++
-			if r.File != cf.path || r.Source != source {
-				t.Errorf("%s: ref %q has file %q source %q", cf.path, r.Text, r.File, r.Source)
+			perKind[cf.Kind]++
+			if r.File != cf.Path || r.Source != source {
+				t.Errorf("%s: ref %q has file %q source %q", cf.Path, r.Text, r.File, r.Source)
 			}
 			if r.Line < 1 || r.Line > len(lines) || r.EndLine < r.Line || r.EndLine > len(lines) {
-				t.Errorf("%s: ref %q at bad lines %d-%d", cf.path, r.Text, r.Line, r.EndLine)
+				t.Errorf("%s: ref %q at bad lines %d-%d", cf.Path, r.Text, r.Line, r.EndLine)
 				continue
 			}
 			start := lines[r.Line-1] + r.Column - 1
 			end := lines[r.EndLine-1] + r.EndColumn - 1
 			if start < 0 || end > len(data) || start > end || string(data[start:end]) != r.Text {
-				t.Errorf("%s:%d:%d: bytes at the position are not the text %q", cf.path, r.Line, r.Column, r.Text)
+				t.Errorf("%s:%d:%d: bytes at the position are not the text %q", cf.Path, r.Line, r.Column, r.Text)
 			}
 			if r.Name == "" && !r.Dynamic {
-				t.Errorf("%s:%d: static ref %q without a name", cf.path, r.Line, r.Text)
+				t.Errorf("%s:%d: static ref %q without a name", cf.Path, r.Line, r.Text)
 			}
 			if e := r.Edit; e != nil {
 				if e.Start < 0 || e.End > len(data) || e.Start > e.End {
-					t.Errorf("%s:%d: edit span [%d,%d) outside the file", cf.path, r.Line, e.Start, e.End)
+					t.Errorf("%s:%d: edit span [%d,%d) outside the file", cf.Path, r.Line, e.Start, e.End)
 				}
 				if r.Dynamic {
-					t.Errorf("%s:%d: dynamic ref %q is editable", cf.path, r.Line, r.Text)
+					t.Errorf("%s:%d: dynamic ref %q is editable", cf.Path, r.Line, r.Text)
 				}
 			}
 		}
 	}
-	for kind := range kindSource {
+	for _, kind := range corpus.Kinds() {
 		if perKind[kind] == 0 {
 			t.Errorf("no references found in any %s file of the corpus", kind)
 		}
@@ -107,7 +84,7 @@ func TestCorpus(t *testing.T) {
 // fail to parse.
 func TestWalkCorpus(t *testing.T) {
 	t.Parallel()
-	rep, err := scan.Walk(context.Background(), []string{corpus}, scan.Options{Scanners: Default()})
+	rep, err := scan.Walk(context.Background(), []string{corpusRoot}, scan.Options{Scanners: Default()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +119,12 @@ func BenchmarkCorpus(b *testing.B) {
 	var files []file
 	var size int64
 	for _, cf := range readSources(b) {
-		data, err := os.ReadFile(filepath.Join(corpus, cf.path))
+		data, err := os.ReadFile(filepath.Join(corpusRoot, cf.Path))
 		if err != nil {
 			b.Fatal(err)
 		}
-		files = append(files, file{cf.path, kindSource[cf.kind], data})
+		source, _ := cf.Source()
+		files = append(files, file{cf.Path, source, data})
 		size += int64(len(data))
 	}
 	b.SetBytes(size)
@@ -166,11 +144,11 @@ func BenchmarkWalk(b *testing.B) {
 	dir := b.TempDir()
 	var size int64
 	for i := range 20 {
-		err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+		err := filepath.WalkDir(corpusRoot, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			rel, _ := filepath.Rel(corpus, p)
+			rel, _ := filepath.Rel(corpusRoot, p)
 			dst := filepath.Join(dir, fmt.Sprint(i), rel)
 			data, err := os.ReadFile(p)
 			if err != nil {
