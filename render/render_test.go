@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/release"
 	"github.com/stet-dev/stet/scan"
@@ -260,23 +261,19 @@ func TestChangedSinceScan(t *testing.T) {
 // digest line inserted under one).
 func TestCorpus(t *testing.T) {
 	root := filepath.Join("..", "testdata", "corpus")
-	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	files, err := corpus.List(root)
 	if err != nil {
 		t.Skip("no corpus")
 	}
 	scanners := formats.Default()
 	n := 0
-	for _, line := range strings.Split(string(tsv), "\n")[1:] {
-		cols := strings.Split(line, "\t")
-		if len(cols) < 6 {
-			continue
-		}
-		path := filepath.Join(root, filepath.FromSlash(cols[0]))
+	for _, cf := range files {
+		path := filepath.Join(root, filepath.FromSlash(cf.Path))
 		data, err := os.ReadFile(path)
 		if err != nil {
 			continue
 		}
-		source := scan.Detect(filepath.ToSlash(cols[0]), strings.Contains(cols[0], "chart"))
+		source := scan.Detect(cf.Path, strings.Contains(cf.Path, "chart"))
 		if !slices.Contains(Sources, source) {
 			continue
 		}
@@ -303,7 +300,7 @@ func TestCorpus(t *testing.T) {
 			continue
 		}
 		n++
-		t.Run(cols[0], func(t *testing.T) {
+		t.Run(cf.Path, func(t *testing.T) {
 			fr, err := Data(filepath.ToSlash(path), data, res.Refs, rel, Options{})
 			if err != nil {
 				t.Fatal(err)

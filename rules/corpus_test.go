@@ -1,16 +1,15 @@
 package rules
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/actions"
 	"github.com/stet-dev/stet/scan/dockerfile"
@@ -23,21 +22,15 @@ import (
 // that a change in what the rules report is seen and judged.
 func TestCorpus(t *testing.T) {
 	root := filepath.Join("..", "testdata", "corpus")
-	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	list, err := corpus.List(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	scanners := map[string]scan.Scanner{"dockerfile": dockerfile.Scan, "actions": actions.Scan, "gitlab": gitlab.Scan}
+	scanners := map[string]scan.Scanner{corpus.Dockerfile: dockerfile.Scan, corpus.Actions: actions.Scan, corpus.GitLab: gitlab.Scan}
 	var out bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(tsv))
-	sc.Scan() // header
 	files, commands := 0, 0
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 6 {
-			continue
-		}
-		path, kind := cols[0], cols[5]
+	for _, cf := range list {
+		path, kind := cf.Path, cf.Kind
 		s := scanners[kind]
 		if s == nil {
 			continue
@@ -84,30 +77,29 @@ func TestCorpus(t *testing.T) {
 // Dockerfiles, workflows and GitLab files (scanning excluded).
 func BenchmarkCheckCorpus(b *testing.B) {
 	root := filepath.Join("..", "testdata", "corpus")
-	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	list, err := corpus.List(root)
 	if err != nil {
 		b.Fatal(err)
 	}
-	scanners := map[string]scan.Scanner{"dockerfile": dockerfile.Scan, "actions": actions.Scan, "gitlab": gitlab.Scan}
+	scanners := map[string]scan.Scanner{corpus.Dockerfile: dockerfile.Scan, corpus.Actions: actions.Scan, corpus.GitLab: gitlab.Scan}
 	var files []scan.File
 	size := 0
-	for line := range strings.SplitSeq(string(tsv), "\n") {
-		cols := strings.Split(line, "\t")
-		if len(cols) < 6 || scanners[cols[5]] == nil {
+	for _, cf := range list {
+		if scanners[cf.Kind] == nil {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cols[0])))
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cf.Path)))
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := scanners[cols[5]](cols[0], data)
+		res, err := scanners[cf.Kind](cf.Path, data)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for _, c := range res.Commands {
 			size += len(c.Text)
 		}
-		files = append(files, scan.File{Path: cols[0], Refs: res.Refs, Commands: res.Commands})
+		files = append(files, scan.File{Path: cf.Path, Refs: res.Refs, Commands: res.Commands})
 	}
 	b.SetBytes(int64(size))
 	b.ResetTimer()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
 )
@@ -254,27 +255,26 @@ func TestCorpus(t *testing.T) {
 func TestOtherFormats(t *testing.T) {
 	t.Parallel()
 	root := "../../testdata/corpus"
-	tsv, err := os.ReadFile(filepath.Join(root, "SOURCES.tsv"))
+	files, err := corpus.List(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	for line := range strings.SplitSeq(string(tsv), "\n") {
-		cols := strings.Split(line, "\t")
-		if len(cols) < 6 || !strings.Contains(" compose helm-values actions gitlab ", " "+cols[5]+" ") {
+	for _, cf := range files {
+		if !strings.Contains(" compose helm-values actions gitlab ", " "+cf.Kind+" ") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cols[0])))
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(cf.Path)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Scan(cols[0], data)
+		res, err := Scan(cf.Path, data)
 		if err != nil {
-			t.Errorf("%s: %v", cols[0], err)
+			t.Errorf("%s: %v", cf.Path, err)
 			continue
 		}
 		if len(res.Refs) != 0 {
-			t.Errorf("%s (%s): %d refs, want none; first %q at %d:%d", cols[0], cols[5], len(res.Refs), res.Refs[0].Text, res.Refs[0].Line, res.Refs[0].Column)
+			t.Errorf("%s (%s): %d refs, want none; first %q at %d:%d", cf.Path, cf.Kind, len(res.Refs), res.Refs[0].Text, res.Refs[0].Line, res.Refs[0].Column)
 		}
 		n++
 	}
