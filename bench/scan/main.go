@@ -7,7 +7,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stet-dev/stet/bench/internal/benchutil"
+	"github.com/stet-dev/stet/internal/corpus"
 )
 
 func main() {
@@ -174,25 +174,18 @@ func generate(corpus, dir string, nfiles int) (int, int64, error) {
 	return count, size, nil
 }
 
-func readCorpus(corpus string) (map[string][][]byte, error) {
-	f, err := os.Open(filepath.Join(corpus, "SOURCES.tsv"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma = '\t'
-	rows, err := r.ReadAll()
+func readCorpus(root string) (map[string][][]byte, error) {
+	files, err := corpus.List(root)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][][]byte{}
-	for _, row := range rows[1:] {
-		data, err := os.ReadFile(filepath.Join(corpus, row[0]))
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f.Path))
 		if err != nil {
 			return nil, err
 		}
-		out[row[5]] = append(out[row[5]], data)
+		out[f.Kind] = append(out[f.Kind], data)
 	}
 	return out, nil
 }
