@@ -160,8 +160,9 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func BenchmarkPatch(b *testing.B) {
-	// A 10,000-line compose-like file with 1,000 references pinned at once.
+// benchFile is a 10,000-line compose-like file and the edits that pin its
+// 1,000 references at once.
+func benchFile() ([]byte, []Edit) {
 	var buf bytes.Buffer
 	var edits []Edit
 	for i := 0; i < 1000; i++ {
@@ -172,7 +173,11 @@ func BenchmarkPatch(b *testing.B) {
 		end := buf.Len() - 1
 		edits = append(edits, Edit{Span: ref.Span{Start: end - len("nginx:1-alpine"), End: end}, Digest: testDigest})
 	}
-	data := buf.Bytes()
+	return buf.Bytes(), edits
+}
+
+func BenchmarkPatch(b *testing.B) {
+	data, edits := benchFile()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -183,17 +188,7 @@ func BenchmarkPatch(b *testing.B) {
 }
 
 func BenchmarkDiff(b *testing.B) {
-	var buf bytes.Buffer
-	var edits []Edit
-	for i := 0; i < 1000; i++ {
-		for j := 0; j < 9; j++ {
-			buf.WriteString("    environment: SOMETHING_LONG_ENOUGH=value\n")
-		}
-		buf.WriteString("    image: nginx:1-alpine\n")
-		end := buf.Len() - 1
-		edits = append(edits, Edit{Span: ref.Span{Start: end - len("nginx:1-alpine"), End: end}, Digest: testDigest})
-	}
-	old := buf.Bytes()
+	old, edits := benchFile()
 	new, err := Patch("f", old, edits)
 	if err != nil {
 		b.Fatal(err)
