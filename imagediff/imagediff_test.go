@@ -163,6 +163,21 @@ func TestIdentical(t *testing.T) {
 	}
 }
 
+// layerReads records, through the inventory's Progress hook, the layers
+// read to their end.
+type layerReads struct {
+	mu   sync.Mutex
+	read []int
+}
+
+func (r *layerReads) progress(l image.Layer, n, total int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n == total {
+		r.read = append(r.read, l.Index)
+	}
+}
+
 // TestSharedLayersNotRead: layers in both images are not read when the
 // databases lie in the differing layers.
 func TestSharedLayersNotRead(t *testing.T) {
@@ -170,19 +185,12 @@ func TestSharedLayersNotRead(t *testing.T) {
 	a := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "lib/apk/db/installed", Data: apkDB("musl=1.1.22-r2", "app=1.0-r0")})})
 	b := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "lib/apk/db/installed", Data: apkDB("musl=1.1.22-r2", "app=1.1-r0")})})
 	ia, ib := openBoth(t, a, b)
-	var mu sync.Mutex
-	var read []int
-	d, err := Compare(context.Background(), ia, ib, Options{Inventory: inventory.Options{Progress: func(l image.Layer, n, total int64) {
-		mu.Lock()
-		defer mu.Unlock()
-		if n == total {
-			read = append(read, l.Index)
-		}
-	}}})
+	var reads layerReads
+	d, err := Compare(context.Background(), ia, ib, Options{Inventory: inventory.Options{Progress: reads.progress}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range read {
+	for _, i := range reads.read {
 		if i == 0 {
 			t.Errorf("shared base layer was read")
 		}
@@ -252,19 +260,12 @@ func TestFilesSharedBaseNotRead(t *testing.T) {
 	a := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "app/main", Data: "v1"}, it.File{Path: "app/cfg", Data: "same"})})
 	b := it.Image(t, it.Step{Layer: base}, it.Step{Layer: it.Layer(t, it.File{Path: "app/main", Data: "v2"}, it.File{Path: "app/cfg", Data: "same"})})
 	ia, ib := openBoth(t, a, b)
-	var mu sync.Mutex
-	var read []int
-	d, err := Compare(context.Background(), ia, ib, Options{Files: true, Inventory: inventory.Options{Progress: func(l image.Layer, n, total int64) {
-		mu.Lock()
-		defer mu.Unlock()
-		if n == total {
-			read = append(read, l.Index)
-		}
-	}}})
+	var reads layerReads
+	d, err := Compare(context.Background(), ia, ib, Options{Files: true, Inventory: inventory.Options{Progress: reads.progress}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range read {
+	for _, i := range reads.read {
 		if i == 0 {
 			t.Error("shared base layer was read")
 		}
