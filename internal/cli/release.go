@@ -136,6 +136,18 @@ func checkLimit(n int) error {
 	return nil
 }
 
+// readLedger opens the ledger for a command that only reads what is in it
+// (a missing SQLite ledger is an error, not created), runs fn with the
+// command's context, and closes the ledger whatever fn returns.
+func (a *app) readLedger(cmd *cobra.Command, fl *releaseFlags, fn func(ctx context.Context, env *releaseEnv) error) error {
+	env, err := a.openRelease(cmd, fl, false)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	return fn(cmd.Context(), env)
+}
+
 func (e *releaseEnv) close() {
 	if e.ledger != nil {
 		e.ledger.Close()

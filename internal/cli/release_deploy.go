@@ -30,34 +30,30 @@ name (promote staging --env production promotes what staging runs).`,
 			if err := checkEnvName("--env", envName); err != nil {
 				return err
 			}
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			ctx := cmd.Context()
-			r, err := env.find(ctx, app, args[0])
-			if err != nil {
-				return err
-			}
-			missing, err := env.checkDigests(ctx, r)
-			if err != nil {
-				return withCode(codeOf(err), fmt.Errorf("%w\nnothing was recorded", err))
-			}
-			if len(missing) > 0 {
-				printMissing(a.stderr, missing)
-				return withCode(ExitFindings, fmt.Errorf("%s cannot be deployed: %d image(s) no longer exist; nothing was recorded", r.Label(), len(missing)))
-			}
-			ev, err := env.appendEvent(ctx, envName, release.Promote, r, reason)
-			if err != nil {
-				return err
-			}
-			if fl.format == "json" {
-				return writeJSON(cmd.OutOrStdout(), ev)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s promoted (#%d)\n", envName, r.Label(), ev.Sequence)
-			printImages(cmd.OutOrStdout(), r)
-			return nil
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				r, err := env.find(ctx, app, args[0])
+				if err != nil {
+					return err
+				}
+				missing, err := env.checkDigests(ctx, r)
+				if err != nil {
+					return withCode(codeOf(err), fmt.Errorf("%w\nnothing was recorded", err))
+				}
+				if len(missing) > 0 {
+					printMissing(a.stderr, missing)
+					return withCode(ExitFindings, fmt.Errorf("%s cannot be deployed: %d image(s) no longer exist; nothing was recorded", r.Label(), len(missing)))
+				}
+				ev, err := env.appendEvent(ctx, envName, release.Promote, r, reason)
+				if err != nil {
+					return err
+				}
+				if fl.format == "json" {
+					return writeJSON(cmd.OutOrStdout(), ev)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s promoted (#%d)\n", envName, r.Label(), ev.Sequence)
+				printImages(cmd.OutOrStdout(), r)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&envName, "env", "", "the environment deployed to (required)")
@@ -151,12 +147,9 @@ was created.`,
 			if err := checkEnvName("--env", envName); err != nil {
 				return err
 			}
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			return env.rollback(cmd, envName, to, paths, dryRun, reason)
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				return env.rollback(cmd, envName, to, paths, dryRun, reason)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -307,38 +300,35 @@ written. Files are replaced atomically. --dry-run prints a unified diff.
 REL is r42, an ID prefix, or an environment's name for what runs there.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			rel, err := env.find(cmd.Context(), app, args[0])
-			if err != nil {
-				return err
-			}
-			res, err := env.render(cmd, args[1:], rel, nil)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if dryRun {
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				rel, err := env.find(ctx, app, args[0])
+				if err != nil {
+					return err
+				}
+				res, err := env.render(cmd, args[1:], rel, nil)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if dryRun {
+					if fl.format == "json" {
+						return writeJSON(out, res)
+					}
+					env.printRendered(res, false)
+					return res.Diff(out)
+				}
+				if err := res.Write(); err != nil {
+					return withCode(ExitFailure, err)
+				}
 				if fl.format == "json" {
 					return writeJSON(out, res)
 				}
-				env.printRendered(res, false)
-				return res.Diff(out)
-			}
-			if err := res.Write(); err != nil {
-				return withCode(ExitFailure, err)
-			}
-			if fl.format == "json" {
-				return writeJSON(out, res)
-			}
-			for _, c := range res.Changes {
-				fmt.Fprintf(out, "%s:%d: %s → %s\n", c.File, c.Line, c.Reference, pinnedOf(rel, c))
-			}
-			env.printRendered(res, true)
-			return nil
+				for _, c := range res.Changes {
+					fmt.Fprintf(out, "%s:%d: %s → %s\n", c.File, c.Line, c.Reference, pinnedOf(rel, c))
+				}
+				env.printRendered(res, true)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&app, "app", "", "the app whose r42 is meant (needed when the ledger holds several)")

@@ -47,53 +47,49 @@ staging). Exit status 0 when the releases hold the same digests, 1 when
 they differ, 2 for an unknown release, 3 when an image could not be read.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			ctx := cmd.Context()
-			ra, err := env.find(ctx, app, args[0])
-			if err != nil {
-				return err
-			}
-			rb, err := env.find(ctx, app, args[1])
-			if err != nil {
-				return err
-			}
-			ienv, err := a.imageEnv(&imageFlags{platform: platform, mirrors: fl.rf.mirrors, concurrency: fl.rf.concurrency, noCache: noCache})
-			if err != nil {
-				return err
-			}
-			d, err := diffReleases(ctx, a, ienv, ra, rb, repoRoot(env.c))
-			ienv.stop()
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if fl.format == "json" {
-				err = writeJSON(out, d)
-			} else {
-				err = renderReleaseDiff(out, d)
-			}
-			if err != nil {
-				return err
-			}
-			// The classification holds even when an image could not be
-			// read; it is printed, and the failure decides the status.
-			var unread []string
-			for _, ic := range d.Images {
-				if ic.Error != "" {
-					unread = append(unread, ic.Name)
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				ra, err := env.find(ctx, app, args[0])
+				if err != nil {
+					return err
 				}
-			}
-			if len(unread) > 0 {
-				return withCode(ExitFailure, fmt.Errorf("could not compare the contents of %s", strings.Join(unread, ", ")))
-			}
-			if !d.Identical {
-				return withCode(ExitFindings, nil)
-			}
-			return nil
+				rb, err := env.find(ctx, app, args[1])
+				if err != nil {
+					return err
+				}
+				ienv, err := a.imageEnv(&imageFlags{platform: platform, mirrors: fl.rf.mirrors, concurrency: fl.rf.concurrency, noCache: noCache})
+				if err != nil {
+					return err
+				}
+				d, err := diffReleases(ctx, a, ienv, ra, rb, repoRoot(env.c))
+				ienv.stop()
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if fl.format == "json" {
+					err = writeJSON(out, d)
+				} else {
+					err = renderReleaseDiff(out, d)
+				}
+				if err != nil {
+					return err
+				}
+				// The classification holds even when an image could not be
+				// read; it is printed, and the failure decides the status.
+				var unread []string
+				for _, ic := range d.Images {
+					if ic.Error != "" {
+						unread = append(unread, ic.Name)
+					}
+				}
+				if len(unread) > 0 {
+					return withCode(ExitFailure, fmt.Errorf("could not compare the contents of %s", strings.Join(unread, ", ")))
+				}
+				if !d.Identical {
+					return withCode(ExitFindings, nil)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&app, "app", "", "the app whose r42 is meant (needed when the ledger holds several)")

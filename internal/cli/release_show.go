@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -28,46 +29,42 @@ that run each now.`,
 			if err := checkLimit(limit); err != nil {
 				return err
 			}
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			ctx := cmd.Context()
-			rels, err := env.ledger.ListReleases(ctx, app, release.ListOptions{Limit: limit})
-			if err != nil {
-				return ledgerErr(err)
-			}
-			deployed, err := deployedTo(ctx, env.ledger)
-			if err != nil {
-				return ledgerErr(err)
-			}
-			out := cmd.OutOrStdout()
-			if fl.format == "json" {
-				if rels == nil {
-					rels = []release.Release{}
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				rels, err := env.ledger.ListReleases(ctx, app, release.ListOptions{Limit: limit})
+				if err != nil {
+					return ledgerErr(err)
 				}
-				dep := map[string]string{}
-				for id, envs := range deployed {
-					for _, e := range envs {
-						dep[e] = id
+				deployed, err := deployedTo(ctx, env.ledger)
+				if err != nil {
+					return ledgerErr(err)
+				}
+				out := cmd.OutOrStdout()
+				if fl.format == "json" {
+					if rels == nil {
+						rels = []release.Release{}
 					}
+					dep := map[string]string{}
+					for id, envs := range deployed {
+						for _, e := range envs {
+							dep[e] = id
+						}
+					}
+					return writeJSON(out, struct {
+						Releases []release.Release `json:"releases"`
+						Deployed map[string]string `json:"deployed"`
+					}{rels, dep})
 				}
-				return writeJSON(out, struct {
-					Releases []release.Release `json:"releases"`
-					Deployed map[string]string `json:"deployed"`
-				}{rels, dep})
-			}
-			if len(rels) == 0 {
-				fmt.Fprintf(a.stderr, "no releases in %s\n", env.location)
-				return nil
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			for _, r := range rels {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d image(s)\t%s\t%s\n", r.Label(), release.ShortID(r.ID), r.Created.Format("2006-01-02 15:04"),
-					len(r.Images), gitLabel(r.Git), strings.Join(deployed[r.ID], ","))
-			}
-			return tw.Flush()
+				if len(rels) == 0 {
+					fmt.Fprintf(a.stderr, "no releases in %s\n", env.location)
+					return nil
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				for _, r := range rels {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d image(s)\t%s\t%s\n", r.Label(), release.ShortID(r.ID), r.Created.Format("2006-01-02 15:04"),
+						len(r.Images), gitLabel(r.Git), strings.Join(deployed[r.ID], ","))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&app, "app", "", "only this app's releases")
@@ -100,26 +97,22 @@ annotations, and the environments that run it now. REL is r42, a prefix of
 the release's ID, or an environment's name for what is deployed there.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			ctx := cmd.Context()
-			r, err := env.find(ctx, app, args[0])
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if fl.format == "json" {
-				return writeJSON(out, r)
-			}
-			deployed, err := deployedTo(ctx, env.ledger)
-			if err != nil {
-				return ledgerErr(err)
-			}
-			printRelease(out, r, deployed[r.ID])
-			return nil
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				r, err := env.find(ctx, app, args[0])
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if fl.format == "json" {
+					return writeJSON(out, r)
+				}
+				deployed, err := deployedTo(ctx, env.ledger)
+				if err != nil {
+					return ledgerErr(err)
+				}
+				printRelease(out, r, deployed[r.ID])
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&app, "app", "", "the app whose r42 is meant (needed when the ledger holds several)")
@@ -198,31 +191,28 @@ sequence number, time, action, release, who and why.`,
 			if err := checkEnvName("environment", args[0]); err != nil {
 				return err
 			}
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			evs, err := env.ledger.History(cmd.Context(), args[0], release.ListOptions{Limit: limit})
-			if err != nil {
-				return ledgerErr(err)
-			}
-			out := cmd.OutOrStdout()
-			if fl.format == "json" {
-				if evs == nil {
-					evs = []release.Event{}
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				evs, err := env.ledger.History(ctx, args[0], release.ListOptions{Limit: limit})
+				if err != nil {
+					return ledgerErr(err)
 				}
-				return writeJSON(out, struct {
-					Env    string          `json:"env"`
-					Events []release.Event `json:"events"`
-				}{args[0], evs})
-			}
-			if len(evs) == 0 {
-				fmt.Fprintf(a.stderr, "nothing was deployed to %s\n", args[0])
+				out := cmd.OutOrStdout()
+				if fl.format == "json" {
+					if evs == nil {
+						evs = []release.Event{}
+					}
+					return writeJSON(out, struct {
+						Env    string          `json:"env"`
+						Events []release.Event `json:"events"`
+					}{args[0], evs})
+				}
+				if len(evs) == 0 {
+					fmt.Fprintf(a.stderr, "nothing was deployed to %s\n", args[0])
+					return nil
+				}
+				printEvents(out, evs)
 				return nil
-			}
-			printEvents(out, evs)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().IntVarP(&limit, "limit", "n", 0, "at most this many events (0: all)")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,100 +43,96 @@ a registry or the ledger could not be read.`,
 			if err := checkLimit(last); err != nil {
 				return err
 			}
-			env, err := a.openRelease(cmd, fl, false)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			ctx := cmd.Context()
-			rep := verifyReport{Missing: []missingImage{}, Broken: []string{}}
-			if sl, ok := env.ledger.(*sqlite.Ledger); ok {
-				if err := sl.Check(ctx); err != nil {
-					rep.Broken = append(rep.Broken, err.Error())
+			return a.readLedger(cmd, fl, func(ctx context.Context, env *releaseEnv) error {
+				rep := verifyReport{Missing: []missingImage{}, Broken: []string{}}
+				if sl, ok := env.ledger.(*sqlite.Ledger); ok {
+					if err := sl.Check(ctx); err != nil {
+						rep.Broken = append(rep.Broken, err.Error())
+					}
 				}
-			}
-			if err := release.Verify(ctx, env.ledger); err != nil {
-				if !errors.Is(err, release.ErrBroken) {
-					return ledgerErr(err)
+				if err := release.Verify(ctx, env.ledger); err != nil {
+					if !errors.Is(err, release.ErrBroken) {
+						return ledgerErr(err)
+					}
+					rep.Broken = append(rep.Broken, strings.Split(err.Error(), "\n")...)
 				}
-				rep.Broken = append(rep.Broken, strings.Split(err.Error(), "\n")...)
-			}
-			if fk, ok := env.ledger.(release.ForkLister); ok {
-				forks, err := fk.Forks(ctx)
-				if err != nil {
-					return ledgerErr(err)
-				}
-				rep.Forks = forks
-			}
-			envs, err := env.ledger.Envs(ctx)
-			if err != nil {
-				return ledgerErr(err)
-			}
-			rep.Environments = len(envs)
-			var rels []release.Release
-			if last > 0 {
-				if rels, err = env.ledger.ListReleases(ctx, "", release.ListOptions{Limit: last}); err != nil {
-					return ledgerErr(err)
-				}
-			} else {
-				seen := map[string]bool{}
-				for _, e := range envs {
-					h, err := env.ledger.History(ctx, e, release.ListOptions{})
+				if fk, ok := env.ledger.(release.ForkLister); ok {
+					forks, err := fk.Forks(ctx)
 					if err != nil {
 						return ledgerErr(err)
 					}
-					for _, ev := range h {
-						if seen[ev.Release] {
-							continue
-						}
-						seen[ev.Release] = true
-						r, err := env.ledger.GetRelease(ctx, "", ev.Release)
+					rep.Forks = forks
+				}
+				envs, err := env.ledger.Envs(ctx)
+				if err != nil {
+					return ledgerErr(err)
+				}
+				rep.Environments = len(envs)
+				var rels []release.Release
+				if last > 0 {
+					if rels, err = env.ledger.ListReleases(ctx, "", release.ListOptions{Limit: last}); err != nil {
+						return ledgerErr(err)
+					}
+				} else {
+					seen := map[string]bool{}
+					for _, e := range envs {
+						h, err := env.ledger.History(ctx, e, release.ListOptions{})
 						if err != nil {
-							rep.Broken = append(rep.Broken, fmt.Sprintf("%s #%d names release %s: %v", e, ev.Sequence, release.ShortID(ev.Release), err))
-							continue
+							return ledgerErr(err)
 						}
-						rels = append(rels, r)
+						for _, ev := range h {
+							if seen[ev.Release] {
+								continue
+							}
+							seen[ev.Release] = true
+							r, err := env.ledger.GetRelease(ctx, "", ev.Release)
+							if err != nil {
+								rep.Broken = append(rep.Broken, fmt.Sprintf("%s #%d names release %s: %v", e, ev.Sequence, release.ShortID(ev.Release), err))
+								continue
+							}
+							rels = append(rels, r)
+						}
 					}
 				}
-			}
-			rep.Releases = len(rels)
-			for _, r := range rels {
-				rep.Images += len(r.Images)
-			}
-			missing, regErr := env.checkDigests(ctx, rels...)
-			if missing != nil {
-				rep.Missing = missing
-			}
-			rep.OK = len(rep.Missing) == 0 && len(rep.Broken) == 0 && regErr == nil
-			out := cmd.OutOrStdout()
-			if fl.format == "json" {
-				if err := writeJSON(out, rep); err != nil {
-					return err
+				rep.Releases = len(rels)
+				for _, r := range rels {
+					rep.Images += len(r.Images)
 				}
-			} else {
-				for _, m := range rep.Missing {
-					fmt.Fprintf(out, "missing  %s %s: %s no longer exists in its registry\n", m.Release, m.Name, m.Image)
+				missing, regErr := env.checkDigests(ctx, rels...)
+				if missing != nil {
+					rep.Missing = missing
 				}
-				for _, b := range rep.Broken {
-					fmt.Fprintf(out, "broken   %s\n", b)
-				}
-				for _, f := range rep.Forks {
-					state := "withdrawn"
-					if !f.Withdrawn {
-						state = "abandoned"
+				rep.OK = len(rep.Missing) == 0 && len(rep.Broken) == 0 && regErr == nil
+				out := cmd.OutOrStdout()
+				if fl.format == "json" {
+					if err := writeJSON(out, rep); err != nil {
+						return err
 					}
-					fmt.Fprintf(out, "fork     %s: %s (%s by a writer that lost a race; kept for audit)\n", f.Place, f.ID, state)
+				} else {
+					for _, m := range rep.Missing {
+						fmt.Fprintf(out, "missing  %s %s: %s no longer exists in its registry\n", m.Release, m.Name, m.Image)
+					}
+					for _, b := range rep.Broken {
+						fmt.Fprintf(out, "broken   %s\n", b)
+					}
+					for _, f := range rep.Forks {
+						state := "withdrawn"
+						if !f.Withdrawn {
+							state = "abandoned"
+						}
+						fmt.Fprintf(out, "fork     %s: %s (%s by a writer that lost a race; kept for audit)\n", f.Place, f.ID, state)
+					}
+					fmt.Fprintf(a.stderr, "checked %d release(s), %d image digest(s), %d environment history(ies): %d missing, %d broken\n",
+						rep.Releases, rep.Images, rep.Environments, len(rep.Missing), len(rep.Broken))
 				}
-				fmt.Fprintf(a.stderr, "checked %d release(s), %d image digest(s), %d environment history(ies): %d missing, %d broken\n",
-					rep.Releases, rep.Images, rep.Environments, len(rep.Missing), len(rep.Broken))
-			}
-			if regErr != nil {
-				return withCode(ExitFailure, fmt.Errorf("checking digests: %w", regErr))
-			}
-			if !rep.OK {
-				return withCode(ExitFindings, nil)
-			}
-			return nil
+				if regErr != nil {
+					return withCode(ExitFailure, fmt.Errorf("checking digests: %w", regErr))
+				}
+				if !rep.OK {
+					return withCode(ExitFindings, nil)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().IntVarP(&last, "last", "n", 0, "check the newest N releases (default: every release ever deployed)")
