@@ -15,24 +15,20 @@ func FuzzParseDpkgStatus(f *testing.F) {
 	f.Add(readTestdata(f, "debian-bookworm-minbase/var/lib/dpkg/status"))
 	f.Add([]byte("Package: a\nVersion: 1\n\n"))
 	f.Add([]byte(" x\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		pkgs, err := ParseDpkgStatus("status", data)
-		if err != nil {
-			return
-		}
-		for _, p := range pkgs {
-			if p.Name == "" || p.Version == "" {
-				t.Fatalf("package without name or version: %+v", p)
-			}
-		}
-	})
+	fuzzPackageDB(f, "status", ParseDpkgStatus)
 }
 
 func FuzzParseAPKInstalled(f *testing.F) {
 	f.Add(readTestdata(f, "apk/installed"))
 	f.Add([]byte("P:a\nV:1\n"))
+	fuzzPackageDB(f, "installed", ParseAPKInstalled)
+}
+
+// fuzzPackageDB checks that a text database parser, given any bytes, either
+// fails or returns packages that each have a name and a version.
+func fuzzPackageDB(f *testing.F, file string, parse func(file string, data []byte) ([]Package, error)) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pkgs, err := ParseAPKInstalled("installed", data)
+		pkgs, err := parse(file, data)
 		if err != nil {
 			return
 		}
