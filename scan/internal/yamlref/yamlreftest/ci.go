@@ -1,15 +1,11 @@
 package yamlreftest
 
 import (
-	"bytes"
 	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
@@ -97,20 +93,7 @@ func GoldenCommands(t *testing.T, dir string, update bool, scanner scan.Scanner,
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			file := filepath.Join(dir, "refs.json")
-			if update {
-				if err := os.WriteFile(file, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(want, got) {
-				t.Errorf("%s (-want +got):\n%s", file, cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")))
-			}
+			compareGolden(t, filepath.Join(dir, "refs.json"), got, update)
 		})
 	}
 }

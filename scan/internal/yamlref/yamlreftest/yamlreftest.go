@@ -210,20 +210,7 @@ func Golden(t *testing.T, dir string, update bool, scanner scan.Scanner) {
 				t.Fatal(jerr)
 			}
 			got = append(got, '\n')
-			golden := filepath.Join(caseDir, "refs.json")
-			if update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", golden, diff)
-			}
+			compareGolden(t, filepath.Join(caseDir, "refs.json"), got, update)
 		})
 	}
 }
@@ -294,21 +281,27 @@ func Corpus(t *testing.T, root, kind, golden string, update bool, scanner scan.S
 	if len(out) == 0 {
 		t.Fatalf("no %s files in %s", kind, root)
 	}
-	got := summary.String()
+	compareGolden(t, golden, []byte(summary.String()), update)
+	return out
+}
+
+// compareGolden compares got with the golden file, or with update set
+// rewrites the file instead.
+func compareGolden(t *testing.T, golden string, got []byte, update bool) {
+	t.Helper()
 	if update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return out
+		return
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", golden, diff)
 	}
-	return out
 }
 
 // Brief is the part of a ref that table tests compare.
