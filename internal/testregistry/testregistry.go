@@ -47,13 +47,9 @@ type Options struct {
 // challenge, as a registry with htpasswd auth does. It stops at cleanup.
 func New(t testing.TB, opts ...Options) string {
 	t.Helper()
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	if len(opts) > 0 && opts[0].User != "" {
-		h = basicAuth(h, opts[0].User, opts[0].Password)
-	}
-	s := httptest.NewServer(h)
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
+	host, stop := Start(opts...)
+	t.Cleanup(stop)
+	return host
 }
 
 // Start is New for programs that are not tests: it returns the host and a
