@@ -352,21 +352,19 @@ func (s *scanner) add(n *yaml.Node, r ref.Ref) {
 }
 
 func (s *scanner) span(start, end int, form ref.Form) *ref.Span {
-	line, col := s.ix.Position(start)
-	return &ref.Span{Start: start, End: end, Line: line, Column: col, Form: form}
+	return yamlnode.EditSpan(s.ix, start, end, form)
 }
 
 // command records a step's run script.
 func (s *scanner) command(n *yaml.Node) {
-	v, ok := yamlnode.Str(n)
-	if !ok || strings.TrimSpace(v) == "" || s.seen[n] {
+	if s.seen[n] {
+		return
+	}
+	c, ok := yamlnode.Command(s.ix, n, s.path, "run", ref.SourceActions)
+	if !ok {
 		return
 	}
 	s.seen[n] = true
-	start, end := yamlnode.Extent(s.ix, n)
-	c := scan.Command{File: s.path, Instruction: "run", Text: v, Source: ref.SourceActions}
-	c.Line, c.Column = s.ix.Position(start)
-	c.EndLine, c.EndColumn = s.ix.Position(end)
 	s.res.Commands = append(s.res.Commands, c)
 }
 

@@ -166,15 +166,14 @@ func (s *scanner) script(n *yaml.Node, depth int) {
 			s.script(item, depth+1)
 		}
 	case yaml.ScalarNode:
-		v, ok := yamlnode.Str(n)
-		if !ok || strings.TrimSpace(v) == "" || s.scripts[n] {
+		if s.scripts[n] {
+			return
+		}
+		c, ok := yamlnode.Command(s.ix, n, s.path, "script", ref.SourceGitLab)
+		if !ok {
 			return
 		}
 		s.scripts[n] = true
-		start, end := yamlnode.Extent(s.ix, n)
-		c := scan.Command{File: s.path, Instruction: "script", Text: v, Source: ref.SourceGitLab}
-		c.Line, c.Column = s.ix.Position(start)
-		c.EndLine, c.EndColumn = s.ix.Position(end)
 		s.res.Commands = append(s.res.Commands, c)
 	}
 }
@@ -216,8 +215,7 @@ func (s *scanner) add(n *yaml.Node, r ref.Ref) {
 }
 
 func (s *scanner) span(start, end int) *ref.Span {
-	line, col := s.ix.Position(start)
-	return &ref.Span{Start: start, End: end, Line: line, Column: col, Form: ref.FormReference}
+	return yamlnode.EditSpan(s.ix, start, end, ref.FormReference)
 }
 
 // includes adds the local files that include: names to Result.Related.

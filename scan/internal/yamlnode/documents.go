@@ -1,12 +1,8 @@
 package yamlnode
 
 import (
-	"slices"
-
 	"gopkg.in/yaml.v3"
 
-	"github.com/stet-dev/stet/ref"
-	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
@@ -28,17 +24,4 @@ func MappingDocuments(path string, data []byte) ([]*yaml.Node, error) {
 		out = append(out, doc)
 	}
 	return out, nil
-}
-
-// SortResult puts a result's references and commands in file order. The CI
-// scanners find them in the order of the keys they know (jobs, then
-// services, then scripts), and a reader of the report expects the file's.
-func SortResult(res *scan.Result) {
-	slices.SortStableFunc(res.Refs, ref.Compare)
-	slices.SortStableFunc(res.Commands, func(a, b scan.Command) int {
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
 }
