@@ -31,6 +31,19 @@ func (p painter) paint(style, s string) string {
 	return style + s + ansiReset
 }
 
+// writeInputErrors writes one line per input that could not be read,
+// "file:line:col: error: message", as compilers do, so that editors and
+// terminals can jump to it.
+func writeInputErrors(w io.Writer, p painter, errs []inputError) {
+	for _, e := range errs {
+		loc := e.location()
+		if loc != "" {
+			loc = p.paint(ansiBold, loc) + ": "
+		}
+		fmt.Fprintf(w, "%s%s %s\n", loc, p.paint(ansiRed, "error:"), oneLine(e.Message))
+	}
+}
+
 func severityStyle(s rules.Severity) string {
 	if s == rules.Error {
 		return ansiRed
@@ -47,13 +60,7 @@ func checkText(w io.Writer, c Check, o Options) error {
 	p := painter(o.Color)
 	bw := bufio.NewWriter(w)
 	errs := describeAll(c.Errors)
-	for _, e := range errs {
-		loc := e.location()
-		if loc != "" {
-			loc = p.paint(ansiBold, loc) + ": "
-		}
-		fmt.Fprintf(bw, "%s%s %s\n", loc, p.paint(ansiRed, "error:"), oneLine(e.Message))
-	}
+	writeInputErrors(bw, p, errs)
 	for _, f := range c.Findings {
 		loc := fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)
 		sev := string(f.Severity)
@@ -120,13 +127,7 @@ func refsText(w io.Writer, r Refs, o Options) error {
 		fmt.Fprintln(bw, strings.TrimRight(line.String(), " "))
 	}
 	errs := describeAll(r.Errors)
-	for _, e := range errs {
-		loc := e.location()
-		if loc != "" {
-			loc = p.paint(ansiBold, loc) + ": "
-		}
-		fmt.Fprintf(bw, "%s%s %s\n", loc, p.paint(ansiRed, "error:"), oneLine(e.Message))
-	}
+	writeInputErrors(bw, p, errs)
 	nfiles := max(r.Files, len(files))
 	summary := fmt.Sprintf("%s in %s: %d pinned, %d unpinned, %d dynamic",
 		plural(len(r.Refs), "reference", "references"), plural(nfiles, "file", "files"),
