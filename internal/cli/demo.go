@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -428,7 +430,7 @@ func demoConfig(img v1.Image, edit func(*v1.Config)) (v1.Image, error) {
 func demoLayer(files map[string]string) (v1.Layer, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, p := range sortedKeys(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		h := &tar.Header{Name: p, Mode: 0o644, ModTime: demoEpoch, Typeflag: tar.TypeReg, Size: int64(len(files[p])), Format: tar.FormatPAX}
 		if strings.HasSuffix(p, "/") {
 			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -273,7 +274,7 @@ func diffLocks(prev, next *lock.Lock, sum *lockSummary) {
 		switch {
 		case !ok:
 			sum.Added = append(sum.Added, entryLine(e))
-		case !contains(old, e.Digest):
+		case !slices.Contains(old, e.Digest):
 			sum.Changed = append(sum.Changed, fmt.Sprintf("%s %s → %s", e.Short(), lock.Short(old[0]), lock.Short(e.Digest)))
 		}
 	}
@@ -305,15 +306,6 @@ func entryLine(e lock.Entry) string {
 		return e.Short() // already name@digest
 	}
 	return e.Short() + " " + lock.Short(e.Digest)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // lockFile is --lock, or stet.lock at the repository root.

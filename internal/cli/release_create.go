@@ -133,7 +133,7 @@ func (e *releaseEnv) create(cmd *cobra.Command, o createOptions) error {
 			return err
 		}
 	}
-	for _, k := range sortedKeys(o.images) {
+	for _, k := range slices.Sorted(maps.Keys(o.images)) {
 		p, err := ref.ParseImage(o.images[k])
 		if err != nil {
 			return usageErrorf("--image %s=%s: %v", k, o.images[k], err)
@@ -298,13 +298,4 @@ func printImages(w io.Writer, r release.Release) {
 		fmt.Fprintf(tw, "  %s\t%s\n", k, r.Images[k].Pinned())
 	}
 	tw.Flush()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -76,10 +78,7 @@ func gitLabel(g *release.Git) string {
 	if g == nil {
 		return "-"
 	}
-	s := g.Commit
-	if len(s) > 12 {
-		s = s[:12]
-	}
+	s := shortCommit(g.Commit)
 	if g.Dirty {
 		s += "+dirty"
 	}
@@ -144,7 +143,7 @@ func printRelease(w io.Writer, r release.Release, envs []string) {
 	if r.Parent != "" {
 		fmt.Fprintf(tw, "parent\t%s\n", r.Parent)
 	}
-	for _, k := range sortedKeys(r.Annotations) {
+	for _, k := range slices.Sorted(maps.Keys(r.Annotations)) {
 		fmt.Fprintf(tw, "annotation\t%s=%s\n", k, r.Annotations[k])
 	}
 	if len(envs) > 0 {
