@@ -295,7 +295,7 @@ func fromV1(arg, kind string, img v1.Image, indexDigest string, blobs blobOpener
 		return nil, fmt.Errorf("reading manifest of %s: %w", arg, err)
 	}
 	if got := sha256Digest(rawM); got != expect || got != dg.String() {
-		return nil, fmt.Errorf("manifest of %s: got %s, want %s: %w", arg, short(got), short(expect), ErrDigestMismatch)
+		return nil, fmt.Errorf("manifest of %s: got %s, want %s: %w", arg, ShortDigest(got), ShortDigest(expect), ErrDigestMismatch)
 	}
 	m, err := img.Manifest()
 	if err != nil {
@@ -306,7 +306,7 @@ func fromV1(arg, kind string, img v1.Image, indexDigest string, blobs blobOpener
 		return nil, fmt.Errorf("reading config of %s: %w", arg, err)
 	}
 	if got := sha256Digest(rawC); got != m.Config.Digest.String() {
-		return nil, fmt.Errorf("config of %s: got %s, want %s: %w", arg, short(got), short(m.Config.Digest.String()), ErrDigestMismatch)
+		return nil, fmt.Errorf("config of %s: got %s, want %s: %w", arg, ShortDigest(got), ShortDigest(m.Config.Digest.String()), ErrDigestMismatch)
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {

@@ -49,7 +49,7 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (*LayerReader, error) {
 	l := im.Layers[i]
 	raw, err := im.blobs.open(ctx, l)
 	if err != nil {
-		return nil, fmt.Errorf("opening layer %d (%s) of %s: %w", i, short(l.Digest), im.Name, err)
+		return nil, fmt.Errorf("opening layer %d (%s) of %s: %w", i, ShortDigest(l.Digest), im.Name, err)
 	}
 	r := &LayerReader{layer: l, raw: raw, want: l.Digest}
 	if im.blobs.verifiesItself() {
@@ -72,7 +72,7 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (*LayerReader, error) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			raw.Close()
-			return nil, fmt.Errorf("layer %d (%s): gzip: %w", i, short(l.Digest), err)
+			return nil, fmt.Errorf("layer %d (%s): gzip: %w", i, ShortDigest(l.Digest), err)
 		}
 		gz.Multistream(true)
 		plain, r.dec = gz, gz
@@ -80,7 +80,7 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (*LayerReader, error) {
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(zstdMaxWindow))
 		if err != nil {
 			raw.Close()
-			return nil, fmt.Errorf("layer %d (%s): zstd: %w", i, short(l.Digest), err)
+			return nil, fmt.Errorf("layer %d (%s): zstd: %w", i, ShortDigest(l.Digest), err)
 		}
 		plain, r.dec = zr, zstdCloser{zr}
 	default:
@@ -110,7 +110,7 @@ func (r *LayerReader) Read(p []byte) (int, error) {
 		if merr := r.mismatch(); merr != nil {
 			err = merr
 		}
-		r.err = fmt.Errorf("reading layer %s: %w", short(r.layer.Digest), err)
+		r.err = fmt.Errorf("reading layer %s: %w", ShortDigest(r.layer.Digest), err)
 		return n, r.err
 	}
 	return n, err
@@ -128,7 +128,7 @@ func (r *LayerReader) mismatch() error {
 	}
 	if r.stored.h != nil && r.plain == nil {
 		if got := r.stored.sum(); got != r.stored.want {
-			return fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, short(got), short(r.stored.want), ErrDigestMismatch)
+			return fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, ShortDigest(got), ShortDigest(r.stored.want), ErrDigestMismatch)
 		}
 	}
 	return nil
@@ -160,7 +160,7 @@ func (r *LayerReader) Close() error {
 			// go-containerregistry's check of a registry blob.
 			err = fmt.Errorf("%w: %v", ErrDigestMismatch, err)
 		}
-		r.err = fmt.Errorf("reading layer %s: %w", short(r.layer.Digest), err)
+		r.err = fmt.Errorf("reading layer %s: %w", ShortDigest(r.layer.Digest), err)
 		return r.err
 	}
 	check := r.stored
@@ -171,7 +171,7 @@ func (r *LayerReader) Close() error {
 		return nil
 	}
 	if got := check.sum(); got != check.want {
-		r.err = fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, short(got), short(check.want), ErrDigestMismatch)
+		r.err = fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, ShortDigest(got), ShortDigest(check.want), ErrDigestMismatch)
 	}
 	return r.err
 }
@@ -229,11 +229,4 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-func short(d string) string {
-	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
-		return d[:i+13]
-	}
-	return d
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/stet-dev/stet/image"
 	"github.com/stet-dev/stet/inventory"
 )
 
@@ -102,13 +103,6 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
 
-func shortDigest(d string) string {
-	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
-		return d[:i+13]
-	}
-	return d
-}
-
 // origin says where a package version came from, for people.
 func origin(l *inventory.LayerRef) string {
 	if l == nil {
@@ -121,18 +115,8 @@ func origin(l *inventory.LayerRef) string {
 	if l.Base {
 		s = "base image, " + s
 	}
-	if cb := oneLine(l.CreatedBy, 60); cb != "" {
+	if cb := image.StepLine(l.CreatedBy, 60); cb != "" {
 		s += ": " + cb
-	}
-	return s
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = strings.TrimPrefix(s, "/bin/sh -c ")
-	s = strings.TrimPrefix(s, "#(nop) ")
-	if len([]rune(s)) > n {
-		s = string([]rune(s)[:n-1]) + "…"
 	}
 	return s
 }
@@ -162,7 +146,7 @@ func configLine(c ConfigChange) string {
 }
 
 func sideLine(label string, s Side) string {
-	line := fmt.Sprintf("%s  %s  %s  %s", label, s.Image, shortDigest(s.Digest), s.Platform)
+	line := fmt.Sprintf("%s  %s  %s  %s", label, s.Image, image.ShortDigest(s.Digest), s.Platform)
 	if s.OS != nil {
 		line += "  " + osString(s.OS)
 	}
@@ -201,10 +185,10 @@ func renderText(w io.Writer, d *Diff) error {
 	}
 	fmt.Fprintf(&b, "\nLayers: %d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, HumanBytes(d.Layers.SharedBytes), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
 	for _, l := range d.Layers.OnlyA {
-		fmt.Fprintf(&b, "  A %-3d %s  %9s  %s\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), oneLine(l.CreatedBy, 70))
+		fmt.Fprintf(&b, "  A %-3d %s  %9s  %s\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), image.StepLine(l.CreatedBy, 70))
 	}
 	for _, l := range d.Layers.OnlyB {
-		fmt.Fprintf(&b, "  B %-3d %s  %9s  %s\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), oneLine(l.CreatedBy, 70))
+		fmt.Fprintf(&b, "  B %-3d %s  %9s  %s\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), image.StepLine(l.CreatedBy, 70))
 	}
 	if d.Files != nil {
 		fmt.Fprintf(&b, "\nFiles: %d added, %d removed, %d changed\n", d.Files.Added, d.Files.Removed, d.Files.Changed)
@@ -255,7 +239,7 @@ func renderMarkdown(w io.Writer, d *Diff) error {
 		l string
 		s Side
 	}{{"A", d.A}, {"B", d.B}} {
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s |\n", s.l, mdEscape(s.s.Image), shortDigest(s.s.Digest), s.s.Platform, osString(s.s.OS))
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s |\n", s.l, mdEscape(s.s.Image), image.ShortDigest(s.s.Digest), s.s.Platform, osString(s.s.OS))
 	}
 	if d.OS != nil {
 		fmt.Fprintf(&b, "\nOS: %s → %s\n", d.OS.From, d.OS.To)
@@ -276,10 +260,10 @@ func renderMarkdown(w io.Writer, d *Diff) error {
 	if len(d.Layers.OnlyA)+len(d.Layers.OnlyB) > 0 {
 		fmt.Fprintf(&b, "\n| image | layer | digest | size | created by |\n|---|---|---|---|---|\n")
 		for _, l := range d.Layers.OnlyA {
-			fmt.Fprintf(&b, "| A | %d | `%s` | %s | %s |\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), mdEscape(oneLine(l.CreatedBy, 70)))
+			fmt.Fprintf(&b, "| A | %d | `%s` | %s | %s |\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), mdEscape(image.StepLine(l.CreatedBy, 70)))
 		}
 		for _, l := range d.Layers.OnlyB {
-			fmt.Fprintf(&b, "| B | %d | `%s` | %s | %s |\n", l.Index, shortDigest(l.Digest), HumanBytes(l.Size), mdEscape(oneLine(l.CreatedBy, 70)))
+			fmt.Fprintf(&b, "| B | %d | `%s` | %s | %s |\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), mdEscape(image.StepLine(l.CreatedBy, 70)))
 		}
 	}
 	if d.Files != nil {

@@ -232,7 +232,7 @@ func renderInventory(w io.Writer, inv *inventory.Inventory) error {
 		if l.Base {
 			base = "base"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", l.Index, imgShort(l.Digest), imagediff.HumanBytes(l.Size), base, imgOneLine(l.CreatedBy, 70))
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", l.Index, image.ShortDigest(l.Digest), imagediff.HumanBytes(l.Size), base, image.StepLine(l.CreatedBy, 70))
 	}
 	tw.Flush()
 	for _, db := range inv.Databases {
@@ -258,23 +258,6 @@ func quoted(l []string) string {
 	}
 	b, _ := json.Marshal(l)
 	return string(b)
-}
-
-func imgShort(d string) string {
-	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
-		return d[:i+13]
-	}
-	return d
-}
-
-func imgOneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = strings.TrimPrefix(s, "/bin/sh -c ")
-	s = strings.TrimPrefix(s, "#(nop) ")
-	if r := []rune(s); len(r) > n {
-		s = string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 // progress draws one status line on a terminal's stderr: the bytes read of
@@ -305,7 +288,7 @@ func (p *progress) update(l image.Layer, read, total int64) {
 	var parts []string
 	for _, k := range keys {
 		v := p.cur[k]
-		s := fmt.Sprintf("%s %s", imgShort(k), imagediff.HumanBytes(v[0]))
+		s := fmt.Sprintf("%s %s", image.ShortDigest(k), imagediff.HumanBytes(v[0]))
 		if v[1] > 0 {
 			s += "/" + imagediff.HumanBytes(v[1])
 		}
