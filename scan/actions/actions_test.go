@@ -1,7 +1,6 @@
 package actions
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
 )
 
 const sha = "11bd71901bbe5b1630ceea73d27597364c9af683"
@@ -499,14 +499,7 @@ func TestScanInvalidYAML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Scan("wf.yml", []byte(tt.in))
-			var se *scan.Error
-			if !errors.As(err, &se) {
-				t.Fatalf("Scan error = %v, want a *scan.Error", err)
-			}
-			if se.File != "wf.yml" || se.Line != tt.line {
-				t.Errorf("error at %s:%d, want wf.yml:%d (%v)", se.File, se.Line, tt.line, err)
-			}
+			yamlreftest.ExpectErrorAt(t, Scan, "wf.yml", []byte(tt.in), tt.line)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package gitlab
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlref/yamlreftest"
 )
 
 const digest = "sha256:eae18d032e8d7be3caa97d2e5754ae2b7196d7a3d375b7b4d1ba9034f1229317"
@@ -593,14 +593,7 @@ func TestScanInvalidYAML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Scan(".gitlab-ci.yml", []byte(tt.in))
-			var se *scan.Error
-			if !errors.As(err, &se) {
-				t.Fatalf("Scan error = %v, want a *scan.Error", err)
-			}
-			if se.File != ".gitlab-ci.yml" || se.Line != tt.line {
-				t.Errorf("error at %s:%d, want .gitlab-ci.yml:%d (%v)", se.File, se.Line, tt.line, err)
-			}
+			yamlreftest.ExpectErrorAt(t, Scan, ".gitlab-ci.yml", []byte(tt.in), tt.line)
 		})
 	}
 }

@@ -44,3 +44,17 @@ func ExpectError(t *testing.T, scanner scan.Scanner, path string, data []byte) {
 		t.Errorf("error %v: want file %s and a line", se, path)
 	}
 }
+
+// ExpectErrorAt checks that scanning data fails with a *scan.Error at
+// path and the given line, the one yaml.v3 names.
+func ExpectErrorAt(t *testing.T, scanner scan.Scanner, path string, data []byte, line int) {
+	t.Helper()
+	_, err := scanner(path, data)
+	var se *scan.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("Scan error = %v, want a *scan.Error", err)
+	}
+	if se.File != path || se.Line != line {
+		t.Errorf("error at %s:%d, want %s:%d (%v)", se.File, se.Line, path, line, err)
+	}
+}
