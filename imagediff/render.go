@@ -131,7 +131,10 @@ func versions(p PackageChange) string {
 	return p.From + " → " + p.To
 }
 
-func configLine(c ConfigChange) string {
+// Summary is the change on one line, as the text and markdown renderings
+// and the explanations built on them show it: "Env PATH: a → b", "User:
+// added nobody", "Cmd: removed (was [nginx])".
+func (c ConfigChange) Summary() string {
 	name := c.Field
 	if c.Key != "" {
 		name += " " + c.Key
@@ -180,7 +183,7 @@ func renderText(w io.Writer, d *Diff) error {
 	if len(d.Config) > 0 {
 		fmt.Fprintf(&b, "\nConfig (%d)\n", len(d.Config))
 		for _, c := range d.Config {
-			fmt.Fprintf(&b, "  %s\n", configLine(c))
+			fmt.Fprintf(&b, "  %s\n", c.Summary())
 		}
 	}
 	fmt.Fprintf(&b, "\nLayers: %d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, HumanBytes(d.Layers.SharedBytes), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
@@ -253,7 +256,7 @@ func renderMarkdown(w io.Writer, d *Diff) error {
 	if len(d.Config) > 0 {
 		fmt.Fprintf(&b, "\n### Config (%d)\n\n", len(d.Config))
 		for _, c := range d.Config {
-			fmt.Fprintf(&b, "- %s\n", mdEscape(configLine(c)))
+			fmt.Fprintf(&b, "- %s\n", mdEscape(c.Summary()))
 		}
 	}
 	fmt.Fprintf(&b, "\n### Layers\n\n%d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, HumanBytes(d.Layers.SharedBytes), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
