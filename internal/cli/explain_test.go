@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	it "github.com/stet-dev/stet/image/imagetest"
+	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/internal/testregistry"
 )
 
@@ -524,7 +525,7 @@ func TestUpdateExplainActions(t *testing.T) {
 	old, cur := explainStory(t, host)
 	root := t.TempDir()
 	tagged, head := actionsRepo(t, root, "actions/checkout")
-	gitURL := gitServe(t, root)
+	gitURL := testgit.Server(t, root)
 	files := storyTree(host, old)
 	files[".stet.yaml"] = mirrorConfig(host, "actions:\n  gitURL: "+gitURL+"\n")
 	files[".github/workflows/ci.yml"] = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@" + head + " # v4\n"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/internal/testregistry"
 	"github.com/stet-dev/stet/lock"
 )
@@ -34,7 +35,7 @@ func TestLock(t *testing.T) {
 	base := testregistry.Push(t, host+"/ghcr/org/base:1", testregistry.Image(t, ""))
 	root := t.TempDir()
 	tagged, _ := actionsRepo(t, root, "actions/checkout")
-	gitURL := gitServe(t, root)
+	gitURL := testgit.Server(t, root)
 	dir := writeTree(t, map[string]string{
 		".stet.yaml":               mirrorConfig(host, "actions:\n  gitURL: "+gitURL+"\n"),
 		"web/Dockerfile":           "FROM nginx:1-alpine\nFROM ghcr.io/org/base@" + base + "\n",

@@ -8,10 +8,8 @@ import (
 	"io"
 	"log"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/stet-dev/stet/internal/faultproxy"
+	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/internal/testregistry"
 )
 
@@ -281,47 +280,21 @@ func TestPinUnreachableRegistry(t *testing.T) {
 	}
 }
 
-// gitServe serves bare repositories under root with git http-backend.
-func gitServe(t *testing.T, root string) string {
-	t.Helper()
-	git, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip("git not installed")
-	}
-	s := httptest.NewServer(&cgi.Handler{Path: git, Args: []string{"http-backend"},
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}})
-	t.Cleanup(s.Close)
-	return s.URL
-}
-
-func gitRun(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // actionsRepo creates owner/repo.git under root: v4 and the annotated
 // v4.2.2 on one commit, main one commit later. It returns both commits.
 func actionsRepo(t *testing.T, root, repo string) (tagged, head string) {
 	t.Helper()
 	work := t.TempDir()
-	gitRun(t, work, "init", "-q", "-b", "main")
-	gitRun(t, work, "commit", "-q", "--allow-empty", "-m", "one")
-	tagged = gitRun(t, work, "rev-parse", "HEAD")
-	gitRun(t, work, "tag", "-a", "-m", "release", "v4.2.2")
-	gitRun(t, work, "tag", "v4")
-	gitRun(t, work, "commit", "-q", "--allow-empty", "-m", "two")
-	head = gitRun(t, work, "rev-parse", "HEAD")
+	testgit.Run(t, work, "init", "-q", "-b", "main")
+	testgit.Run(t, work, "commit", "-q", "--allow-empty", "-m", "one")
+	tagged = testgit.Run(t, work, "rev-parse", "HEAD")
+	testgit.Run(t, work, "tag", "-a", "-m", "release", "v4.2.2")
+	testgit.Run(t, work, "tag", "v4")
+	testgit.Run(t, work, "commit", "-q", "--allow-empty", "-m", "two")
+	head = testgit.Run(t, work, "rev-parse", "HEAD")
 	bare := filepath.Join(root, repo+".git")
 	os.MkdirAll(filepath.Dir(bare), 0o755)
-	gitRun(t, work, "clone", "-q", "--bare", work, bare)
+	testgit.Run(t, work, "clone", "-q", "--bare", work, bare)
 	return tagged, head
 }
 
@@ -330,7 +303,7 @@ func TestPinUnpinActions(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	tagged, _ := actionsRepo(t, root, "actions/checkout")
-	gitURL := gitServe(t, root)
+	gitURL := testgit.Server(t, root)
 	wf := "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: \"actions/checkout@v4\"  # first checkout\n"
 	dir := writeTree(t, map[string]string{
 		".stet.yaml":               "actions:\n  gitURL: " + gitURL + "\n",
