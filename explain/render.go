@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stet-dev/stet/image"
 	"github.com/stet-dev/stet/imagediff"
 	"github.com/stet-dev/stet/inventory"
 )
@@ -135,7 +136,7 @@ func renderText(b *strings.Builder, r *Report) {
 				fmt.Fprintf(b, "    %-10s %-*s  %s%s  %s\n", pc.Change, nw, pc.Name, v, strings.Repeat(" ", vw-len([]rune(v))), origin(pc.Layer, 60))
 			}
 			for _, c := range d.Config {
-				fmt.Fprintf(b, "    config %s\n", configLine(c))
+				fmt.Fprintf(b, "    config %s\n", c.Summary())
 			}
 			for _, w := range d.Warnings {
 				fmt.Fprintf(b, "    warning: %s\n", w)
@@ -348,35 +349,10 @@ func origin(l *inventory.LayerRef, n int) string {
 	if l.Base {
 		s = "base image, " + s
 	}
-	if cb := oneLine(l.CreatedBy, n); cb != "" {
+	if cb := image.StepLine(l.CreatedBy, n); cb != "" {
 		s += ": " + cb
 	}
 	return s
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = strings.TrimPrefix(s, "/bin/sh -c ")
-	s = strings.TrimPrefix(s, "#(nop) ")
-	s = strings.TrimSpace(s)
-	if r := []rune(s); len(r) > n {
-		s = string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-func configLine(c imagediff.ConfigChange) string {
-	name := c.Field
-	if c.Key != "" {
-		name += " " + c.Key
-	}
-	switch {
-	case c.From == "":
-		return fmt.Sprintf("%s: added %s", name, c.To)
-	case c.To == "":
-		return fmt.Sprintf("%s: removed (was %s)", name, c.From)
-	}
-	return fmt.Sprintf("%s: %s → %s", name, c.From, c.To)
 }
 
 func mdConfig(c imagediff.ConfigChange) string {
