@@ -438,6 +438,15 @@ func precheck(r ref.Ref, op rewriteOp) (reason string, ok bool) {
 		if op == opPin && r.Digest != "" {
 			return "", false
 		}
+		if strings.Contains(r.Text, "$") {
+			// A digest beside a template would not follow its variables:
+			// a build with another value would still get this image.
+			why := "it is assembled from variables (" + r.Text + "), so a digest here would not follow them"
+			if r.Source == ref.SourceDockerfile {
+				why += "; write the whole reference as one ARG default (ARG BASE=" + r.Short() + ", FROM ${BASE}) to pin it"
+			}
+			return why, false
+		}
 		return "cannot be edited in place (its value is not written here literally)", false
 	}
 	switch op {
