@@ -453,3 +453,22 @@ func TestPinThroughFaults(t *testing.T) {
 		})
 	}
 }
+
+func TestPinSkipsTemplatedReference(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	src := "ARG GO_VERSION=1.26\nFROM golang:${GO_VERSION}-alpine\n"
+	dir := writeTree(t, map[string]string{"Dockerfile": src})
+	t.Chdir(dir)
+	code, _, stderr := stetRun(t, context.Background(), "pin", ".")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0 (nothing to pin); stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"Dockerfile:2: skipping golang:1.26-alpine", "assembled from variables (golang:${GO_VERSION}-alpine)", "ARG BASE=golang:1.26-alpine"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if got := readTree(t, dir)["Dockerfile"]; got != src {
+		t.Errorf("Dockerfile changed:\n%s", got)
+	}
+}
