@@ -338,7 +338,20 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 	if err := writeAll(context.WithoutCancel(ctx), names, patched); err != nil {
 		return withCode(ExitFailure, err)
 	}
-	return a.renderRewrite(out, o, &result)
+	if err := a.renderRewrite(out, o, &result); err != nil {
+		return err
+	}
+	if o.op == opUpdate && len(result.Changes) > 0 {
+		if lp := lockFile(c, ""); fileExists(lp) {
+			fmt.Fprintf(a.stderr, "stet: %s still records the previous digests: run 'stet lock' to record the new ones\n", relPath(lp))
+		}
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func writeAll(_ context.Context, names []string, patched map[string][]byte) error {

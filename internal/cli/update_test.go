@@ -64,3 +64,32 @@ func TestUpdateFailureChangesNothing(t *testing.T) {
 		t.Errorf("failed update changed files:\n%s", diff)
 	}
 }
+
+// TestUpdateNamesStaleLock: after moving pins, a stet.lock still holds the
+// previous digests; update says so (and leaves the lock to stet lock).
+func TestUpdateNamesStaleLock(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	oldNginx := testregistry.Push(t, host+"/library/nginx:1-alpine", testregistry.Image(t, ""))
+	dir := writeTree(t, map[string]string{
+		".stet.yaml": mirrorConfig(host),
+		"Dockerfile": "FROM nginx:1-alpine@" + oldNginx + "\n",
+	})
+	if code, out, errOut := stetRun(t, ctx, "lock", dir); code != ExitOK {
+		t.Fatalf("lock = %d\n%s%s", code, out, errOut)
+	}
+	lockBefore := readTree(t, dir)["stet.lock"]
+	testregistry.Push(t, host+"/library/nginx:1-alpine", testregistry.Image(t, ""))
+	code, out, errOut := stetRun(t, ctx, "update", dir)
+	if code != ExitOK || !strings.Contains(errOut, "still records the previous digests: run 'stet lock'") {
+		t.Fatalf("update = %d, stderr lacks the stale-lock note\n%s%s", code, out, errOut)
+	}
+	if readTree(t, dir)["stet.lock"] != lockBefore {
+		t.Error("update rewrote stet.lock")
+	}
+	// With nothing moved there is no note.
+	if _, _, errOut = stetRun(t, ctx, "update", dir); strings.Contains(errOut, "previous digests") {
+		t.Errorf("second update still names the lock:\n%s", errOut)
+	}
+}
