@@ -220,6 +220,13 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 		if !textAt(data, r) {
 			return nil, fmt.Errorf("rendering %s: %s:%d:%d: %s changed since it was scanned", path, r.File, r.Line, r.Column, r.Text)
 		}
+		if e := r.Edit; e != nil && e.Form == ref.FormInsert && strings.HasSuffix(e.Prefix, "@") {
+			// An empty Helm tag that a pin fills with the appVersion: a
+			// render writes the release's own tag there instead.
+			sp := *e
+			sp.Form, sp.Prefix = ref.FormTag, ""
+			r.Edit = &sp
+		}
 		key, img, ok, why := m.match(r)
 		if !ok {
 			if why != "" {

@@ -472,3 +472,32 @@ func TestPinSkipsTemplatedReference(t *testing.T) {
 		t.Errorf("Dockerfile changed:\n%s", got)
 	}
 }
+
+// TestPinHelmAppVersionTag: a chart whose values leave the tag empty for the
+// appVersion, with no digest field, is pinned by writing appVersion@digest
+// into the tag; unpin keeps the appVersion.
+func TestPinHelmAppVersionTag(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	d := testregistry.Push(t, host+"/library/nginx:1.27", testregistry.Image(t, ""))
+	values := "image:\n  repository: nginx\n  tag: \"\"\n  pullPolicy: IfNotPresent\n"
+	dir := writeTree(t, map[string]string{
+		".stet.yaml":        mirrorConfig(host),
+		"chart/Chart.yaml":  "apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: \"1.27\"\n",
+		"chart/values.yaml": values,
+	})
+	if code, out, errOut := stetRun(t, ctx, "pin", dir); code != ExitOK {
+		t.Fatalf("pin = %d\n%s%s", code, out, errOut)
+	}
+	want := "image:\n  repository: nginx\n  tag: \"1.27@" + d + "\"\n  pullPolicy: IfNotPresent\n"
+	if got := readTree(t, dir)["chart/values.yaml"]; got != want {
+		t.Errorf("pinned values:\n%s\nwant:\n%s", got, want)
+	}
+	if code, out, errOut := stetRun(t, ctx, "unpin", dir); code != ExitOK {
+		t.Fatalf("unpin = %d\n%s%s", code, out, errOut)
+	}
+	if got := readTree(t, dir)["chart/values.yaml"]; got != "image:\n  repository: nginx\n  tag: \"1.27\"\n  pullPolicy: IfNotPresent\n" {
+		t.Errorf("unpinned values:\n%s", got)
+	}
+}

@@ -20,7 +20,10 @@
 //     insertion just after the colon (ref.FormInsert with Prefix " ");
 //   - a map without a digest key: the tag value (ref.FormTag), which becomes
 //     tag@sha256:…: charts that render repository:tag accept it, and so do
-//     charts that render a digest only when their digest field is set;
+//     charts that render a digest only when their digest field is set. An
+//     empty tag left for the appVersion becomes appVersion@sha256:…
+//     (ref.FormInsert with Prefix "<appVersion>@"), so the pin keeps the
+//     version the chart ran;
 //   - a map whose digest lives in a sha key (rendered as @sha256:{{ sha }},
 //     the hex alone) while it is empty: the tag, as above. A set sha, a
 //     missing or null tag, and dynamic references are not editable.

@@ -65,7 +65,7 @@ func TestScan(t *testing.T) {
 			name:       "empty tag is the appVersion when given",
 			in:         "image:\n  registry: quay.io\n  repository: argoproj/argo-rollouts\n  tag: \"\"\n",
 			appVersion: "v1.8.3",
-			want:       []brief{b(3, 15, "argoproj/argo-rollouts", "quay.io/argoproj/argo-rollouts", "v1.8.3", "", false, "image", "tag:")},
+			want:       []brief{b(3, 15, "argoproj/argo-rollouts", "quay.io/argoproj/argo-rollouts", "v1.8.3", "", false, "image", `insert:"v1.8.3@"`)},
 		},
 		{
 			name:       "missing tag with appVersion has nowhere to write",

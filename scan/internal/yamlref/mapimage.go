@@ -128,6 +128,11 @@ func (f *File) MapImage(m *yaml.Node, ctx, defaultRegistry, appVersion string) (
 		return r, false, true
 	}
 	r.Edit = f.mapEdit(digestKey, digestNode, tagKey, tagNode, sha, written)
+	if e := r.Edit; e != nil && e.Form == ref.FormTag && e.Start == e.End && written == "" && appVersion != "" {
+		// tag: "" renders as the appVersion: a pin writes it out with the
+		// digest, which charts that render repository:tag accept.
+		e.Form, e.Prefix = ref.FormInsert, appVersion+"@"
+	}
 	return r, true, true
 }
 
