@@ -33,7 +33,7 @@ func addImageFlags(cmd *cobra.Command, f *imageFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.platform, "platform", "", "platform to pick from a multi-platform image, os/arch[/variant] (default linux/amd64)")
 	fl.StringArrayVar(&f.mirrors, "mirror", nil, "pull a registry through a mirror, HOST=MIRROR[/prefix] (repeatable; adds to .stet.yaml registries.mirrors)")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "requests in flight per registry (default 16, or .stet.yaml registries.concurrency)")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "requests in flight per registry (default 32, or .stet.yaml registries.concurrency)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "read every layer, ignoring and not updating the layer cache")
 	fl.StringVar(&f.base, "base", "", "base image: layers shared with it are marked as the base image's (default: the image's base annotations)")
 }

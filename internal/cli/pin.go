@@ -36,7 +36,7 @@ func addResolveFlags(cmd *cobra.Command, rf *resolveFlags) {
 	f := cmd.Flags()
 	f.StringArrayVar(&rf.mirrors, "mirror", nil, "resolve a registry through a mirror, HOST=MIRROR[/prefix] (repeatable; adds to .stet.yaml registries.mirrors)")
 	f.StringSliceVar(&rf.platforms, "platform", nil, "require these platforms (os/arch[/variant], comma-separated) in every image")
-	f.IntVar(&rf.concurrency, "concurrency", 0, "requests in flight per registry (default 16, or .stet.yaml registries.concurrency)")
+	f.IntVar(&rf.concurrency, "concurrency", 0, "requests in flight per registry (default 32, or .stet.yaml registries.concurrency)")
 }
 
 // newResolver builds the registry client and resolver from settings and flags.

@@ -61,7 +61,7 @@ runtime failure (registry or ledger unreachable).`,
 	pf.StringVar(&rfl.ledger, "ledger", "", "ledger location, sqlite:PATH or oci://registry/repository (default: .stet.yaml ledger, or sqlite:.stet/ledger.db at the repository root)")
 	pf.StringVar(&rfl.format, "format", "text", "output format: text or json")
 	pf.StringArrayVar(&rfl.rf.mirrors, "mirror", nil, "reach a registry through a mirror, HOST=MIRROR[/prefix] (repeatable; adds to .stet.yaml registries.mirrors)")
-	pf.IntVar(&rfl.rf.concurrency, "concurrency", 0, "requests in flight per registry (default 16, or .stet.yaml registries.concurrency)")
+	pf.IntVar(&rfl.rf.concurrency, "concurrency", 0, "requests in flight per registry (default 32, or .stet.yaml registries.concurrency)")
 	cmd.AddCommand(
 		newReleaseCreateCmd(a, &rfl),
 		newReleaseListCmd(a, &rfl),
