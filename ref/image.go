@@ -110,6 +110,9 @@ func FamiliarName(canonical string) string {
 	return canonical
 }
 
+// IsTag reports whether s is a valid image tag.
+func IsTag(s string) bool { return tagRE.MatchString(s) }
+
 // IsDigest reports whether s is a well-formed content digest ("sha256:<64 hex>").
 func IsDigest(s string) bool { return digestRE.MatchString(s) }
 

@@ -48,7 +48,12 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 
 // ScanWithAppVersion finds the image references of a values file of a chart
 // whose Chart.yaml says appVersion: an empty or missing tag reads as it.
+// An appVersion that is not a valid tag (1.0+build) cannot be an image's
+// tag, so it counts as unknown.
 func ScanWithAppVersion(path string, data []byte, appVersion string) (*scan.Result, error) {
+	if !ref.IsTag(appVersion) {
+		appVersion = ""
+	}
 	f := yamlref.New(path, ref.SourceHelm, data)
 	docs, err := f.Documents()
 	if err != nil {

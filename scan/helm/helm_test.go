@@ -228,6 +228,7 @@ func TestCorpus(t *testing.T) {
 func FuzzScan(f *testing.F) {
 	f.Add([]byte("global: {imageRegistry: r.io}\nimage:\n  registry: docker.io\n  repository: bitnami/nginx\n  tag: 1.29\n  digest:\n"), "")
 	f.Add([]byte("a:\n  initImage: &i {name: x, tag: \"\"}\n  b: *i\n  image: x/y:1\n  imageTag: 2\n"), "1.0")
+	f.Add([]byte("image: {repository: x, tag: \"\"}\n"), "1/0:latest") // not a tag
 	yamlreftest.Seeds(f, "../../testdata/corpus", "helm-values", "")
 	f.Fuzz(func(t *testing.T, data []byte, appVersion string) {
 		res, err := ScanWithAppVersion("values.yaml", data, appVersion)
