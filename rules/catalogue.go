@@ -60,7 +60,7 @@ var catalogue = []Rule{
 		Summary: "file and stet.lock disagree (missing entry, different digest)",
 		Help: "stet.lock records the digest every reference resolved to. A reference that has no entry in the lock, or whose pinned digest differs from the locked one, " +
 			"means the files changed without the lock being updated (or the other way round), so what is reviewed is not what is deployed.\n\n" +
-			"Run `stet lock` after changing references, and commit the lock together with the change.",
+			"Run `stet lock` after editing references by hand (`stet pin` and `stet update` refresh an existing lock themselves), and commit the lock together with the change.",
 		Bad:  Example{File: "Dockerfile", Lang: "dockerfile", Code: "# stet.lock has nginx:1-alpine at sha256:4ff1…\nFROM nginx:1-alpine@sha256:b0a1c7d8dbbfc29f05fd6f25e7ba5a2e1e0e0de5f2a5cfa6b5d8fc0d1c2f3e4a\n"},
 		Good: Example{File: "Dockerfile", Lang: "dockerfile", Code: "# stet.lock has nginx:1-alpine at sha256:4ff1…\nFROM nginx:1-alpine@sha256:4ff102c5d78d254a6f0da062b3cf39eaf07f01eec0927fd21e219d0af8bc0591\n"},
 		Tags: []string{"supply-chain", "lockfile"},

@@ -68,21 +68,56 @@ type lockSummary struct {
 }
 
 func (a *app) runLock(cmd *cobra.Command, paths []string, rf *resolveFlags, lockPath, format string) error {
-	ctx := cmd.Context()
-	c, rep, refs, err := a.scanFiles(cmd, paths)
+	c, _, refs, err := a.scanFiles(cmd, paths)
 	if err != nil {
 		return err
 	}
-	_ = rep
-	lockPath = lockFile(c, lockPath)
+	sum, err := a.writeLock(cmd.Context(), c, paths, refs, rf, lockFile(c, lockPath))
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(sum)
+	}
+	for _, s := range sum.Added {
+		fmt.Fprintf(out, "+ %s\n", s)
+	}
+	for _, s := range sum.Changed {
+		fmt.Fprintf(out, "~ %s\n", s)
+	}
+	for _, s := range sum.Removed {
+		fmt.Fprintf(out, "- %s\n", s)
+	}
+	a.printLockState(sum)
+	return nil
+}
+
+// printLockState says on stderr whether the lock was written and what moved.
+func (a *app) printLockState(sum *lockSummary) {
+	state := "up to date"
+	if sum.Written {
+		state = "written"
+	}
+	fmt.Fprintf(a.stderr, "%s %s: %d reference(s), %d added, %d changed, %d removed\n",
+		relPath(sum.Lock), state, sum.References, len(sum.Added), len(sum.Changed), len(sum.Removed))
+}
+
+// writeLock resolves refs, the references found under paths, and writes
+// lockPath when its content changes: the entries of files under paths are
+// replaced, the others kept.
+func (a *app) writeLock(ctx context.Context, c *config.Config, paths []string, refs []ref.Ref, rf *resolveFlags, lockPath string) (*lockSummary, error) {
 	prev, prevData, err := readLock(lockPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return nil, err
 	}
 
 	res, client, err := a.newResolver(c, rf, resolve.WithPlatforms())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Images pinned in their files are resolved too: when the tag still
 	// points at the pinned digest, its answer gives the platforms.
@@ -94,7 +129,7 @@ func (a *app) runLock(cmd *cobra.Command, paths []string, rf *resolveFlags, lock
 	}
 	resolution, _ := res.Resolve(ctx, todo)
 	if ctx.Err() != nil {
-		return withCode(ExitFailure, errors.New("interrupted; stet.lock was not written"))
+		return nil, withCode(ExitFailure, errors.New("interrupted; stet.lock was not written"))
 	}
 	var errs []error
 	for _, r := range todo {
@@ -110,14 +145,14 @@ func (a *app) runLock(cmd *cobra.Command, paths []string, rf *resolveFlags, lock
 		}
 	}
 	if len(errs) > 0 {
-		return withCode(ExitFailure, fmt.Errorf("%w\n%s was not written", errors.Join(dedupe(errs)...), relPath(lockPath)))
+		return nil, withCode(ExitFailure, fmt.Errorf("%w\n%s was not written", errors.Join(dedupe(errs)...), relPath(lockPath)))
 	}
 	for _, w := range resolution.Warnings {
 		fmt.Fprintf(a.stderr, "stet: warning: %s:%d: %s\n", w.Ref.File, w.Ref.Line, w.Message)
 	}
 	pinned, err := describePinned(ctx, client, refs, resolution)
 	if err != nil {
-		return withCode(ExitFailure, fmt.Errorf("%w\n%s was not written", err, lockPath))
+		return nil, withCode(ExitFailure, fmt.Errorf("%w\n%s was not written", err, lockPath))
 	}
 	for _, r := range refs {
 		if r.Dynamic {
@@ -174,36 +209,14 @@ func (a *app) runLock(cmd *cobra.Command, paths []string, rf *resolveFlags, lock
 	diffLocks(prev, lk, &sum)
 	if !bytes.Equal(data, prevData) {
 		if ctx.Err() != nil {
-			return withCode(ExitFailure, errors.New("interrupted; stet.lock was not written"))
+			return nil, withCode(ExitFailure, errors.New("interrupted; stet.lock was not written"))
 		}
 		if err := edit.CreateFile(lockPath, data); err != nil {
-			return withCode(ExitFailure, err)
+			return nil, withCode(ExitFailure, err)
 		}
 		sum.Written = true
 	}
-	out := cmd.OutOrStdout()
-	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(sum)
-	}
-	for _, s := range sum.Added {
-		fmt.Fprintf(out, "+ %s\n", s)
-	}
-	for _, s := range sum.Changed {
-		fmt.Fprintf(out, "~ %s\n", s)
-	}
-	for _, s := range sum.Removed {
-		fmt.Fprintf(out, "- %s\n", s)
-	}
-	state := "up to date"
-	if sum.Written {
-		state = "written"
-	}
-	fmt.Fprintf(a.stderr, "%s %s: %d reference(s), %d added, %d changed, %d removed\n",
-		relPath(lockPath), state, sum.References, len(sum.Added), len(sum.Changed), len(sum.Removed))
-	return nil
+	return &sum, nil
 }
 
 // describePinned asks the registry for the media type of every image

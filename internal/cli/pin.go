@@ -132,6 +132,8 @@ type rewriteResult struct {
 	DryRun bool `json:"dryRun"`
 	// Explain is what the moves change, with --explain.
 	Explain *explain.Report `json:"explain,omitempty"`
+	// Lock is what changed in stet.lock, when there is one to refresh.
+	Lock *lockSummary `json:"lock,omitempty"`
 }
 
 func newPinCmd(a *app) *cobra.Command {
@@ -153,7 +155,11 @@ is pinned.
 References built from variables without a static value, and names that are
 outputs of a build, are skipped with a warning. If any reference cannot be
 resolved, no file is changed and stet exits 3. Files are replaced
-atomically; an interrupted run leaves every file as it was.`,
+atomically; an interrupted run leaves every file as it was.
+
+When stet.lock exists, it is refreshed after the files are written, as
+"stet lock PATH..." would, so that "stet verify --offline" agrees. If that
+fails, the files stay pinned, stet.lock is left as it was, and stet exits 3.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkExplainFormat(format, &ef); err != nil {
 				return err
@@ -338,15 +344,33 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 	if err := writeAll(context.WithoutCancel(ctx), names, patched); err != nil {
 		return withCode(ExitFailure, err)
 	}
+	// A stet.lock must agree with the files (stet verify --offline): the
+	// pins just written are re-locked, as stet lock PATH... would.
+	var lockErr error
+	if o.op != opUnpin && len(patched) > 0 {
+		if lp := lockFile(c, ""); fileExists(lp) {
+			result.Lock, lockErr = a.relock(cmd, paths, o.rf, lp)
+		}
+	}
 	if err := a.renderRewrite(out, o, &result); err != nil {
 		return err
 	}
-	if o.op == opUpdate && len(result.Changes) > 0 {
-		if lp := lockFile(c, ""); fileExists(lp) {
-			fmt.Fprintf(a.stderr, "stet: %s still records the previous digests: run 'stet lock' to record the new ones\n", relPath(lp))
-		}
+	if lockErr != nil {
+		return withCode(codeOf(lockErr), fmt.Errorf("%w\nthe files were changed; stet.lock still records the previous digests until 'stet lock' succeeds", lockErr))
+	}
+	if result.Lock != nil {
+		a.printLockState(result.Lock)
 	}
 	return nil
+}
+
+// relock rescans paths, now rewritten, and refreshes the lock at lp.
+func (a *app) relock(cmd *cobra.Command, paths []string, rf *resolveFlags, lp string) (*lockSummary, error) {
+	c, _, refs, err := a.scanFiles(cmd, paths)
+	if err != nil {
+		return nil, err
+	}
+	return a.writeLock(cmd.Context(), c, paths, refs, rf, lp)
 }
 
 func fileExists(p string) bool {

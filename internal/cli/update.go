@@ -17,7 +17,7 @@ the comment) and moves the pin to the digest or commit the tag points to now,
 reporting each move as "nginx:1-alpine sha256:old → sha256:new". Pins that
 are current are left byte-identical; unpinned references are left to
 "stet pin". If any tag cannot be resolved, no file is changed and stet
-exits 3.
+exits 3. When stet.lock exists, it is refreshed afterwards, as with pin.
 
 --explain compares the old and the new image of every move and says what
 changed inside: OS packages upgraded, downgraded, added and removed (with the
