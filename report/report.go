@@ -69,6 +69,10 @@ type Options struct {
 	// and GitHub output (code scanning wants paths relative to the
 	// repository root).
 	BaseDir string
+	// ReadFile, when set, reads the file of a finding so that SARIF columns
+	// count Unicode code points, as the log declares, instead of bytes. A
+	// file it cannot read keeps byte columns.
+	ReadFile func(name string) ([]byte, error)
 }
 
 func (o Options) version() string {

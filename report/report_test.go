@@ -298,6 +298,50 @@ func TestSARIFContent(t *testing.T) {
 	}
 }
 
+// TestSARIFCodePointColumns: the log declares unicodeCodePoints, so a
+// reference after non-ASCII text on its line gets its column in characters;
+// a file that cannot be read keeps the byte column.
+func TestSARIFCodePointColumns(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"deploy/pod.yaml": "a: 1\nlabels: {équipe: café, image: nginx:1}\n",
+	}
+	// "image: nginx:1" starts at byte 37 and character 35 of line 2.
+	line := "labels: {équipe: café, image: nginx:1}"
+	col := strings.Index(line, "nginx") + 1
+	c := Check{Findings: []rules.Finding{
+		{Rule: "STET001", Severity: rules.Error, File: "deploy/pod.yaml", Line: 2, Column: col, EndLine: 2, EndColumn: col + len("nginx:1"), Message: "m"},
+		{Rule: "STET001", Severity: rules.Error, File: "gone.yaml", Line: 2, Column: col, EndLine: 2, EndColumn: col + 7, Message: "m"},
+	}}
+	read := func(name string) ([]byte, error) {
+		if d, ok := files[filepath.ToSlash(name)]; ok {
+			return []byte(d), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	var buf bytes.Buffer
+	if err := WriteCheck(&buf, SARIF, c, Options{ReadFile: read}); err != nil {
+		t.Fatal(err)
+	}
+	var log sarifLog
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	var got [][2]int
+	for _, r := range log.Runs[0].Results {
+		reg := r.Locations[0].PhysicalLocation.Region
+		got = append(got, [2]int{reg.StartColumn, reg.EndColumn})
+	}
+	chars := len([]rune(line[:col-1])) + 1
+	want := [][2]int{{chars, chars + 7}, {col, col + 7}}
+	if chars == col {
+		t.Fatal("the fixture line has no multi-byte character before the reference")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+}
+
 func TestGitHubEscaping(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, data, prop string }{

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stet-dev/stet/rules"
 )
@@ -153,12 +155,14 @@ func checkSARIF(w io.Writer, c Check, o Options) error {
 		ColumnKind: "unicodeCodePoints",
 	}
 	seen := map[string]int{}
+	cols := codePoints{read: o.ReadFile, files: map[string][][]byte{}}
 	for _, f := range c.Findings {
 		res := sarifResult{
-			RuleID:    f.Rule,
-			Level:     level(f.Severity),
-			Message:   sarifText{Text: f.Message},
-			Locations: []sarifLocation{location(f.File, f.Line, f.Column, f.EndLine, f.EndColumn, o)},
+			RuleID:  f.Rule,
+			Level:   level(f.Severity),
+			Message: sarifText{Text: f.Message},
+			Locations: []sarifLocation{location(f.File, f.Line, cols.column(f.File, f.Line, f.Column),
+				f.EndLine, cols.column(f.File, f.EndLine, f.EndColumn), o)},
 		}
 		if i := rules.Index(f.Rule); i >= 0 {
 			res.RuleIndex = &i
@@ -176,12 +180,37 @@ func checkSARIF(w io.Writer, c Check, o Options) error {
 	for _, e := range describeAll(c.Errors) {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: oneLine(e.Message)}}
 		if e.File != "" {
-			n.Locations = []sarifLocation{location(e.File, e.Line, e.Column, 0, 0, o)}
+			n.Locations = []sarifLocation{location(e.File, e.Line, cols.column(e.File, e.Line, e.Column), 0, 0, o)}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
 	run.Invocations = []sarifInvocation{inv}
 	return encode(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}})
+}
+
+// codePoints turns byte columns into the code point columns SARIF's
+// columnKind declares, reading each file once. They differ only after a
+// non-ASCII character on the same line.
+type codePoints struct {
+	read  func(string) ([]byte, error)
+	files map[string][][]byte // lines; nil when unreadable
+}
+
+func (c codePoints) column(file string, line, col int) int {
+	if c.read == nil || line < 1 || col <= 1 {
+		return col
+	}
+	lines, ok := c.files[file]
+	if !ok {
+		if data, err := c.read(filepath.FromSlash(file)); err == nil {
+			lines = bytes.SplitAfter(data, []byte("\n"))
+		}
+		c.files[file] = lines
+	}
+	if line > len(lines) || col-1 > len(lines[line-1]) {
+		return col
+	}
+	return utf8.RuneCount(lines[line-1][:col-1]) + 1
 }
 
 func location(file string, line, col, endLine, endCol int, o Options) sarifLocation {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -64,6 +65,7 @@ file could not be parsed (after every other file was checked).`,
 				Color:       a.color(cmd.OutOrStdout()),
 				ToolVersion: readVersion().Version,
 				BaseDir:     base,
+				ReadFile:    os.ReadFile,
 			}); err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -92,7 +93,13 @@ func (a *app) runVerify(cmd *cobra.Command, paths []string, rf *resolveFlags, of
 	findings = rules.Apply(findings, rep.Files, ruleCfg)
 
 	rc := report.Check{Findings: findings, Files: len(rep.Files), References: len(refs)}
-	if err := report.WriteCheck(cmd.OutOrStdout(), format, rc, report.Options{Color: a.color(cmd.OutOrStdout())}); err != nil {
+	base, _ := filepath.Abs(repoRoot(c))
+	if err := report.WriteCheck(cmd.OutOrStdout(), format, rc, report.Options{
+		Color:       a.color(cmd.OutOrStdout()),
+		ToolVersion: readVersion().Version,
+		BaseDir:     base,
+		ReadFile:    os.ReadFile,
+	}); err != nil {
 		return err
 	}
 	if remoteErr != nil {
