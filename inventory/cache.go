@@ -2,11 +2,15 @@ package inventory
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 )
 
 // cacheVersion changes whenever what a layer scan records or how databases
@@ -54,6 +58,7 @@ func (c *Cache) getNS(ns, digest string, v any) bool {
 	if err != nil {
 		return false
 	}
+	touch(p)
 	return json.Unmarshal(data, v) == nil
 }
 
@@ -71,6 +76,7 @@ func (c *Cache) get(digest string) *LayerScan {
 	if err := json.Unmarshal(data, &s); err != nil || s.Digest != digest {
 		return nil // corrupt or foreign: rescanned and rewritten
 	}
+	touch(p)
 	if s.Entries == nil {
 		s.Entries = map[string]*Entry{}
 	}
@@ -111,4 +117,87 @@ func (c *Cache) putNS(ns, digest string, v any) error {
 		return fmt.Errorf("writing cache: %w", err)
 	}
 	return nil
+}
+
+// touch marks an entry as used now: Prune removes the least recently used.
+func touch(p string) {
+	now := time.Now()
+	_ = os.Chtimes(p, now, now)
+}
+
+// DefaultCacheLimit is how much disk the layer cache may take (see Prune).
+const DefaultCacheLimit = 512 << 20
+
+// namespaceRE matches the cache's own top-level directories, current and
+// of earlier versions.
+var namespaceRE = regexp.MustCompile(`^(layers|files)-v[0-9]+$`)
+
+// Prune keeps the cache within limit bytes. Entries written by earlier
+// versions of stet, which are never read again, go first; then, when the
+// rest is over limit, the least recently used entries until it takes at
+// most three quarters of limit, so that pruning is rare. Only the cache's
+// own directories are touched.
+func (c *Cache) Prune(limit int64) (removed int, err error) {
+	if c == nil {
+		return 0, nil
+	}
+	tops, err := os.ReadDir(c.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pruning cache: %w", err)
+	}
+	type entry struct {
+		path string
+		size int64
+		used time.Time
+	}
+	var (
+		entries []entry
+		total   int64
+	)
+	for _, t := range tops {
+		if !t.IsDir() || !namespaceRE.MatchString(t.Name()) {
+			continue
+		}
+		dir := filepath.Join(c.dir, t.Name())
+		if t.Name() != cacheVersion && t.Name() != filesVersion {
+			if err := os.RemoveAll(dir); err != nil {
+				return removed, fmt.Errorf("pruning cache: %w", err)
+			}
+			removed++
+			continue
+		}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return nil // vanished or not ours to judge: skip
+			}
+			info, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			entries = append(entries, entry{p, info.Size(), info.ModTime()})
+			total += info.Size()
+			return nil
+		})
+		if err != nil {
+			return removed, fmt.Errorf("pruning cache: %w", err)
+		}
+	}
+	if total <= limit {
+		return removed, nil
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return a.used.Compare(b.used) })
+	for _, e := range entries {
+		if total <= limit/4*3 {
+			break
+		}
+		if err := os.Remove(e.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("pruning cache: %w", err)
+		}
+		total -= e.size
+		removed++
+	}
+	return removed, nil
 }

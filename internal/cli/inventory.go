@@ -73,6 +73,17 @@ func (a *app) imageEnv(f *imageFlags) (*imageEnv, error) {
 		env.inv.Progress = p.update
 		env.stop = p.done
 	}
+	if cache := env.inv.Cache; cache != nil {
+		done := env.stop
+		env.stop = func() {
+			done()
+			// Keep the cache bounded; a failure only costs disk.
+			if n, err := cache.Prune(inventory.DefaultCacheLimit); err != nil || n > 0 {
+				a.logger.Debug("pruned layer cache", "removed", n, "err", err)
+			}
+		}
+	}
+	env.stop = sync.OnceFunc(env.stop) // callers stop early and defer it too
 	return env, nil
 }
 
