@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,6 +52,9 @@ func (r *Resolver) fetchListingOnce(ctx context.Context, repo string) (_ *gitRef
 		return nil, false, fmt.Errorf("listing refs of %s: %w", repo, err)
 	}
 	host := req.URL.Host
+	if r.gitToken != "" && (req.URL.Scheme == "https" || isLoopback(req.URL.Hostname())) {
+		req.SetBasicAuth("x-access-token", r.gitToken)
+	}
 	resp, err := r.http.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -63,8 +67,12 @@ func (r *Resolver) fetchListingOnce(ctx context.Context, repo string) (_ *gitRef
 	switch {
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized:
 		// GitHub answers 401 for repositories that do not exist or are private.
+		why := "private, and no token was given"
+		if r.gitToken != "" {
+			why = "private, and the token cannot read it"
+		}
 		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
-			Err: fmt.Errorf("listing refs: %w: repository not found (or private) at %s", registry.ErrNotFound, r.repoURL(repo))}
+			Err: fmt.Errorf("listing refs: %w: repository not found (or %s) at %s", registry.ErrNotFound, why, r.repoURL(repo))}
 	case resp.StatusCode != http.StatusOK:
 		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode, Err: fmt.Errorf("listing refs at %s", r.repoURL(repo))}
 	}
@@ -84,4 +92,14 @@ func (r *Resolver) fetchListingOnce(ctx context.Context, repo string) (_ *gitRef
 		return nil, false, fmt.Errorf("listing refs of %s at %s: %w", repo, r.repoURL(repo), err)
 	}
 	return g, false, nil
+}
+
+// isLoopback reports whether host (no port) names this machine, where a
+// token may travel over plain HTTP.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -154,6 +154,37 @@ func TestActionErrors(t *testing.T) {
 	}
 }
 
+// TestPrivateAction: a private repository resolves with a token, and
+// without one (or with a wrong one) fails with a message that says why,
+// never showing the token.
+func TestPrivateAction(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	ar := makeActionRepo(t, root, "acme", "deploy")
+	const token = "ghs_secret0123456789"
+	url := testgit.PrivateServer(t, root, token)
+
+	res := newResolver(t, resolve.WithGitURL(url), resolve.WithGitToken(token)).Action(t.Context(), "acme/deploy", "v4")
+	if res.Err != nil || res.Digest != ar.commits["c3"] || res.Version != "v4.2.2" {
+		t.Errorf("with the token: %+v; want %s (v4.2.2)", res, ar.commits["c3"])
+	}
+	for _, tc := range []struct {
+		name  string
+		opts  []resolve.Option
+		wants string
+	}{
+		{"no token", nil, "private, and no token was given"},
+		{"wrong token", []resolve.Option{resolve.WithGitToken("ghs_wrong")}, "private, and the token cannot read it"},
+	} {
+		res := newResolver(t, append(tc.opts, resolve.WithGitURL(url))...).Action(t.Context(), "acme/deploy", "v4")
+		if res.Err == nil || !strings.Contains(res.Err.Error(), tc.wants) || !errors.Is(res.Err, registry.ErrNotFound) {
+			t.Errorf("%s: %v; want ErrNotFound saying %q", tc.name, res.Err, tc.wants)
+		} else if strings.Contains(res.Err.Error(), "ghs_") {
+			t.Errorf("%s: the error shows a token: %v", tc.name, res.Err)
+		}
+	}
+}
+
 // TestActionFaults: a 500, a reset and a listing cut short are retried; a
 // server that keeps failing gives a clear error, never a commit.
 func TestActionFaults(t *testing.T) {

@@ -66,6 +66,15 @@ func WithGitURL(u string) Option {
 	return func(r *Resolver) { r.gitURL = strings.TrimRight(u, "/") }
 }
 
+// WithGitToken authenticates ref listings with token, for actions in
+// private repositories: it is sent as HTTP basic credentials
+// (x-access-token:<token>, which GitHub accepts for personal, fine-grained
+// and app installation tokens), only over HTTPS or to a loopback host, and
+// never appears in errors or logs.
+func WithGitToken(token string) Option {
+	return func(r *Resolver) { r.gitToken = token }
+}
+
 // WithPlatforms records each image's platforms in Result.Platforms, at the
 // request cost described in the package documentation.
 func WithPlatforms() Option {
@@ -100,6 +109,7 @@ type Resolver struct {
 	reg       *registry.Client
 	http      *http.Client
 	gitURL    string
+	gitToken  string
 	platforms bool
 	require   []string
 	progress  func(done, total int)

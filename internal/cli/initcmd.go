@@ -367,7 +367,8 @@ rules:
 #   concurrency: 32   # requests in flight per registry
 
 # Actions are resolved to commits with git's smart-HTTP protocol: no API
-# token, no API rate limit.
+# token, no API rate limit. Private repositories need a token in
+# STET_GIT_TOKEN (or GITHUB_TOKEN, sent only to github.com).
 # actions:
 #   gitURL: https://github.com
 

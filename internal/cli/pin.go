@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -74,6 +76,9 @@ func (a *app) newResolver(c *config.Config, rf *resolveFlags, extra ...resolve.O
 	ropts := []resolve.Option{resolve.WithLogger(a.logger)}
 	if c.Actions.GitURL != "" {
 		ropts = append(ropts, resolve.WithGitURL(c.Actions.GitURL))
+	}
+	if tok := gitToken(c.Actions.GitURL); tok != "" {
+		ropts = append(ropts, resolve.WithGitToken(tok))
 	}
 	if len(rf.platforms) > 0 {
 		ropts = append(ropts, resolve.WithRequirePlatforms(rf.platforms...))
@@ -649,4 +654,17 @@ func (a *app) scanFiles(cmd *cobra.Command, paths []string) (*config.Config, *sc
 		refs = append(refs, f.Refs...)
 	}
 	return c, rep, refs, nil
+}
+
+// gitToken is the token for actions in private repositories: STET_GIT_TOKEN,
+// sent to whichever host actions.gitURL names; else GITHUB_TOKEN, but only
+// to github.com, so that a token meant for GitHub never reaches another host.
+func gitToken(gitURL string) string {
+	if t := os.Getenv("STET_GIT_TOKEN"); t != "" {
+		return t
+	}
+	if u, err := url.Parse(cmp.Or(gitURL, config.DefaultGitURL)); err == nil && u.Scheme == "https" && u.Host == "github.com" {
+		return os.Getenv("GITHUB_TOKEN")
+	}
+	return ""
 }

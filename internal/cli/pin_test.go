@@ -329,6 +329,41 @@ func TestPinUnpinActions(t *testing.T) {
 	}
 }
 
+// TestPinPrivateAction: STET_GIT_TOKEN reaches a private repository;
+// GITHUB_TOKEN is kept for github.com, so it is not sent to another host.
+func TestPinPrivateAction(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	root := t.TempDir()
+	tagged, _ := actionsRepo(t, root, "acme/deploy")
+	const token = "ghp_private0123456789"
+	gitURL := testgit.PrivateServer(t, root, token)
+	files := map[string]string{
+		".stet.yaml":               "actions:\n  gitURL: " + gitURL + "\n",
+		".github/workflows/ci.yml": "on: push\njobs:\n  d:\n    runs-on: x\n    steps:\n      - uses: acme/deploy@v4\n",
+	}
+
+	t.Setenv("STET_GIT_TOKEN", "")
+	t.Setenv("GITHUB_TOKEN", token)
+	dir := writeTree(t, files)
+	code, out, errOut := stetRun(t, ctx, "pin", dir)
+	if code != ExitFailure || !strings.Contains(errOut, "no token was given") || strings.Contains(out+errOut, token) {
+		t.Errorf("pin with GITHUB_TOKEN against another host = %d, want 3 saying no token was given\n%s%s", code, out, errOut)
+	}
+
+	t.Setenv("STET_GIT_TOKEN", token)
+	code, out, errOut = stetRun(t, ctx, "pin", dir)
+	if code != ExitOK {
+		t.Fatalf("pin with STET_GIT_TOKEN = %d\n%s%s", code, out, errOut)
+	}
+	if got := readTree(t, dir)[".github/workflows/ci.yml"]; !strings.Contains(got, "acme/deploy@"+tagged+" # v4.2.2") {
+		t.Errorf("private action not pinned:\n%s", got)
+	}
+	if strings.Contains(out+errOut, token) {
+		t.Error("the token was printed")
+	}
+}
+
 func TestPinUsage(t *testing.T) {
 	ctx := context.Background()
 	dir := writeTree(t, map[string]string{"Dockerfile": "FROM nginx:1\n"})

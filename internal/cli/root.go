@@ -65,7 +65,16 @@ lockfile, catches a tag that moved upstream, and explains what changed inside
 an image down to the OS package.
 
 Exit codes: 0 clean, 1 findings or differences, 2 usage or input error,
-3 runtime failure (registry unreachable, authentication).`,
+3 runtime failure (registry unreachable, authentication).
+
+Environment:
+  DOCKER_CONFIG    where registry credentials are read (default ~/.docker)
+  STET_GIT_TOKEN   token for actions in private repositories, sent to the
+                   actions.gitURL host over HTTPS
+  GITHUB_TOKEN     the same, used when STET_GIT_TOKEN is unset, and only
+                   for https://github.com
+  XDG_CACHE_HOME   the layer cache lives in its stet directory
+  NO_COLOR         no colours in output`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		DisableAutoGenTag: true,

@@ -6,6 +6,7 @@ package testgit
 
 import (
 	"io"
+	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
@@ -19,20 +20,41 @@ import (
 // A machine without git skips the test: nothing else can stand in for it.
 func Server(t testing.TB, root string) string {
 	t.Helper()
+	s := httptest.NewServer(backend(t, root))
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
+// PrivateServer is Server for private repositories: like GitHub, it answers
+// 401 to a request without HTTP basic credentials whose password is token.
+func PrivateServer(t testing.TB, root, token string) string {
+	t.Helper()
+	h := backend(t, root)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pass, ok := r.BasicAuth(); !ok || pass != token {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
+func backend(t testing.TB, root string) http.Handler {
+	t.Helper()
 	git, err := exec.LookPath("git")
 	if err != nil {
 		t.Skip("git not installed")
 	}
-	h := &cgi.Handler{
+	return &cgi.Handler{
 		Path: git, Args: []string{"http-backend"},
 		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
 		// Requests for repositories a test deliberately lacks make
 		// http-backend complain; the HTTP status is what tests check.
 		Stderr: io.Discard,
 	}
-	s := httptest.NewServer(h)
-	t.Cleanup(s.Close)
-	return s.URL
 }
 
 // Run runs git in dir with a fixed author and committer and without the
