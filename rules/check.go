@@ -53,8 +53,8 @@ func Check(files []scan.File, cfg Config) []Finding {
 }
 
 // Apply sets each finding's severity from cfg, drops findings of rules set to
-// Off and findings suppressed by a "# stet:ignore" comment on their line or
-// the line above (as recorded in the matching file's Ignores), and sorts the
+// Off and findings suppressed by a "# stet:ignore" comment covering their
+// line (as recorded in the matching file's Ignores), and sorts the
 // rest. Use it for findings produced outside this package.
 func Apply(findings []Finding, files []scan.File, cfg Config) []Finding {
 	return apply(findings, nil, files, cfg)
@@ -89,15 +89,15 @@ func cleanPath(p string) string {
 }
 
 // suppressed reports a stet:ignore comment naming the finding's rule (or
-// no rule) on its line or the line above, or on the line of its command
-// (anchor) or the line above that.
+// no rule) that covers its line or the line of its command (anchor); see
+// scan.ParseIgnores for which lines a comment covers.
 func suppressed(f Finding, anchor int, ign map[int][]string) bool {
 	if ign == nil {
 		return false
 	}
-	lines := []int{f.Line, f.Line - 1}
+	lines := []int{f.Line}
 	if anchor > 0 {
-		lines = append(lines, anchor, anchor-1)
+		lines = append(lines, anchor)
 	}
 	for _, l := range lines {
 		ids, ok := ign[l]

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -275,9 +276,28 @@ func TestSuppressionAndSeverity(t *testing.T) {
 	})
 }
 
+// TestEndOfLineIgnore: a comment after code silences its own line only,
+// never the line below (a second service, a second step, a second FROM).
+func TestEndOfLineIgnore(t *testing.T) {
+	t.Parallel()
+	src := "services:\n  dev: {image: \"redis:7\"} # stet:ignore STET001 local only\n  prod: {image: \"postgres:16\"}\n"
+	f := scan.File{Path: "compose.yaml", Ignores: scan.ParseIgnores([]byte(src)), Refs: []ref.Ref{
+		image(t, "compose.yaml", 2, 17, "redis:7"),
+		image(t, "compose.yaml", 3, 18, "postgres:16"),
+	}}
+	var got []string
+	for _, fd := range Check([]scan.File{f}, Config{}) {
+		got = append(got, fmt.Sprintf("%s:%d", fd.Rule, fd.Line))
+	}
+	if diff := cmp.Diff([]string{"STET001:3"}, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
 func TestApply(t *testing.T) {
 	t.Parallel()
-	files := []scan.File{{Path: "./b/Dockerfile", Ignores: map[int][]string{9: {"STET011"}}}}
+	src := strings.Repeat("\n", 8) + "# stet:ignore STET011 moved on purpose\nFROM x\n"
+	files := []scan.File{{Path: "./b/Dockerfile", Ignores: scan.ParseIgnores([]byte(src))}}
 	in := []Finding{
 		{Rule: "STET011", File: "b/Dockerfile", Line: 10, Message: "tag moved"},
 		{Rule: "STET010", File: "b/Dockerfile", Line: 10, Message: "lock disagrees"},

@@ -34,8 +34,10 @@ rules:
 
 ## Suppressing a finding
 
-Put a ` + "`stet:ignore`" + ` comment on the finding's line or on the line above it,
-with the rule IDs it silences (separated by spaces or commas) and a reason:
+Put a ` + "`stet:ignore`" + ` comment at the end of the finding's line, or alone on
+the line above it, with the rule IDs it silences (separated by spaces or
+commas) and a reason. A comment at the end of a line is about that line
+only; it never silences the line below:
 
 ` + "```dockerfile" + `
 # stet:ignore STET001 rebuilt nightly from the latest base on purpose
@@ -66,7 +68,7 @@ the same way.
 		b.WriteString("\n\n")
 		writeExample(&b, "Bad", r.Bad)
 		writeExample(&b, "Good", r.Good)
-		fmt.Fprintf(&b, "Suppress: `# stet:ignore %s <reason>` on the line or the line above; disable: `rules: {%s: off}` in `.stet.yaml`.\n", r.ID, r.ID)
+		fmt.Fprintf(&b, "Suppress: `# stet:ignore %s <reason>` at the end of the line or alone on the line above; disable: `rules: {%s: off}` in `.stet.yaml`.\n", r.ID, r.ID)
 	}
 	return b.Bytes()
 }

@@ -15,12 +15,15 @@ func TestParseIgnores(t *testing.T) {
 		want map[int][]string
 	}{
 		{"none", "FROM x\n", nil},
-		{"whole line", "# stet:ignore STET001 reason here\nFROM x", map[int][]string{1: {"STET001"}}},
+		{"whole line covers the next", "# stet:ignore STET001 reason here\nFROM x", map[int][]string{1: {"STET001"}, 2: {"STET001"}}},
 		{"several ids", "x: 1\nimage: a # stet:ignore STET001,STET002 STET003 local only", map[int][]string{2: {"STET001", "STET002", "STET003"}}},
+		{"end of line covers only its line", "a: {image: r} # stet:ignore STET001\nb: {image: p}\n", map[int][]string{1: {"STET001"}}},
+		{"both kinds on one line merge", "# stet:ignore STET002\nimage: a # stet:ignore STET001\n", map[int][]string{1: {"STET002"}, 2: {"STET002", "STET001"}}},
+		{"every rule absorbs", "# stet:ignore\nimage: a # stet:ignore STET001\n", map[int][]string{1: {}, 2: {}}},
 		{"no ids", "  # stet:ignore\n", map[int][]string{1: {}}},
-		{"reason only", "# stet:ignore because this is fine", map[int][]string{1: {}}},
+		{"reason only, last line", "# stet:ignore because this is fine", map[int][]string{1: {}}},
 		{"lower case id", "#stet:ignore stet020", map[int][]string{1: {"STET020"}}},
-		{"crlf", "# stet:ignore STET001\r\nFROM x\r\n", map[int][]string{1: {"STET001"}}},
+		{"crlf", "# stet:ignore STET001\r\nFROM x\r\n", map[int][]string{1: {"STET001"}, 2: {"STET001"}}},
 		{"not a comment", "url: https://example.com/#stet:ignore STET001", nil},
 		{"other word", "# stet:ignored STET001\n# stet:ignore-next STET001", nil},
 		{"in a string value", "echo 'stet:ignore STET001'", nil},

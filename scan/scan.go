@@ -57,8 +57,9 @@ type File struct {
 	Refs   []ref.Ref
 	// Commands found (see Command).
 	Commands []Command
-	// Ignores maps a 1-based line to the rule IDs a "stet:ignore" comment on
-	// that line suppresses; an empty list suppresses every rule.
+	// Ignores maps a 1-based line to the rule IDs "stet:ignore" comments
+	// covering it suppress (see ParseIgnores); an empty list suppresses
+	// every rule.
 	Ignores map[int][]string
 	// Err is set when the file could not be read or parsed.
 	Err error

@@ -327,7 +327,7 @@ func TestDetect(t *testing.T) {
 func TestIgnored(t *testing.T) {
 	t.Parallel()
 	got := ParseIgnores([]byte("FROM a # stet:ignore STET001 vendored\n# stet:ignore STET002,STET003 why\nx: y\n  # stet:ignore\nurl: http://x/#stet:ignore-me\n"))
-	want := map[int][]string{1: {"STET001"}, 2: {"STET002", "STET003"}, 4: {}}
+	want := map[int][]string{1: {"STET001"}, 2: {"STET002", "STET003"}, 3: {"STET002", "STET003"}, 4: {}, 5: {}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
 	}
@@ -336,7 +336,7 @@ func TestIgnored(t *testing.T) {
 		rule string
 		line int
 		want bool
-	}{{"STET001", 1, true}, {"STET001", 2, true}, {"STET002", 2, true}, {"STET004", 2, false}, {"STET002", 3, true}, {"STET009", 5, true}, {"STET001", 6, false}} {
+	}{{"STET001", 1, true}, {"STET001", 2, false}, {"STET002", 2, true}, {"STET004", 2, false}, {"STET002", 3, true}, {"STET009", 5, true}, {"STET001", 6, false}} {
 		if f.Ignored(tc.rule, tc.line) != tc.want {
 			t.Errorf("Ignored(%s, %d) = %v", tc.rule, tc.line, !tc.want)
 		}
