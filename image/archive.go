@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"regexp"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -27,13 +28,31 @@ const maxArchiveJSON = 8 << 20
 type archiveSource struct {
 	arg, file string
 	manifest  tarball.Manifest
+	// members are the archive's entries by clean name, from one pass over
+	// the tar headers.
+	members map[string]archiveMember
 }
+
+// archiveMember is what the header pass records of an entry.
+type archiveMember struct {
+	typ   byte
+	link  string
+	size  int64
+	magic []byte // the first bytes of a regular file
+}
+
+// maxArchiveMembers bounds the header pass: `docker save` writes a few
+// entries per layer.
+const maxArchiveMembers = 1 << 20
 
 func openArchive(arg, file string) (*archiveSource, error) {
 	if !exists(file) {
 		return nil, fmt.Errorf("image %q: %w", arg, os.ErrNotExist)
 	}
 	s := &archiveSource{arg: arg, file: file}
+	if err := s.indexMembers(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", arg, err)
+	}
 	rc, err := s.member("manifest.json")
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", arg, err)
@@ -53,6 +72,71 @@ func openArchive(arg, file string) (*archiveSource, error) {
 		return nil, fmt.Errorf("%s: archive holds no image", arg)
 	}
 	return s, nil
+}
+
+// indexMembers records every entry's type, link, size and first bytes. The
+// tar reader seeks over file contents, so this reads little more than the
+// headers.
+func (s *archiveSource) indexMembers() error {
+	f, err := os.Open(s.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	s.members = map[string]archiveMember{}
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(s.members) >= maxArchiveMembers {
+			return fmt.Errorf("more than %d entries: not a docker save archive", maxArchiveMembers)
+		}
+		m := archiveMember{typ: hdr.Typeflag, link: hdr.Linkname, size: hdr.Size}
+		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
+			var b [4]byte
+			n, _ := io.ReadFull(tr, b[:])
+			m.magic = b[:n]
+		}
+		s.members[path.Clean(hdr.Name)] = m
+	}
+}
+
+// resolve follows an entry's links to the regular file it stands for.
+func (s *archiveSource) resolve(name string) (string, archiveMember, bool) {
+	for hops := 0; hops < 16; hops++ {
+		name = path.Clean(name)
+		m, ok := s.members[name]
+		if !ok {
+			return "", archiveMember{}, false
+		}
+		switch m.typ {
+		case tar.TypeSymlink:
+			name = path.Join(path.Dir(name), m.link)
+		case tar.TypeLink:
+			name = m.link
+		default:
+			return name, m, true
+		}
+	}
+	return "", archiveMember{}, false
+}
+
+// storedType names what a layer member holds, by its first bytes: an archive
+// records no media types, and `docker save` stores layers uncompressed
+// while other writers keep them compressed.
+func storedType(magic []byte) types.MediaType {
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return types.DockerLayer
+	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
+		return types.OCILayerZStd
+	}
+	return types.DockerUncompressedLayer
 }
 
 // member opens a file inside the archive, following the symlinks `docker
@@ -144,22 +228,35 @@ func (s *archiveSource) load(d tarball.Descriptor) (*Image, error) {
 		ConfigDigest: cd,
 	}
 	created := createdBy(&cf, len(d.Layers))
-	paths := map[string]string{}
+	blobs := archiveBlobs{s: s, named: map[string]bool{}}
 	for i, p := range d.Layers {
-		dg := cf.RootFS.DiffIDs[i].String()
-		paths[dg] = p
-		im.Layers = append(im.Layers, Layer{
+		diffID := cf.RootFS.DiffIDs[i].String()
+		l := Layer{
 			Index:     i,
-			Digest:    dg,
-			DiffID:    dg,
+			Digest:    diffID,
+			DiffID:    diffID,
 			Size:      -1,
 			MediaType: string(types.DockerLayer),
 			CreatedBy: created[i],
-		})
+		}
+		if name, m, ok := s.resolve(p); ok {
+			l.Size = m.size
+			l.MediaType = string(storedType(m.magic))
+			// A blob named by its digest, as in an OCI layout, is checked
+			// against that name and keeps the digest a registry gives it.
+			if hex, ok := strings.CutPrefix(name, "blobs/sha256/"); ok && hexDigestRE.MatchString(hex) {
+				l.Digest = "sha256:" + hex
+				blobs.named[l.Digest] = true
+			}
+		}
+		blobs.paths = append(blobs.paths, p)
+		im.Layers = append(im.Layers, l)
 	}
-	im.blobs = archiveBlobs{s: s, paths: paths}
+	im.blobs = blobs
 	return im, nil
 }
+
+var hexDigestRE = regexp.MustCompile(`^[a-f0-9]{64}$`)
 
 func (s *archiveSource) image(ctx context.Context, p *v1.Platform) (*Image, error) {
 	if len(s.manifest) > 1 {
@@ -177,18 +274,24 @@ func (s *archiveSource) all(ctx context.Context) ([]*Image, error) {
 }
 
 type archiveBlobs struct {
-	s     *archiveSource
-	paths map[string]string
+	s *archiveSource
+	// paths are the members of the layers, by index.
+	paths []string
+	// named are the Digests taken from blob names, which the stored bytes
+	// are checked against.
+	named map[string]bool
 }
 
 func (a archiveBlobs) open(ctx context.Context, l Layer) (io.ReadCloser, error) {
-	p, ok := a.paths[l.Digest]
-	if !ok {
-		return nil, fmt.Errorf("layer %s not in archive manifest", l.Digest)
+	if l.Index < 0 || l.Index >= len(a.paths) {
+		return nil, fmt.Errorf("layer %d not in archive manifest", l.Index)
 	}
-	return a.s.member(p)
+	return a.s.member(a.paths[l.Index])
 }
 
-func (archiveBlobs) verifiesUncompressed() bool { return true }
-
-func (archiveBlobs) verifiesItself() bool { return false }
+func (a archiveBlobs) storedCheck(l Layer) storedCheck {
+	if a.named[l.Digest] {
+		return storedHashed
+	}
+	return storedUnchecked
+}

@@ -81,18 +81,50 @@ type Image struct {
 type Layer struct {
 	// Index is the position in the image, 0 for the base layer.
 	Index int
-	// Digest is the digest the layer's bytes are checked against and the key
-	// it is cached under: the blob digest, or for a docker archive the
-	// uncompressed DiffID (the only digest such an archive records).
+	// Digest is the digest of the stored blob, as the source names it: the
+	// registry's or layout's blob digest. A docker archive records none,
+	// so there it is the DiffID, unless the archive names its layers
+	// blobs/sha256/<hex> (Docker 25 and later), in which case it is that.
+	// The same content stored compressed in one place and uncompressed in
+	// another has two different Digests: compare layers with ID.
 	Digest string
-	// DiffID is the digest of the uncompressed tar.
+	// DiffID is the digest of the uncompressed tar, from the config's
+	// rootfs.diff_ids. Reading the layer checks it.
 	DiffID string
-	// Size is the stored (usually compressed) size in bytes; -1 if unknown.
+	// Size is the size in bytes of the layer as its source stores it:
+	// compressed in a registry or OCI layout, usually uncompressed in a
+	// docker archive (see Compression); -1 if unknown.
 	Size int64
-	// MediaType of the layer blob.
+	// MediaType of the layer blob; for a docker archive, which records
+	// none, the type of what the archive actually holds.
 	MediaType string
 	// CreatedBy is the history entry's created_by for this layer.
 	CreatedBy string
+}
+
+// ID identifies the layer's content whatever its source and compression:
+// the DiffID, or where the config gives no sha256 DiffID, the blob digest.
+// Two layers with the same ID hold the same tar; results about a layer are
+// kept under its ID.
+func (l Layer) ID() string {
+	if strings.HasPrefix(l.DiffID, "sha256:") {
+		return l.DiffID
+	}
+	return l.Digest
+}
+
+// Compression says how the layer is stored, from its media type: "gzip",
+// "zstd", "none" (a plain tar), or "" when the media type does not say.
+func (l Layer) Compression() string {
+	switch {
+	case strings.HasSuffix(l.MediaType, "gzip"):
+		return "gzip"
+	case strings.HasSuffix(l.MediaType, "zstd"):
+		return "zstd"
+	case strings.HasSuffix(l.MediaType, ".tar"):
+		return "none"
+	}
+	return ""
 }
 
 // Options configure how images are opened. The zero value opens registry
@@ -114,16 +146,27 @@ type Options struct {
 	Remote func(ctx context.Context, ref name.Reference) (name.Reference, []remote.Option, error)
 }
 
-// blobOpener opens a layer's stored bytes and says what they must hash to.
+// storedCheck says who checks a layer's stored bytes against Digest.
+type storedCheck int
+
+const (
+	// storedUnchecked: the source records no digest of the stored bytes
+	// (a classic docker archive); only the DiffID is checked.
+	storedUnchecked storedCheck = iota
+	// storedHashed: the stored bytes are hashed as they are read.
+	storedHashed
+	// storedByOpener: the opener checks them itself (the registry client).
+	storedByOpener
+)
+
+// blobOpener opens a layer's stored bytes and says how they are checked.
 type blobOpener interface {
 	// open returns the raw (possibly compressed) layer blob.
 	open(ctx context.Context, l Layer) (io.ReadCloser, error)
-	// verifiesItself reports that the stored bytes are checked against
-	// their digest by the opener as they are read.
-	verifiesItself() bool
-	// verifiesUncompressed reports that the check is against the DiffID of
-	// the decompressed stream rather than the digest of the stored bytes.
-	verifiesUncompressed() bool
+	// storedCheck says how the stored bytes of l are checked against
+	// l.Digest. The decompressed bytes are checked against l.DiffID
+	// whatever the source.
+	storedCheck(l Layer) storedCheck
 }
 
 // ParseSource splits an image argument into its source kind and the rest:

@@ -262,3 +262,118 @@ func TestOCIStyleDockerArchive(t *testing.T) {
 	}
 	readAll(t, im) // gzip and zstd blobs checked against the config's DiffIDs
 }
+
+// TestLayerIdentityAcrossSources: the same image read from a registry, an
+// OCI layout and both kinds of docker archive has the same layer IDs (the
+// DiffIDs), whatever digests and sizes each source stores its layers under.
+func TestLayerIdentityAcrossSources(t *testing.T) {
+	img := sample(t)
+	host := it.Registry(t)
+	it.Push(t, host+"/app:1", img)
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"1": img})
+	archive := it.Archive(t, filepath.Join(t.TempDir(), "app.tar"), img)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantIDs, blobDigests []string
+	for i, d := range cf.RootFS.DiffIDs {
+		wantIDs = append(wantIDs, d.String())
+		blobDigests = append(blobDigests, m.Layers[i].Digest.String())
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		arg         string
+		digests     []string
+		compression []string
+	}{
+		{host + "/app:1", blobDigests, []string{"gzip", "zstd", "none"}},
+		{"oci:" + dir + ":1", blobDigests, []string{"gzip", "zstd", "none"}},
+		// go-containerregistry's archives keep layers as they are stored;
+		// their names say nothing, so the DiffIDs stand for their digests.
+		{"docker-archive:" + archive, wantIDs, []string{"gzip", "zstd", "none"}},
+		{"docker-archive:" + ociStyleArchive(t, img), blobDigests, []string{"gzip", "zstd", "none"}},
+	} {
+		t.Run(tc.arg, func(t *testing.T) {
+			im, err := image.Open(ctx, tc.arg, image.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids, digests, compression []string
+			for _, l := range im.Layers {
+				ids = append(ids, l.ID())
+				digests = append(digests, l.Digest)
+				compression = append(compression, l.Compression())
+				if l.Size <= 0 {
+					t.Errorf("layer %d: size %d, want the stored size", l.Index, l.Size)
+				}
+			}
+			if diff := cmp.Diff(wantIDs, ids); diff != "" {
+				t.Errorf("IDs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.digests, digests); diff != "" {
+				t.Errorf("digests (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.compression, compression); diff != "" {
+				t.Errorf("compression (-want +got):\n%s", diff)
+			}
+			readAll(t, im)
+		})
+	}
+}
+
+// TestConfigLyingAboutDiffID: a config whose diff_ids do not name its
+// layers' content is found out when the layer is read, from every source,
+// so nothing read from such a layer is ever filed under the claimed ID.
+func TestConfigLyingAboutDiffID(t *testing.T) {
+	honest := sample(t)
+	other := it.Image(t, it.Step{Layer: it.Layer(t, it.File{Path: "etc/os-release", Data: "ID=debian\n"})})
+	ocf, _ := other.ConfigFile()
+	cf, err := honest.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf = cf.DeepCopy()
+	cf.RootFS.DiffIDs[0] = ocf.RootFS.DiffIDs[0]
+	liar, err := mutate.ConfigFile(honest, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := it.Registry(t)
+	it.Push(t, host+"/liar:1", liar)
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"1": liar})
+	ctx := context.Background()
+	for _, arg := range []string{host + "/liar:1", "oci:" + dir + ":1", "docker-archive:" + it.Archive(t, filepath.Join(t.TempDir(), "liar.tar"), liar)} {
+		t.Run(arg, func(t *testing.T) {
+			im, err := image.Open(ctx, arg, image.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if im.Layers[0].ID() != ocf.RootFS.DiffIDs[0].String() {
+				t.Fatalf("ID %s, want the claimed DiffID", im.Layers[0].ID())
+			}
+			r, err := im.OpenLayer(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, rerr := io.Copy(io.Discard, r)
+			cerr := r.Close()
+			if !errors.Is(rerr, image.ErrDigestMismatch) && !errors.Is(cerr, image.ErrDigestMismatch) {
+				t.Errorf("read err %v, close err %v: want a digest mismatch", rerr, cerr)
+			}
+			// The honest layers above read fine.
+			r, err = im.OpenLayer(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, r)
+			if err := r.Close(); err != nil {
+				t.Errorf("layer 1: %v", err)
+			}
+		})
+	}
+}

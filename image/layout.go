@@ -154,6 +154,4 @@ func (b layoutBlobs) open(ctx context.Context, l Layer) (io.ReadCloser, error) {
 	return b.p.Blob(h)
 }
 
-func (layoutBlobs) verifiesUncompressed() bool { return false }
-
-func (layoutBlobs) verifiesItself() bool { return false }
+func (layoutBlobs) storedCheck(Layer) storedCheck { return storedHashed }

@@ -20,17 +20,19 @@ import (
 const zstdMaxWindow = 128 << 20
 
 // LayerReader streams a layer's tar, decompressed, from its stored bytes.
-// Every byte read is hashed; Close reads whatever the caller left unread and
-// fails with ErrDigestMismatch if the layer is not what its digest says, so a
-// caller that acts on what it read must check Close's error.
+// Every byte read is hashed: the decompressed tar against the layer's DiffID
+// (whatever the source, so that what is read is the content the layer's ID
+// names), and the stored bytes against their blob digest where the source
+// has one. Close reads whatever the caller left unread and fails with
+// ErrDigestMismatch if the layer is not what its digests say, so a caller
+// that acts on what it read must check Close's error.
 type LayerReader struct {
 	layer  Layer
 	raw    io.ReadCloser
-	stored *countingHash // the stored bytes
-	plain  *countingHash // the decompressed bytes, when the check is on the DiffID
+	stored *countingHash // the stored bytes; hashed only when checked here
+	plain  *countingHash // the decompressed bytes, checked against the DiffID
 	tar    io.Reader
 	dec    io.Closer
-	want   string
 	closed bool
 	err    error
 }
@@ -51,18 +53,16 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (*LayerReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening layer %d (%s) of %s: %w", i, ShortDigest(l.Digest), im.Name, err)
 	}
-	r := &LayerReader{layer: l, raw: raw, want: l.Digest}
-	if im.blobs.verifiesItself() {
-		// The registry client checks the digest as the blob is read (and
-		// fails the read at the end on a mismatch); hashing twice would only
-		// cost time.
-		r.stored = &countingHash{r: ctxReader{ctx, raw}}
-	} else {
+	r := &LayerReader{layer: l, raw: raw}
+	check := im.blobs.storedCheck(l)
+	if check == storedHashed {
 		r.stored, err = newCountingHash(ctxReader{ctx, raw}, l.Digest)
 		if err != nil {
 			raw.Close()
 			return nil, err
 		}
+	} else {
+		r.stored = &countingHash{r: ctxReader{ctx, raw}}
 	}
 	br := bufio.NewReaderSize(r.stored, 1<<16)
 	magic, _ := br.Peek(4)
@@ -86,7 +86,13 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (*LayerReader, error) {
 	default:
 		plain = br
 	}
-	if im.blobs.verifiesUncompressed() {
+	switch {
+	case r.dec == nil && check != storedUnchecked && l.DiffID == l.Digest:
+		// An uncompressed blob whose digest is checked already is its
+		// DiffID: hashing it twice would only cost time.
+	case check != storedUnchecked && !strings.HasPrefix(l.DiffID, "sha256:"):
+		// No DiffID to check (ID falls back to the checked blob digest).
+	default:
 		r.plain, err = newCountingHash(plain, l.DiffID)
 		if err != nil {
 			raw.Close()
@@ -126,17 +132,12 @@ func (r *LayerReader) mismatch() error {
 		}
 		return nil
 	}
-	if r.stored.h != nil && r.plain == nil {
-		if got := r.stored.sum(); got != r.stored.want {
-			return fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, ShortDigest(got), ShortDigest(r.stored.want), ErrDigestMismatch)
-		}
-	}
-	return nil
+	return r.stored.check(r.layer.Index, "")
 }
 
-// Close drains the unread rest of the layer through the digest check and
-// reports a mismatch. Only the stored bytes are drained when the check is on
-// them, which skips decompressing what nobody needs.
+// Close drains the unread rest of the layer through the digest checks and
+// reports a mismatch. Only the stored bytes are drained when no DiffID is
+// checked, which skips decompressing what nobody needs.
 func (r *LayerReader) Close() error {
 	if r.closed {
 		return r.err
@@ -152,6 +153,11 @@ func (r *LayerReader) Close() error {
 	var err error
 	if r.plain != nil {
 		_, err = io.Copy(io.Discard, r.tar)
+		if err == nil {
+			// The decompressor may stop at the end of its stream: what
+			// follows in the blob is still part of the stored digest.
+			_, err = io.Copy(io.Discard, r.stored)
+		}
 	} else {
 		_, err = io.Copy(io.Discard, r.stored)
 	}
@@ -163,15 +169,12 @@ func (r *LayerReader) Close() error {
 		r.err = fmt.Errorf("reading layer %s: %w", ShortDigest(r.layer.Digest), err)
 		return r.err
 	}
-	check := r.stored
+	if err := r.stored.check(r.layer.Index, ""); err != nil {
+		r.err = err
+		return err
+	}
 	if r.plain != nil {
-		check = r.plain
-	}
-	if check.h == nil {
-		return nil
-	}
-	if got := check.sum(); got != check.want {
-		r.err = fmt.Errorf("layer %d: got %s, want %s: %w", r.layer.Index, ShortDigest(got), ShortDigest(check.want), ErrDigestMismatch)
+		r.err = r.plain.check(r.layer.Index, "uncompressed ")
 	}
 	return r.err
 }
@@ -213,6 +216,18 @@ func (c *countingHash) Read(p []byte) (int, error) {
 }
 
 func (c *countingHash) sum() string { return "sha256:" + hex.EncodeToString(c.h.Sum(nil)) }
+
+// check returns an ErrDigestMismatch error when the bytes hashed so far are
+// not what they should be; nil when nothing was hashed.
+func (c *countingHash) check(index int, what string) error {
+	if c.h == nil {
+		return nil
+	}
+	if got := c.sum(); got != c.want {
+		return fmt.Errorf("layer %d: %scontent is %s, want %s: %w", index, what, ShortDigest(got), ShortDigest(c.want), ErrDigestMismatch)
+	}
+	return nil
+}
 
 type zstdCloser struct{ d *zstd.Decoder }
 
