@@ -24,7 +24,8 @@ references built from variables without a value, installs without versions
 in RUN lines and CI scripts, and, when a stet.lock exists, files that
 disagree with it. Rules and their severities are in docs/rules.md; change a
 severity in .stet.yaml (rules: {STET020: off}) or suppress one finding with a
-"# stet:ignore STET001 reason" comment on its line or the line above.
+"# stet:ignore STET001 reason" comment at the end of its line or alone on the
+line above.
 
 Exit status: 0 when no finding has error severity, 1 when one does, 2 when a
 file could not be parsed (after every other file was checked).`,
@@ -40,6 +41,11 @@ file could not be parsed (after every other file was checked).`,
 			c, err := a.loadConfig(args)
 			if err != nil {
 				return err
+			}
+			if lockPath != "" && !fileExists(lockPath) {
+				// A lock named on the command line must be there; only the
+				// default one is optional.
+				return usageErrorf("--lock: no lock at %s", lockPath)
 			}
 			rc, err := rulesConfig(c)
 			if err != nil {

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/stet-dev/stet/config"
@@ -43,7 +42,10 @@ entry's resolvedAt changes only when its digest does.
 
 Locking part of a repository (stet lock services/api) replaces the entries
 of the files under those paths and keeps the others. If any reference
-cannot be resolved, stet.lock is not written and stet exits 3.`,
+cannot be resolved, stet.lock is not written and stet exits 3. A digest
+pinned in a file that its registry no longer has is locked as written, with
+a warning, keeping what an earlier lock knew of it; stet verify reports it
+(STET012).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(format); err != nil {
 				return err
@@ -115,7 +117,7 @@ func (a *app) writeLock(ctx context.Context, c *config.Config, paths []string, r
 		return nil, err
 	}
 
-	res, client, err := a.newResolver(c, rf, resolve.WithPlatforms())
+	res, _, err := a.newResolver(c, rf, resolve.WithPlatforms())
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +152,13 @@ func (a *app) writeLock(ctx context.Context, c *config.Config, paths []string, r
 	for _, w := range resolution.Warnings {
 		fmt.Fprintf(a.stderr, "stet: warning: %s:%d: %s\n", w.Ref.File, w.Ref.Line, w.Message)
 	}
-	pinned, err := describePinned(ctx, client, refs, resolution)
+	pinned, gone, err := describePinned(ctx, res, refs, resolution)
 	if err != nil {
 		return nil, withCode(ExitFailure, fmt.Errorf("%w\n%s was not written", err, lockPath))
+	}
+	for _, r := range gone {
+		fmt.Fprintf(a.stderr, "stet: warning: %s:%d: %s@%s is no longer in its registry; locked as written (stet verify reports it as STET012)\n",
+			r.File, r.Line, ref.FamiliarName(r.Name), lock.Short(r.Digest))
 	}
 	for _, r := range refs {
 		if r.Dynamic {
@@ -166,18 +172,20 @@ func (a *app) writeLock(ctx context.Context, c *config.Config, paths []string, r
 		r.File = relTo(lockDir, r.File)
 		sited = append(sited, r)
 	}
-	// Entries of files outside the paths locked now stay as they were.
+	// Entries of files outside the paths locked now stay as they were. What
+	// the previous lock knew of a digest (media type, platforms) is kept
+	// where the registry no longer says.
 	var kept []ref.Ref
-	keptRes := map[string]lock.Resolved{}
+	known := map[string]lock.Resolved{}
 	if prev != nil {
 		scanned := absPaths(paths)
 		for _, e := range prev.References {
+			known[e.Name+"\x00"+e.Tag+"\x00"+e.Digest] = lock.Resolved{Digest: e.Digest, MediaType: e.MediaType, Platforms: e.Platforms}
 			for _, s := range e.Sites {
 				if under(filepath.Join(lockDir, filepath.FromSlash(s.File)), scanned) {
 					continue
 				}
 				kept = append(kept, ref.Ref{File: s.File, Line: s.Line, Kind: e.Kind, Name: e.Name, Tag: e.Tag, Digest: e.Digest})
-				keptRes[e.Name+"\x00"+e.Tag+"\x00"+e.Digest] = lock.Resolved{Digest: e.Digest, MediaType: e.MediaType, Platforms: e.Platforms}
 			}
 		}
 	}
@@ -189,13 +197,13 @@ func (a *app) writeLock(ctx context.Context, c *config.Config, paths []string, r
 			}
 			return lock.Resolved{Digest: rs.Digest, MediaType: rs.MediaType, Platforms: rs.Platforms}, true
 		}
-		out := keptRes[r.Name+"\x00"+r.Tag+"\x00"+r.Digest]
+		out := known[r.Name+"\x00"+r.Tag+"\x00"+r.Digest]
 		out.Digest = r.Digest
 		if r.Kind == ref.Action {
 			return out, true
 		}
 		if p := pinned[r.Name+"@"+r.Digest]; p.MediaType != "" {
-			out.MediaType = p.MediaType
+			out.MediaType, out.Platforms = p.MediaType, p.Platforms
 		}
 		if rs := resolution.For(r); rs != nil && rs.Digest == r.Digest {
 			out.MediaType, out.Platforms = rs.MediaType, rs.Platforms
@@ -219,15 +227,18 @@ func (a *app) writeLock(ctx context.Context, c *config.Config, paths []string, r
 	return &sum, nil
 }
 
-// describePinned asks the registry for the media type of every image
-// pinned in a file (one HEAD per unique digest). A digest the registry no
-// longer has is recorded without one; `stet verify` reports it (STET012).
-func describePinned(ctx context.Context, client *registry.Client, refs []ref.Ref, known *resolve.Resolution) (map[string]lock.Resolved, error) {
+// describePinned asks the registry what every image pinned in a file is
+// (media type, and platforms), once per unique digest, unless the tag's
+// resolution already said. Digests the registry no longer has are returned
+// in gone, one reference each: they are locked as written, and stet verify
+// reports them (STET012).
+func describePinned(ctx context.Context, res *resolve.Resolver, refs []ref.Ref, known *resolve.Resolution) (map[string]lock.Resolved, []ref.Ref, error) {
 	out := map[string]lock.Resolved{}
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
 		errs []error
+		gone []ref.Ref
 		sem  = make(chan struct{}, 32)
 	)
 	for _, r := range refs {
@@ -242,58 +253,79 @@ func describePinned(ctx context.Context, client *registry.Client, refs []ref.Ref
 			continue
 		}
 		out[k] = lock.Resolved{Digest: r.Digest}
-		d, err := name.NewDigest(k)
-		if err != nil {
-			continue
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			desc, err := client.Head(ctx, d)
+			d := res.Describe(ctx, r.Name, r.Digest)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
-			case err == nil:
-				out[k] = lock.Resolved{Digest: r.Digest, MediaType: string(desc.MediaType)}
-			case errors.Is(err, registry.ErrNotFound):
+			case d.Err == nil:
+				out[k] = lock.Resolved{Digest: r.Digest, MediaType: d.MediaType, Platforms: d.Platforms}
+			case errors.Is(d.Err, registry.ErrNotFound):
+				gone = append(gone, r)
 			default:
-				errs = append(errs, err)
+				errs = append(errs, d.Err)
 			}
 		}()
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	slices.SortFunc(gone, ref.Compare)
+	return out, gone, errors.Join(errs...)
 }
 
+// diffLocks says what changed between two locks, per name:tag: a digest
+// that replaced another is a change, one more or one fewer is an addition or
+// a removal (files may pin one tag at several digests).
 func diffLocks(prev, next *lock.Lock, sum *lockSummary) {
 	type nt struct {
 		kind      ref.Kind
 		name, tag string
 	}
-	before := map[nt][]string{}
-	if prev != nil {
-		for _, e := range prev.References {
+	group := func(l *lock.Lock) (map[nt][]lock.Entry, []nt) {
+		m := map[nt][]lock.Entry{}
+		var order []nt
+		if l == nil {
+			return m, nil
+		}
+		for _, e := range l.References {
 			k := nt{e.Kind, e.Name, e.Tag}
-			before[k] = append(before[k], e.Digest)
+			if _, ok := m[k]; !ok {
+				order = append(order, k)
+			}
+			m[k] = append(m[k], e)
 		}
+		return m, order
 	}
-	after := map[nt]bool{}
-	for _, e := range next.References {
-		k := nt{e.Kind, e.Name, e.Tag}
-		after[k] = true
-		old, ok := before[k]
-		switch {
-		case !ok:
+	before, beforeOrder := group(prev)
+	after, afterOrder := group(next)
+	only := func(es, others []lock.Entry) []lock.Entry {
+		var out []lock.Entry
+		for _, e := range es {
+			if !slices.ContainsFunc(others, func(o lock.Entry) bool { return o.Digest == e.Digest }) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	for _, k := range afterOrder {
+		added, removed := only(after[k], before[k]), only(before[k], after[k])
+		n := min(len(added), len(removed))
+		for i := range n {
+			sum.Changed = append(sum.Changed, fmt.Sprintf("%s %s → %s", added[i].Short(), lock.Short(removed[i].Digest), lock.Short(added[i].Digest)))
+		}
+		for _, e := range added[n:] {
 			sum.Added = append(sum.Added, entryLine(e))
-		case !slices.Contains(old, e.Digest):
-			sum.Changed = append(sum.Changed, fmt.Sprintf("%s %s → %s", e.Short(), lock.Short(old[0]), lock.Short(e.Digest)))
+		}
+		for _, e := range removed[n:] {
+			sum.Removed = append(sum.Removed, entryLine(e))
 		}
 	}
-	if prev != nil {
-		for _, e := range prev.References {
-			if !after[nt{e.Kind, e.Name, e.Tag}] {
+	for _, k := range beforeOrder {
+		if _, ok := after[k]; !ok {
+			for _, e := range before[k] {
 				sum.Removed = append(sum.Removed, entryLine(e))
 			}
 		}

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/internal/testregistry"
 	"github.com/stet-dev/stet/lock"
@@ -65,7 +69,7 @@ func TestLock(t *testing.T) {
 		"actions/checkout@v4":      tagged + "   .github/workflows/ci.yml",
 		"nginx:1-alpine":           nginx + " application/vnd.oci.image.index.v1+json linux/amd64,linux/arm64/v8 api/Dockerfile web/Dockerfile",
 		"redis:7":                  redis + " application/vnd.oci.image.manifest.v1+json linux/amd64 api/Dockerfile",
-		"ghcr.io/org/base@" + base: base + " application/vnd.oci.image.manifest.v1+json  web/Dockerfile",
+		"ghcr.io/org/base@" + base: base + " application/vnd.oci.image.manifest.v1+json linux/amd64 web/Dockerfile",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -163,5 +167,114 @@ func TestLockErrors(t *testing.T) {
 	if lk := readLockFile(t, custom); len(lk.References) != 1 || lk.References[0].Sites[0].File == "Dockerfile" {
 		// Sites are relative to the lock's directory, which is elsewhere.
 		t.Errorf("custom lock = %+v", lk.References)
+	}
+}
+
+// TestLockVanishedDigest: a file pins a digest the registry no longer has.
+// Lock says so, locks what the file says and keeps what the previous lock
+// knew of it (nothing is rewritten); verify then reports STET012.
+func TestLockVanishedDigest(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	app := testregistry.PushIndex(t, host+"/ghcr/org/app:1", testregistry.Index(t, "linux/amd64", "linux/arm64"))
+	dir := writeTree(t, map[string]string{
+		".stet.yaml":   mirrorConfig(host),
+		"compose.yaml": "services:\n  app:\n    image: ghcr.io/org/app:1@" + app + "\n",
+	})
+	if code, out, errOut := stetRun(t, ctx, "lock", dir); code != ExitOK {
+		t.Fatalf("lock = %d\n%s%s", code, out, errOut)
+	}
+	before := readTree(t, dir)["stet.lock"]
+	if e := readLockFile(t, filepath.Join(dir, "stet.lock")).References[0]; len(e.Platforms) != 2 || e.MediaType == "" {
+		t.Fatalf("first lock entry = %+v, want a media type and two platforms", e)
+	}
+	for _, r := range []string{host + "/ghcr/org/app@" + app, host + "/ghcr/org/app:1"} {
+		ref, _ := name.ParseReference(r)
+		if err := remote.Delete(ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := stetRun(t, ctx, "lock", dir)
+	if code != ExitOK || !strings.Contains(errOut, "compose.yaml:3: ghcr.io/org/app@sha256:") || !strings.Contains(errOut, "STET012") {
+		t.Fatalf("lock after delete = %d, want 0 with a warning naming the site and STET012\n%s%s", code, out, errOut)
+	}
+	if after := readTree(t, dir)["stet.lock"]; after != before {
+		t.Errorf("lock rewrote the entry of a vanished digest (-before +after):\n%s", cmp.Diff(before, after))
+	}
+}
+
+// TestLockPlatformsAfterTagMoved: a pin whose tag has moved on still gets
+// its platforms recorded, from the pinned manifest itself.
+func TestLockPlatformsAfterTagMoved(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	old := testregistry.PushIndex(t, host+"/ghcr/org/app:1", testregistry.Index(t, "linux/amd64", "linux/arm64"))
+	testregistry.Push(t, host+"/ghcr/org/app:1", testregistry.Image(t, ""))
+	dir := writeTree(t, map[string]string{
+		".stet.yaml": mirrorConfig(host),
+		"Dockerfile": "FROM ghcr.io/org/app:1@" + old + "\n",
+	})
+	if code, out, errOut := stetRun(t, ctx, "lock", dir); code != ExitOK {
+		t.Fatalf("lock = %d\n%s%s", code, out, errOut)
+	}
+	e := readLockFile(t, filepath.Join(dir, "stet.lock")).References[0]
+	if diff := cmp.Diff([]string{"linux/amd64", "linux/arm64"}, e.Platforms); diff != "" || e.Digest != old {
+		t.Errorf("entry %+v: platforms (-want +got):\n%s", e, diff)
+	}
+}
+
+// TestLockSummary: the summary counts per name:tag, so a second digest of
+// a tag is an addition and a replaced digest a change.
+func TestLockSummary(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	d1 := testregistry.Push(t, host+"/library/nginx:1", testregistry.Image(t, ""))
+	d2 := testregistry.Push(t, host+"/library/nginx:1", testregistry.Image(t, ""))
+	d3 := testregistry.Push(t, host+"/library/nginx:1", testregistry.Image(t, ""))
+	dir := writeTree(t, map[string]string{
+		".stet.yaml":   mirrorConfig(host),
+		"a/Dockerfile": "FROM nginx:1@" + d1 + "\n",
+	})
+	summary := func() lockSummary {
+		t.Helper()
+		code, out, errOut := stetRun(t, ctx, "lock", "--format", "json", dir)
+		if code != ExitOK {
+			t.Fatalf("lock = %d\n%s%s", code, out, errOut)
+		}
+		var s lockSummary
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	counts := func(s lockSummary) [3]int { return [3]int{len(s.Added), len(s.Changed), len(s.Removed)} }
+	if got := counts(summary()); got != [3]int{1, 0, 0} {
+		t.Errorf("first lock: added, changed, removed = %v", got)
+	}
+	writeFile := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile("b/Dockerfile", "FROM nginx:1@"+d2+"\n")
+	if s := summary(); counts(s) != [3]int{1, 0, 0} || !strings.Contains(s.Added[0], lock.Short(d2)) {
+		t.Errorf("a second digest of nginx:1: %+v, want it added", s)
+	}
+	writeFile("a/Dockerfile", "FROM nginx:1@"+d3+"\n")
+	if s := summary(); counts(s) != [3]int{0, 1, 0} || !strings.Contains(s.Changed[0], lock.Short(d1)+" → "+lock.Short(d3)) {
+		t.Errorf("d1 replaced by d3: %+v, want one change", s)
+	}
+	if err := os.Remove(filepath.Join(dir, "b/Dockerfile")); err != nil {
+		t.Fatal(err)
+	}
+	if s := summary(); counts(s) != [3]int{0, 0, 1} {
+		t.Errorf("b removed: %+v, want one removal", s)
 	}
 }
