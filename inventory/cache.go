@@ -13,13 +13,19 @@ import (
 	"time"
 )
 
-// cacheVersion changes whenever what a layer scan records or how databases
-// are parsed changes, so results of an older stet are never reused.
-const cacheVersion = "layers-v2"
+// cacheVersion changes whenever what a layer scan records, how databases
+// are parsed or what entries are keyed by changes, so results of an older
+// stet are never reused. v3: keyed by the layer's ID (its DiffID), no
+// longer by the blob digest, so that one entry serves a layer from any
+// source.
+const cacheVersion = "layers-v3"
 
-// Cache is a content-addressed store of per-layer results, keyed by layer
-// digest. Entries are written atomically; one that cannot be read is treated
-// as missing and rewritten.
+// Cache is a content-addressed store of per-layer results, keyed by the
+// layer's ID (image.Layer.ID: the digest of its uncompressed tar), so an
+// entry made from a registry blob serves the same layer read from an OCI
+// layout or a docker archive. Entries are made only from layers whose
+// content was checked against that ID. Entries are written atomically; one
+// that cannot be read is treated as missing and rewritten.
 type Cache struct {
 	dir string
 }

@@ -13,8 +13,9 @@ import (
 	"github.com/stet-dev/stet/image"
 )
 
-// filesVersion names the cache namespace of per-layer file lists.
-const filesVersion = "files-v1"
+// filesVersion names the cache namespace of per-layer file lists (v2: keyed
+// by layer ID, see cacheVersion).
+const filesVersion = "files-v2"
 
 // FileInfo is one file of a layer as the file-level diff sees it.
 type FileInfo struct {
@@ -34,6 +35,7 @@ type FileInfo struct {
 // FileList is every file of one layer, with its whiteouts and opaque
 // directories.
 type FileList struct {
+	// Digest is the ID of the layer listed (image.Layer.ID).
 	Digest    string     `json:"digest"`
 	Files     []FileInfo `json:"files"`
 	Whiteouts []string   `json:"whiteouts,omitempty"`
@@ -96,11 +98,12 @@ func ListTar(ctx context.Context, r io.Reader, lim Limits) (*FileList, error) {
 }
 
 // FileList returns the file list of layer i of im, from the cache when it
-// is there.
+// is there (under the layer's ID, whichever source filed it).
 func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileList, error) {
 	l := im.Layers[i]
+	id := l.ID()
 	var fl FileList
-	if s.opts.Cache.getNS(filesVersion, l.Digest, &fl) && fl.Digest == l.Digest {
+	if s.opts.Cache.getNS(filesVersion, id, &fl) && fl.Digest == id {
 		return &fl, nil
 	}
 	lr, err := im.OpenLayer(ctx, i)
@@ -119,8 +122,8 @@ func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileLi
 	if err := lr.Close(); err != nil {
 		return nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, err)
 	}
-	got.Digest = l.Digest
-	if err := s.opts.Cache.putNS(filesVersion, l.Digest, got); err != nil {
+	got.Digest = id
+	if err := s.opts.Cache.putNS(filesVersion, id, got); err != nil {
 		s.log.Debug("cache write failed", "err", err)
 	}
 	return got, nil

@@ -4,7 +4,8 @@
 // memory, keeping only the few files that matter; overlay rules (whiteouts,
 // opaque directories, hardlinks, directory symlinks) decide which database
 // is visible; every package is attributed to the layer that introduced it.
-// Per-layer results are cached by layer digest, so a layer is read once.
+// Per-layer results are cached by layer ID (the DiffID), so a layer is read
+// once, whichever source it comes from.
 package inventory
 
 import (
@@ -46,8 +47,12 @@ func (p Package) Key() string {
 
 // LayerRef names the layer a package came from.
 type LayerRef struct {
-	Index     int    `json:"index"`
-	Digest    string `json:"digest"`
+	Index int `json:"index"`
+	// Digest is the layer's blob digest in its source (image.Layer.Digest).
+	Digest string `json:"digest"`
+	// DiffID is the digest of its uncompressed tar, the same from every
+	// source.
+	DiffID    string `json:"diffID,omitempty"`
 	CreatedBy string `json:"createdBy,omitempty"`
 	// Base is true when the layer belongs to the base image.
 	Base bool `json:"base,omitempty"`
@@ -71,11 +76,19 @@ type Config struct {
 
 // Layer describes a layer in an inventory.
 type Layer struct {
-	Index     int    `json:"index"`
-	Digest    string `json:"digest"`
-	Size      int64  `json:"size"`
-	CreatedBy string `json:"createdBy,omitempty"`
-	Base      bool   `json:"base,omitempty"`
+	Index int `json:"index"`
+	// Digest is the blob digest in the image's source (image.Layer.Digest).
+	Digest string `json:"digest"`
+	// DiffID is the digest of the uncompressed tar, the same from every
+	// source.
+	DiffID string `json:"diffID,omitempty"`
+	// Size is the size as the source stores the layer (see Compression);
+	// -1 if unknown.
+	Size int64 `json:"size"`
+	// Compression is how the source stores the layer: gzip, zstd or none.
+	Compression string `json:"compression,omitempty"`
+	CreatedBy   string `json:"createdBy,omitempty"`
+	Base        bool   `json:"base,omitempty"`
 	// Read is false when the layer was skipped (shared with the other image
 	// of a diff and not needed).
 	Read bool `json:"read"`
@@ -227,7 +240,8 @@ func Build(im *image.Image, scans []*LayerScan, bo BuildOptions) (*Inventory, er
 		return nil, &NeedLayersError{Indexes: idx}
 	}
 	for i, l := range im.Layers {
-		inv.Layers = append(inv.Layers, Layer{Index: i, Digest: l.Digest, Size: l.Size, CreatedBy: l.CreatedBy, Base: i < baseLayers, Read: scans[i] != nil})
+		inv.Layers = append(inv.Layers, Layer{Index: i, Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, Compression: l.Compression(),
+			CreatedBy: l.CreatedBy, Base: i < baseLayers, Read: scans[i] != nil})
 	}
 	inv.OS = snap.os
 	inv.Unread = snap.unread
@@ -274,7 +288,7 @@ func Build(im *image.Image, scans []*LayerScan, bo BuildOptions) (*Inventory, er
 	}
 	for k, p := range snap.pkgs {
 		i := intro[k]
-		p.Layer = &LayerRef{Index: i, Digest: im.Layers[i].Digest, CreatedBy: im.Layers[i].CreatedBy, Base: i < baseLayers, OrBelow: orBelow[k]}
+		p.Layer = &LayerRef{Index: i, Digest: im.Layers[i].Digest, DiffID: im.Layers[i].DiffID, CreatedBy: im.Layers[i].CreatedBy, Base: i < baseLayers, OrBelow: orBelow[k]}
 		inv.Packages = append(inv.Packages, p)
 	}
 	sort.Slice(inv.Packages, func(a, b int) bool {

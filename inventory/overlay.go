@@ -18,8 +18,9 @@ const (
 // LayerScan is what one layer holds of interest: its package databases and
 // os-release (already parsed), the symlinks and directories on the paths to
 // them, and every whiteout and opaque marker. It depends only on the layer's
-// bytes, which is what makes it cacheable by digest.
+// uncompressed tar, which is what makes it cacheable by the layer's ID.
 type LayerScan struct {
+	// Digest is the ID of the layer scanned (image.Layer.ID).
 	Digest string `json:"digest"`
 	// Entries by cleaned path (no leading slash); a later tar entry for the
 	// same path replaces an earlier one, as extraction would.

@@ -12,9 +12,10 @@ import (
 	"github.com/stet-dev/stet/image"
 )
 
-// Scanner reads layers into LayerScans, once per digest: results are
+// Scanner reads layers into LayerScans, once per layer ID: results are
 // remembered for the Scanner's lifetime (so a layer shared by two images is
-// read once) and, with a Cache, across runs.
+// read once, even when one is a registry's and the other an archive's) and,
+// with a Cache, across runs.
 type Scanner struct {
 	opts Options
 	lim  Limits
@@ -62,8 +63,9 @@ func (s *Scanner) ScanLayers(ctx context.Context, im *image.Image, idx []int, ou
 // Cached returns the result for a layer if it is already known (remembered
 // or in the cache) without reading the layer.
 func (s *Scanner) Cached(l image.Layer) *LayerScan {
+	id := l.ID()
 	s.mu.Lock()
-	e := s.memo[l.Digest]
+	e := s.memo[id]
 	s.mu.Unlock()
 	if e != nil {
 		select {
@@ -75,12 +77,12 @@ func (s *Scanner) Cached(l image.Layer) *LayerScan {
 		}
 		return nil
 	}
-	if sc := s.opts.Cache.get(l.Digest); sc != nil {
+	if sc := s.opts.Cache.get(id); sc != nil {
 		s.mu.Lock()
-		if s.memo[l.Digest] == nil {
+		if s.memo[id] == nil {
 			d := make(chan struct{})
 			close(d)
-			s.memo[l.Digest] = &memoEntry{done: d, scan: sc}
+			s.memo[id] = &memoEntry{done: d, scan: sc}
 		}
 		s.mu.Unlock()
 		return sc
@@ -95,17 +97,18 @@ func (s *Scanner) ScanLayer(ctx context.Context, im *image.Image, i int) (*Layer
 	if sc := s.Cached(l); sc != nil {
 		return sc, nil
 	}
+	id := l.ID()
 	s.mu.Lock()
-	e := s.memo[l.Digest]
+	e := s.memo[id]
 	if e == nil {
 		e = &memoEntry{done: make(chan struct{})}
-		s.memo[l.Digest] = e
+		s.memo[id] = e
 		s.mu.Unlock()
 		e.scan, e.err = s.read(ctx, im, i)
 		if e.err != nil {
 			// Forget failures so that a later call may try again.
 			s.mu.Lock()
-			delete(s.memo, l.Digest)
+			delete(s.memo, id)
 			s.mu.Unlock()
 		}
 		close(e.done)
@@ -136,7 +139,8 @@ func (s *Scanner) read(ctx context.Context, im *image.Image, i int) (*LayerScan,
 			return nil, err
 		}
 	}
-	sc.Digest = l.Digest
+	// Filed under the ID: OpenLayer checked the tar against it.
+	sc.Digest = l.ID()
 	if !sc.limited {
 		if err := s.opts.Cache.put(sc); err != nil {
 			s.log.Debug("cache write failed", "err", err)

@@ -333,7 +333,7 @@ func TestTakeCache(t *testing.T) {
 	if diff := cmp.Diff(first, third); diff != "" {
 		t.Errorf("(-first +third):\n%s", diff)
 	}
-	if s := NewCache(dir).get(im.Layers[0].Digest); s == nil && NewCache(dir).get(im.Layers[1].Digest) == nil {
+	if s := NewCache(dir).get(im.Layers[0].ID()); s == nil && NewCache(dir).get(im.Layers[1].ID()) == nil {
 		t.Error("corrupt entry not rewritten")
 	}
 }

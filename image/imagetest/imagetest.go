@@ -234,3 +234,15 @@ func Archive(t testing.TB, path string, img v1.Image) string {
 	}
 	return path
 }
+
+// Sources writes img to a new in-process registry, an OCI layout and a
+// docker archive, and returns the three image arguments that name it there,
+// in that order.
+func Sources(t testing.TB, img v1.Image) []string {
+	t.Helper()
+	host := Registry(t)
+	Push(t, host+"/img:1", img)
+	dir := Layout(t, t.TempDir(), map[string]v1.Image{"1": img})
+	archive := Archive(t, filepath.Join(t.TempDir(), "img.tar"), img)
+	return []string{host + "/img:1", "oci:" + dir + ":1", "docker-archive:" + archive}
+}
