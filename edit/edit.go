@@ -196,6 +196,12 @@ func plan(data []byte, e Edit) ([]patch, error) {
 			return nil, fmt.Errorf("%w: %q has a malformed digest", ErrSpan, cur)
 		}
 		if e.Op == Pin {
+			if s.Form == ref.FormReference && dg == "" && !hasTag(base) {
+				// nginx means nginx:latest: the tag is written out so that
+				// update and unpin still know it (a reference that was
+				// digest-only stays digest-only).
+				base += ":latest"
+			}
 			return []patch{at(s.Start, s.End, base+"@"+e.Digest)}, nil
 		}
 		if dg == "" {
