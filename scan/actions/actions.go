@@ -71,7 +71,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		s.jobs(yamlnode.Get(doc, "jobs"))
 		s.runs(yamlnode.Get(doc, "runs"))
 	}
-	yamlnode.SortResult(s.res)
+	s.res.Sort()
 	return s.res, nil
 }
 

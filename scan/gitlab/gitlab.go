@@ -74,7 +74,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 	for _, doc := range docs {
 		s.document(doc)
 	}
-	yamlnode.SortResult(s.res)
+	s.res.Sort()
 	return s.res, nil
 }
 

@@ -1,7 +1,7 @@
 // Package yamlnode holds the yaml.v3 node helpers the CI scanners share:
 // choosing a file's mapping documents, following aliases and merge keys,
-// reading mapping entries, locating a node's value (or a whole block) as
-// exact byte offsets, and putting what was found in file order.
+// reading mapping entries, and locating a node's value (or a whole block) as
+// exact byte offsets.
 package yamlnode
 
 import (

@@ -1,7 +1,6 @@
 package yamlnode
 
 import (
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -31,17 +30,4 @@ func Command(ix *yamlpos.Index, n *yaml.Node, file, instruction, source string) 
 func EditSpan(ix *yamlpos.Index, start, end int, form ref.Form) *ref.Span {
 	line, col := ix.Position(start)
 	return &ref.Span{Start: start, End: end, Line: line, Column: col, Form: form}
-}
-
-// SortResult puts a result's references and commands in file order. The CI
-// scanners find them in the order of the keys they know (jobs, then
-// services, then scripts), and a reader of the report expects the file's.
-func SortResult(res *scan.Result) {
-	slices.SortStableFunc(res.Refs, ref.Compare)
-	slices.SortStableFunc(res.Commands, func(a, b scan.Command) int {
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
 }
