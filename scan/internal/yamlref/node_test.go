@@ -1,4 +1,4 @@
-package yamlnode
+package yamlref
 
 import (
 	"testing"
@@ -46,7 +46,7 @@ alias: *base
 			case v.Kind == yaml.SequenceNode:
 				got = "seq"
 			default:
-				got, _ = Str(v)
+				got, _ = Text(v)
 			}
 			if got != tt.want {
 				t.Errorf("Get(%s, %s) = %q, want %q", tt.mapping, tt.key, got, tt.want)
