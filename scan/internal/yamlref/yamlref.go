@@ -1,24 +1,25 @@
-// Package yamlref holds the yaml.v3 helpers that every YAML scanner shares
-// (compose, kube, helm, kustomize, actions, gitlab), so that each finds the
-// bytes of a value and follows aliases and merge keys the same way, and a
-// pin rewrites a reference without touching another byte of the file.
+// Package yamlref holds the yaml.v3 helpers that the YAML scanners share
+// (compose, kube, helm, kustomize, actions, gitlab): reading nodes through
+// aliases and merge keys, finding the exact bytes of a scalar's value on top
+// of scan/yamlpos, and making references, edit spans and commands of them,
+// so that a pin rewrites a reference without touching another byte.
 //
-// A File is the file being scanned, indexed by scan/yamlpos. Its Span and
-// Place locate a scalar that may be edited and make it a ref.Ref; Edit,
-// Insert and AfterColon build the edit spans. Extent and Locate find the
-// text of any scalar, block scalars and folded lines included, where the
-// CI scanners read references and Command reads scripts. Both start from
-// yamlpos but differ for a value on the first line of a file with a byte
-// order mark, or after a comment that follows its anchor or tag: Span
-// corrects for those, Extent does not.
+// A File is the file being scanned. Its Span and Place locate a scalar that
+// may be edited and make it a ref.Ref; Edit, Insert and AfterColon build the
+// edit spans. Extent and Locate find the text of any scalar, block scalars
+// and folded lines included, where the CI scanners read references and
+// Command reads scripts. Both start from yamlpos but differ for a value on
+// the first line of a file with a byte order mark, after a bare ! tag, or
+// after a comment that follows its anchor or tag: Span corrects for those,
+// Extent does not.
 //
-// Nodes are read through aliases (Deref) and merge keys: Lookup (a scalar
-// key, merges 8 levels deep) serves the image scanners, Get, GetPair and
-// Entries (any key node, merges 64 levels deep) the CI scanners. Text, Str
-// and String read a scalar's value ever more strictly; Key, Index and
-// PathOf build context paths. SetImage, SetPartial and StaticName read
-// image references, partial ones with variables included, and MapImage and
-// KustomizeImage the image maps of Helm values and kustomizations.
+// Lookup (a scalar key, merges followed 8 levels deep) reads the image
+// scanners' mappings; Get, GetPair and Entries (any key node, 64 levels)
+// the CI scanners'. Text, Str and String read a scalar's value ever more
+// strictly; Key, Index and PathOf build context paths. SetImage, SetPartial
+// and StaticName read image references, partial ones with variables
+// included, and MapImage and KustomizeImage the image maps of Helm values
+// and kustomizations.
 package yamlref
 
 import (
