@@ -6,6 +6,7 @@ package scan
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/stet-dev/stet/ref"
 )
@@ -25,6 +26,19 @@ type Result struct {
 	// as slash paths relative to the current directory (a compose build's
 	// Dockerfile, for instance).
 	Related []Related
+}
+
+// Sort puts the references and commands in file order. A scanner that finds
+// them in the order of the keys it knows (jobs, then services, then
+// scripts) calls it, since a reader of the report expects the file's.
+func (r *Result) Sort() {
+	slices.SortStableFunc(r.Refs, ref.Compare)
+	slices.SortStableFunc(r.Commands, func(a, b Command) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
 }
 
 // Related is a file named by another file, with the format it must be read as.

@@ -46,7 +46,6 @@ import (
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
-	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"github.com/stet-dev/stet/scan/internal/yamlref"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
@@ -57,48 +56,46 @@ const dockerPrefix = "docker://"
 // Scan reads a workflow or an action metadata file. It satisfies scan.Scanner.
 // A file that is not valid YAML is a *scan.Error with the line of the problem.
 func Scan(path string, data []byte) (*scan.Result, error) {
-	docs, err := yamlnode.MappingDocuments(path, data)
+	docs, err := yamlref.MappingDocuments(path, data)
 	if err != nil {
 		return nil, err
 	}
 	s := &scanner{
-		path: path,
-		ix:   yamlpos.NewIndex(data),
+		f:    yamlref.New(path, ref.SourceActions, data),
 		res:  &scan.Result{},
 		seen: make(map[*yaml.Node]bool),
 	}
 	for _, doc := range docs {
-		s.jobs(yamlnode.Get(doc, "jobs"))
-		s.runs(yamlnode.Get(doc, "runs"))
+		s.jobs(yamlref.Get(doc, "jobs"))
+		s.runs(yamlref.Get(doc, "runs"))
 	}
-	yamlnode.SortResult(s.res)
+	s.res.Sort()
 	return s.res, nil
 }
 
 type scanner struct {
-	path string
-	ix   *yamlpos.Index
-	res  *scan.Result
+	f   *yamlref.File
+	res *scan.Result
 	// seen holds the scalars already reported, so that a value reached again
 	// through an alias or a merge key is reported once.
 	seen map[*yaml.Node]bool
 }
 
 func (s *scanner) jobs(jobs *yaml.Node) {
-	for _, p := range yamlnode.Entries(jobs) {
+	for _, p := range yamlref.Entries(jobs) {
 		job := p.Value
 		if job == nil || job.Kind != yaml.MappingNode {
 			continue
 		}
 		ctx := "jobs." + p.Key.Value
-		if k, v := yamlnode.GetPair(job, "uses"); v != nil {
+		if k, v := yamlref.GetPair(job, "uses"); v != nil {
 			s.uses(k, v, ctx+".uses", flowLine(job, v))
 		}
-		s.container(yamlnode.Get(job, "container"), ctx+".container")
-		for _, svc := range yamlnode.Entries(yamlnode.Get(job, "services")) {
+		s.container(yamlref.Get(job, "container"), ctx+".container")
+		for _, svc := range yamlref.Entries(yamlref.Get(job, "services")) {
 			s.container(svc.Value, ctx+".services."+svc.Key.Value)
 		}
-		s.steps(yamlnode.Get(job, "steps"), ctx+".steps")
+		s.steps(yamlref.Get(job, "steps"), ctx+".steps")
 	}
 }
 
@@ -107,9 +104,9 @@ func (s *scanner) runs(runs *yaml.Node) {
 	if runs == nil || runs.Kind != yaml.MappingNode {
 		return
 	}
-	s.steps(yamlnode.Get(runs, "steps"), "runs.steps")
-	img := yamlnode.Get(runs, "image")
-	v, ok := yamlnode.Str(img)
+	s.steps(yamlref.Get(runs, "steps"), "runs.steps")
+	img := yamlref.Get(runs, "image")
+	v, ok := yamlref.Text(img)
 	v = strings.TrimSpace(v)
 	switch {
 	case !ok || v == "":
@@ -119,7 +116,7 @@ func (s *scanner) runs(runs *yaml.Node) {
 		// A path to the Dockerfile GitHub builds the action from, relative
 		// to the action's directory.
 		s.res.Related = append(s.res.Related, scan.Related{
-			Path:   path.Join(path.Dir(s.path), v),
+			Path:   path.Join(path.Dir(s.f.Path), v),
 			Source: ref.SourceDockerfile,
 		})
 	}
@@ -132,16 +129,16 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 	// Steps reached again through an alias were read the first time.
 	s.seen[steps] = true
 	for i, st := range steps.Content {
-		st = yamlnode.Deref(st)
+		st = yamlref.Deref(st)
 		if st == nil || st.Kind != yaml.MappingNode {
 			continue
 		}
 		sctx := fmt.Sprintf("%s[%d]", ctx, i)
-		if k, v := yamlnode.GetPair(st, "uses"); v != nil {
+		if k, v := yamlref.GetPair(st, "uses"); v != nil {
 			s.uses(k, v, sctx+".uses", flowLine(st, v))
-			s.inputImage(v, yamlnode.Get(st, "with"), sctx+".with")
+			s.inputImage(v, yamlref.Get(st, "with"), sctx+".with")
 		}
-		if run := yamlnode.Get(st, "run"); run != nil {
+		if run := yamlref.Get(st, "run"); run != nil {
 			s.command(run)
 		}
 	}
@@ -160,7 +157,7 @@ var imageInputs = map[string]struct{ input, option string }{
 // inputImage reports the image a step's with: passes to an action listed in
 // imageInputs.
 func (s *scanner) inputImage(uses, with *yaml.Node, ctx string) {
-	v, ok := yamlnode.Str(uses)
+	v, ok := yamlref.Text(uses)
 	if !ok || with == nil {
 		return
 	}
@@ -169,7 +166,7 @@ func (s *scanner) inputImage(uses, with *yaml.Node, ctx string) {
 	if !ok {
 		return
 	}
-	n := yamlnode.Get(with, in.input)
+	n := yamlref.Get(with, in.input)
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return
 	}
@@ -188,8 +185,8 @@ func (s *scanner) optionImage(n *yaml.Node, ctx, prefix string) {
 	if s.seen[n] {
 		return
 	}
-	start, end := yamlnode.Extent(s.ix, n)
-	data := s.ix.Data()
+	start, end := s.f.Extent(n)
+	data := s.f.Data
 	if start >= end || end > len(data) || n.Style&yaml.DoubleQuotedStyle != 0 && bytes.IndexByte(data[start:end], '\\') >= 0 {
 		return
 	}
@@ -212,9 +209,9 @@ func (s *scanner) optionImage(n *yaml.Node, ctx, prefix string) {
 
 // optionRef reports the image img written at offset at.
 func (s *scanner) optionRef(n *yaml.Node, ctx, img string, at int) {
-	r := ref.Ref{File: s.path, Source: ref.SourceActions, Kind: ref.Image, Text: img, Context: ctx}
-	r.Line, r.Column = s.ix.Position(at)
-	r.EndLine, r.EndColumn = s.ix.Position(at + len(img))
+	r := ref.Ref{File: s.f.Path, Source: ref.SourceActions, Kind: ref.Image, Text: img, Context: ctx}
+	r.Line, r.Column = s.f.Index.Position(at)
+	r.EndLine, r.EndColumn = s.f.Index.Position(at + len(img))
 	if strings.Contains(img, "${{") {
 		r.Dynamic = true
 		r.Name = yamlref.StaticName(img[:strings.Index(img, "${{")])
@@ -224,7 +221,7 @@ func (s *scanner) optionRef(n *yaml.Node, ctx, img string, at int) {
 	if err := r.SetImage(img); err != nil {
 		return
 	}
-	r.Edit = s.span(at, at+len(img), ref.FormReference)
+	r.Edit = s.f.Edit(yamlpos.Span{Start: at, End: at + len(img), Exact: true}, ref.FormReference)
 	s.add(n, r)
 }
 
@@ -232,7 +229,7 @@ func (s *scanner) optionRef(n *yaml.Node, ctx, img string, at int) {
 // with image:. The runner also accepts the docker:// prefix there.
 func (s *scanner) container(c *yaml.Node, ctx string) {
 	if c != nil && c.Kind == yaml.MappingNode {
-		c, ctx = yamlnode.Get(c, "image"), ctx+".image"
+		c, ctx = yamlref.Get(c, "image"), ctx+".image"
 	}
 	if c == nil || c.Kind != yaml.ScalarNode {
 		return
@@ -248,7 +245,7 @@ func (s *scanner) container(c *yaml.Node, ctx string) {
 // sits in on one line ({uses: a/b@c} # v1), which yaml.v3 gives the trailing
 // comment to, or nil.
 func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
-	v, ok := yamlnode.Str(n)
+	v, ok := yamlref.Text(n)
 	v = strings.TrimSpace(v)
 	switch {
 	case !ok || v == "" || strings.HasPrefix(v, "."):
@@ -258,7 +255,7 @@ func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
 		s.image(n, ctx, len(dockerPrefix))
 		return
 	}
-	r, value, start, end, exact, ok := s.newRef(n, ctx, 0)
+	r, value, sp, ok := s.newRef(n, ctx, 0)
 	if !ok {
 		return
 	}
@@ -285,20 +282,18 @@ func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
 		}
 		// The version belongs to this reference only when it ends this
 		// reference's line; that is where a pin writes it too.
-		if c = firstLine(c); c != "" && strings.Contains(s.restOfLine(end), c) {
+		if c = firstLine(c); c != "" && strings.Contains(s.restOfLine(sp.End), c) {
 			r.Tag = VersionComment(c)
 		}
 	}
-	if exact {
-		r.Edit = s.span(start, end, ref.FormAction)
-	}
+	r.Edit = s.f.Edit(sp, ref.FormAction)
 	s.add(n, r)
 }
 
-// image reads an image reference from yamlnode.Scalar n, skipping skip bytes of
+// image reads an image reference from scalar n, skipping skip bytes of
 // prefix (docker://).
 func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
-	r, value, start, end, exact, ok := s.newRef(n, ctx, skip)
+	r, value, sp, ok := s.newRef(n, ctx, skip)
 	if !ok {
 		return
 	}
@@ -312,38 +307,37 @@ func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 	if err := r.SetImage(value); err != nil {
 		return
 	}
-	if exact {
-		r.Edit = s.span(start, end, ref.FormReference)
-	}
+	r.Edit = s.f.Edit(sp, ref.FormReference)
 	s.add(n, r)
 }
 
-// newRef starts a Ref for the yamlnode.Scalar n, past skip bytes of prefix. Text is
+// newRef starts a Ref for the scalar n, past skip bytes of prefix. Text is
 // the value as written in the file (it differs from the decoded value only
-// for a quoted yamlnode.Scalar with escapes); value is the decoded value to parse. ok
-// is false when the node holds no one-line value, or was reported already.
-func (s *scanner) newRef(n *yaml.Node, ctx string, skip int) (r ref.Ref, value string, start, end int, exact, ok bool) {
-	v, isStr := yamlnode.Str(n)
+// for a quoted scalar with escapes); value is the decoded value to parse and
+// sp the span of Text, exact when a pin may rewrite it. ok is false when the
+// node holds no one-line value, or was reported already.
+func (s *scanner) newRef(n *yaml.Node, ctx string, skip int) (r ref.Ref, value string, sp yamlpos.Span, ok bool) {
+	v, isStr := yamlref.Text(n)
 	value = strings.TrimSpace(v)
 	if !isStr || s.seen[n] || len(value) <= skip {
-		return r, "", 0, 0, false, false
+		return r, "", sp, false
 	}
-	start, end, exact = yamlnode.Locate(s.ix, n, value)
-	raw := string(s.ix.Data()[start:end])
+	sp = s.f.Locate(n, value)
+	raw := string(s.f.Data[sp.Start:sp.End])
 	if raw != value {
-		exact = false
+		sp.Exact = false
 	}
 	if len(raw) >= skip && strings.EqualFold(raw[:skip], value[:skip]) {
-		raw, start = raw[skip:], start+skip
+		raw, sp.Start = raw[skip:], sp.Start+skip
 	}
 	value = strings.TrimSpace(value[skip:])
-	if !yamlnode.OneLine(value) {
-		return r, "", 0, 0, false, false
+	if !yamlref.OneLine(value) {
+		return r, "", yamlpos.Span{}, false
 	}
-	r = ref.Ref{File: s.path, Source: ref.SourceActions, Text: raw, Context: ctx}
-	r.Line, r.Column = s.ix.Position(start)
-	r.EndLine, r.EndColumn = s.ix.Position(end)
-	return r, value, start, end, exact, true
+	r = ref.Ref{File: s.f.Path, Source: ref.SourceActions, Text: raw, Context: ctx}
+	r.Line, r.Column = s.f.Index.Position(sp.Start)
+	r.EndLine, r.EndColumn = s.f.Index.Position(sp.End)
+	return r, value, sp, true
 }
 
 func (s *scanner) add(n *yaml.Node, r ref.Ref) {
@@ -351,16 +345,12 @@ func (s *scanner) add(n *yaml.Node, r ref.Ref) {
 	s.res.Refs = append(s.res.Refs, r)
 }
 
-func (s *scanner) span(start, end int, form ref.Form) *ref.Span {
-	return yamlnode.EditSpan(s.ix, start, end, form)
-}
-
 // command records a step's run script.
 func (s *scanner) command(n *yaml.Node) {
 	if s.seen[n] {
 		return
 	}
-	c, ok := yamlnode.Command(s.ix, n, s.path, "run", ref.SourceActions)
+	c, ok := s.f.Command(n, "run")
 	if !ok {
 		return
 	}
@@ -370,7 +360,7 @@ func (s *scanner) command(n *yaml.Node) {
 
 // restOfLine returns the file's bytes from off to the end of its line.
 func (s *scanner) restOfLine(off int) string {
-	data := s.ix.Data()
+	data := s.f.Data
 	rest := data[min(off, len(data)):]
 	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
 		rest = rest[:i]

@@ -2,7 +2,6 @@ package actions
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,57 +37,11 @@ func short(r ref.Ref) string {
 	return s
 }
 
-// checkPositions asserts the invariants every Ref and Command must hold:
-// the file's bytes at a Ref's position are its Text, and an Edit covers
-// exactly those bytes.
+// checkPositions asserts the invariants every Ref and Command of a workflow
+// or action file must hold (see yamlreftest.CheckCommands).
 func checkPositions(t *testing.T, data []byte, res *scan.Result) {
 	t.Helper()
-	lines := strings.SplitAfter(string(data), "\n")
-	offset := func(line, col int) int {
-		if line < 1 || line > len(lines) || col < 1 {
-			return -1
-		}
-		o := 0
-		for _, l := range lines[:line-1] {
-			o += len(l)
-		}
-		return o + col - 1
-	}
-	for _, r := range res.Refs {
-		start, end := offset(r.Line, r.Column), offset(r.EndLine, r.EndColumn)
-		if start < 0 || end < start || end > len(data) {
-			t.Errorf("%s: position out of range", short(r))
-			continue
-		}
-		if got := string(data[start:end]); got != r.Text {
-			t.Errorf("%s: bytes at position are %q", short(r), got)
-		}
-		if r.Edit != nil {
-			e := r.Edit
-			if e.Start < 0 || e.End < e.Start || e.End > len(data) {
-				t.Errorf("%s: edit %d-%d outside the file", short(r), e.Start, e.End)
-				continue
-			}
-			if got := string(data[e.Start:e.End]); got != r.Text {
-				t.Errorf("%s: bytes at edit are %q", short(r), got)
-			}
-			if e.Start != start || e.Line != r.Line || e.Column != r.Column {
-				t.Errorf("%s: edit at %d (%d:%d), ref at %d", short(r), e.Start, e.Line, e.Column, start)
-			}
-		}
-		if r.File == "" || r.Source != ref.SourceActions {
-			t.Errorf("%s: file %q source %q", short(r), r.File, r.Source)
-		}
-	}
-	for _, c := range res.Commands {
-		start, end := offset(c.Line, c.Column), offset(c.EndLine, c.EndColumn)
-		if start < 0 || end < start || end > len(data) {
-			t.Errorf("command %d:%d-%d:%d %q: position out of range", c.Line, c.Column, c.EndLine, c.EndColumn, c.Text)
-		}
-		if c.Instruction != "run" || c.Source != ref.SourceActions {
-			t.Errorf("command %q: instruction %q source %q", c.Text, c.Instruction, c.Source)
-		}
-	}
+	yamlreftest.CheckCommands(t, data, res, ref.SourceActions, "run")
 }
 
 func TestScan(t *testing.T) {

@@ -42,9 +42,7 @@ import (
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
-	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"github.com/stet-dev/stet/scan/internal/yamlref"
-	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
 // keywords are the top-level keys that are not jobs.
@@ -60,13 +58,12 @@ var scriptKeys = []string{"before_script", "script", "after_script"}
 // Scan reads a GitLab CI configuration file. It satisfies scan.Scanner.
 // A file that is not valid YAML is a *scan.Error with the line of the problem.
 func Scan(path string, data []byte) (*scan.Result, error) {
-	docs, err := yamlnode.MappingDocuments(path, data)
+	docs, err := yamlref.MappingDocuments(path, data)
 	if err != nil {
 		return nil, err
 	}
 	s := &scanner{
-		path:    path,
-		ix:      yamlpos.NewIndex(data),
+		f:       yamlref.New(path, ref.SourceGitLab, data),
 		res:     &scan.Result{},
 		seen:    make(map[*yaml.Node]bool),
 		scripts: make(map[*yaml.Node]bool),
@@ -74,14 +71,13 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 	for _, doc := range docs {
 		s.document(doc)
 	}
-	yamlnode.SortResult(s.res)
+	s.res.Sort()
 	return s.res, nil
 }
 
 type scanner struct {
-	path string
-	ix   *yamlpos.Index
-	res  *scan.Result
+	f   *yamlref.File
+	res *scan.Result
 	// seen holds the nodes already read for references, and scripts those
 	// read for commands, so that a value reached again through an alias or
 	// a merge key is reported once.
@@ -89,27 +85,27 @@ type scanner struct {
 }
 
 func (s *scanner) document(doc *yaml.Node) {
-	global := &scope{vars: variables(yamlnode.Get(doc, "variables"))}
-	s.imageField(yamlnode.Get(doc, "image"), "image", global)
-	s.services(yamlnode.Get(doc, "services"), "services", global)
+	global := &scope{vars: variables(yamlref.Get(doc, "variables"))}
+	s.imageField(yamlref.Get(doc, "image"), "image", global)
+	s.services(yamlref.Get(doc, "services"), "services", global)
 	for _, k := range scriptKeys {
-		s.script(yamlnode.Get(doc, k), 0)
+		s.script(yamlref.Get(doc, k), 0)
 	}
-	if def := yamlnode.Get(doc, "default"); def != nil && def.Kind == yaml.MappingNode {
+	if def := yamlref.Get(doc, "default"); def != nil && def.Kind == yaml.MappingNode {
 		s.job(def, "default", global)
 	}
-	if path.Base(s.path) == ".gitlab-ci.yml" {
-		s.includes(yamlnode.Get(doc, "include"))
+	if path.Base(s.f.Path) == ".gitlab-ci.yml" {
+		s.includes(yamlref.Get(doc, "include"))
 	}
 	tmpl := newTemplates(doc)
-	for _, p := range yamlnode.Entries(doc) {
+	for _, p := range yamlref.Entries(doc) {
 		if keywords[p.Key.Value] || p.Value == nil || p.Value.Kind != yaml.MappingNode {
 			continue
 		}
 		s.job(p.Value, p.Key.Value, global.child(tmpl, p.Value))
-		if path.Base(s.path) == ".gitlab-ci.yml" {
-			if tr := yamlnode.Get(p.Value, "trigger"); tr != nil && tr.Kind == yaml.MappingNode {
-				s.includes(yamlnode.Get(tr, "include"))
+		if path.Base(s.f.Path) == ".gitlab-ci.yml" {
+			if tr := yamlref.Get(p.Value, "trigger"); tr != nil && tr.Kind == yaml.MappingNode {
+				s.includes(yamlref.Get(tr, "include"))
 			}
 		}
 	}
@@ -117,12 +113,12 @@ func (s *scanner) document(doc *yaml.Node) {
 
 // job reads a job, a hidden job or the default: section.
 func (s *scanner) job(job *yaml.Node, ctx string, sc *scope) {
-	s.imageField(yamlnode.Get(job, "image"), ctx+".image", sc)
-	s.services(yamlnode.Get(job, "services"), ctx+".services", sc)
+	s.imageField(yamlref.Get(job, "image"), ctx+".image", sc)
+	s.services(yamlref.Get(job, "services"), ctx+".services", sc)
 	for _, k := range scriptKeys {
-		s.script(yamlnode.Get(job, k), 0)
+		s.script(yamlref.Get(job, k), 0)
 	}
-	s.script(yamlnode.Get(yamlnode.Get(job, "hooks"), "pre_get_sources_script"), 0)
+	s.script(yamlref.Get(yamlref.Get(job, "hooks"), "pre_get_sources_script"), 0)
 }
 
 // imageField reads image: as a string or as a mapping with name:.
@@ -132,7 +128,7 @@ func (s *scanner) imageField(n *yaml.Node, ctx string, sc *scope) {
 	case n.Kind == yaml.ScalarNode:
 		s.image(n, ctx, sc)
 	case n.Kind == yaml.MappingNode:
-		s.image(yamlnode.Get(n, "name"), ctx+".name", sc)
+		s.image(yamlref.Get(n, "name"), ctx+".name", sc)
 	}
 }
 
@@ -143,14 +139,14 @@ func (s *scanner) services(n *yaml.Node, ctx string, sc *scope) {
 	}
 	s.seen[n] = true
 	for i, item := range n.Content {
-		s.imageField(yamlnode.Deref(item), fmt.Sprintf("%s[%d]", ctx, i), sc)
+		s.imageField(yamlref.Deref(item), fmt.Sprintf("%s[%d]", ctx, i), sc)
 	}
 }
 
 // script records each line of a script: a string or a list, nested lists
 // (as anchors and !reference produce them) flattened.
 func (s *scanner) script(n *yaml.Node, depth int) {
-	n = yamlnode.Deref(n)
+	n = yamlref.Deref(n)
 	if n == nil || n.Tag == "!reference" || depth > 8 {
 		return
 	}
@@ -169,7 +165,7 @@ func (s *scanner) script(n *yaml.Node, depth int) {
 		if s.scripts[n] {
 			return
 		}
-		c, ok := yamlnode.Command(s.ix, n, s.path, "script", ref.SourceGitLab)
+		c, ok := s.f.Command(n, "script")
 		if !ok {
 			return
 		}
@@ -178,21 +174,21 @@ func (s *scanner) script(n *yaml.Node, depth int) {
 	}
 }
 
-// image reports the image reference in yamlnode.Scalar n.
+// image reports the image reference in scalar n.
 func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
-	v, ok := yamlnode.Str(n)
+	v, ok := yamlref.Text(n)
 	value := strings.TrimSpace(v)
-	if !ok || !yamlnode.OneLine(value) || s.seen[n] {
+	if !ok || !yamlref.OneLine(value) || s.seen[n] {
 		return
 	}
-	start, end, exact := yamlnode.Locate(s.ix, n, value)
-	raw := string(s.ix.Data()[start:end])
+	sp := s.f.Locate(n, value)
+	raw := string(s.f.Data[sp.Start:sp.End])
 	if raw != value {
-		exact = false
+		sp.Exact = false
 	}
-	r := ref.Ref{File: s.path, Kind: ref.Image, Source: ref.SourceGitLab, Text: raw, Context: ctx}
-	r.Line, r.Column = s.ix.Position(start)
-	r.EndLine, r.EndColumn = s.ix.Position(end)
+	r := ref.Ref{File: s.f.Path, Kind: ref.Image, Source: ref.SourceGitLab, Text: raw, Context: ctx}
+	r.Line, r.Column = s.f.Index.Position(sp.Start)
+	r.EndLine, r.EndColumn = s.f.Index.Position(sp.End)
 	expanded, used, static := sc.expand(value)
 	if !static {
 		r.Dynamic = true
@@ -203,8 +199,8 @@ func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
 	if err := r.SetImage(expanded); err != nil {
 		return
 	}
-	if !used && exact {
-		r.Edit = s.span(start, end)
+	if !used {
+		r.Edit = s.f.Edit(sp, ref.FormReference)
 	}
 	s.add(n, r)
 }
@@ -214,30 +210,26 @@ func (s *scanner) add(n *yaml.Node, r ref.Ref) {
 	s.res.Refs = append(s.res.Refs, r)
 }
 
-func (s *scanner) span(start, end int) *ref.Span {
-	return yamlnode.EditSpan(s.ix, start, end, ref.FormReference)
-}
-
 // includes adds the local files that include: names to Result.Related.
 func (s *scanner) includes(n *yaml.Node) {
-	n = yamlnode.Deref(n)
+	n = yamlref.Deref(n)
 	if n == nil {
 		return
 	}
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for _, item := range n.Content {
-			if item = yamlnode.Deref(item); item != nil && item.Kind != yaml.SequenceNode {
+			if item = yamlref.Deref(item); item != nil && item.Kind != yaml.SequenceNode {
 				s.includes(item)
 			}
 		}
 	case yaml.ScalarNode:
 		// A bare string is a local file, or a remote one when it is a URL.
-		if v, ok := yamlnode.Str(n); ok && !strings.Contains(v, "://") {
+		if v, ok := yamlref.Text(n); ok && !strings.Contains(v, "://") {
 			s.related(v)
 		}
 	case yaml.MappingNode:
-		if v, ok := yamlnode.Str(yamlnode.Get(n, "local")); ok {
+		if v, ok := yamlref.Text(yamlref.Get(n, "local")); ok {
 			s.related(v)
 		}
 	}
@@ -249,7 +241,7 @@ func (s *scanner) related(p string) {
 		return
 	}
 	s.res.Related = append(s.res.Related, scan.Related{
-		Path:   path.Join(path.Dir(s.path), strings.TrimLeft(p, "/")),
+		Path:   path.Join(path.Dir(s.f.Path), strings.TrimLeft(p, "/")),
 		Source: ref.SourceGitLab,
 	})
 }

@@ -36,59 +36,14 @@ func short(r ref.Ref) string {
 	return s
 }
 
-// checkPositions asserts the invariants every Ref and Command must hold:
-// the file's bytes at a Ref's position are its Text, and an Edit covers
-// exactly those bytes.
+// checkPositions asserts the invariants every Ref and Command of a GitLab CI
+// file must hold (see yamlreftest.CheckCommands); its references are images.
 func checkPositions(t *testing.T, data []byte, res *scan.Result) {
 	t.Helper()
-	lines := strings.SplitAfter(string(data), "\n")
-	offset := func(line, col int) int {
-		if line < 1 || line > len(lines) || col < 1 {
-			return -1
-		}
-		o := 0
-		for _, l := range lines[:line-1] {
-			o += len(l)
-		}
-		return o + col - 1
-	}
+	yamlreftest.CheckCommands(t, data, res, ref.SourceGitLab, "script")
 	for _, r := range res.Refs {
-		start, end := offset(r.Line, r.Column), offset(r.EndLine, r.EndColumn)
-		if start < 0 || end < start || end > len(data) {
-			t.Errorf("%s: position out of range", short(r))
-			continue
-		}
-		if got := string(data[start:end]); got != r.Text {
-			t.Errorf("%s: bytes at position are %q", short(r), got)
-		}
-		if r.Kind != ref.Image || r.Source != ref.SourceGitLab || r.File == "" {
-			t.Errorf("%s: kind %q source %q file %q", short(r), r.Kind, r.Source, r.File)
-		}
-		e := r.Edit
-		if e == nil {
-			continue
-		}
-		if r.Dynamic {
-			t.Errorf("%s: dynamic reference with an edit", short(r))
-		}
-		if e.Start < 0 || e.End < e.Start || e.End > len(data) {
-			t.Errorf("%s: edit %d-%d outside the file", short(r), e.Start, e.End)
-			continue
-		}
-		if l, c := offset(e.Line, e.Column), e.Start; l != c {
-			t.Errorf("%s: edit line/column %d:%d is offset %d, not %d", short(r), e.Line, e.Column, l, c)
-		}
-		if got := string(data[e.Start:e.End]); e.Start != start || got != r.Text {
-			t.Errorf("%s: edit at %d holds %q", short(r), e.Start, got)
-		}
-	}
-	for _, c := range res.Commands {
-		start, end := offset(c.Line, c.Column), offset(c.EndLine, c.EndColumn)
-		if start < 0 || end < start || end > len(data) {
-			t.Errorf("command %d:%d-%d:%d %q: position out of range", c.Line, c.Column, c.EndLine, c.EndColumn, c.Text)
-		}
-		if c.Instruction != "script" || c.Source != ref.SourceGitLab {
-			t.Errorf("command %q: instruction %q source %q", c.Text, c.Instruction, c.Source)
+		if r.Kind != ref.Image {
+			t.Errorf("%s: kind %q", short(r), r.Kind)
 		}
 	}
 }

@@ -3,8 +3,9 @@ package gitlab
 import (
 	"strings"
 
-	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"gopkg.in/yaml.v3"
+
+	"github.com/stet-dev/stet/scan/internal/yamlref"
 )
 
 // variable is one entry of a variables: section.
@@ -18,18 +19,18 @@ type variable struct {
 // with value: (and description:, options:, expand:).
 func variables(n *yaml.Node) map[string]*variable {
 	vars := make(map[string]*variable)
-	for _, p := range yamlnode.Entries(n) {
+	for _, p := range yamlref.Entries(n) {
 		name, v := p.Key.Value, p.Value
 		switch {
 		case v == nil:
 		case v.Kind == yaml.ScalarNode:
-			val, _ := yamlnode.Str(v) // a null value is an empty string
+			val, _ := yamlref.Text(v) // a null value is an empty string
 			vars[name] = &variable{value: val, expand: true}
 		case v.Kind == yaml.MappingNode:
-			val := yamlnode.Get(v, "value")
-			s, _ := yamlnode.Str(val)
+			val := yamlref.Get(v, "value")
+			s, _ := yamlref.Text(val)
 			e := true
-			if x, ok := yamlnode.Str(yamlnode.Get(v, "expand")); ok && x == "false" {
+			if x, ok := yamlref.Text(yamlref.Get(v, "expand")); ok && x == "false" {
 				e = false
 			}
 			vars[name] = &variable{value: s, expand: e}
@@ -52,7 +53,7 @@ type scope struct {
 // inherit: variables:.
 func (sc *scope) child(t *templates, job *yaml.Node) *scope {
 	c := &scope{vars: t.variables(job), parent: sc}
-	inh := yamlnode.Get(yamlnode.Get(job, "inherit"), "variables")
+	inh := yamlref.Get(yamlref.Get(job, "inherit"), "variables")
 	switch {
 	case inh == nil:
 	case inh.Kind == yaml.ScalarNode && inh.Value == "false":
@@ -60,7 +61,7 @@ func (sc *scope) child(t *templates, job *yaml.Node) *scope {
 	case inh.Kind == yaml.SequenceNode:
 		allowed := make(map[string]bool)
 		for _, item := range inh.Content {
-			if v, ok := yamlnode.Str(yamlnode.Deref(item)); ok {
+			if v, ok := yamlref.Text(yamlref.Deref(item)); ok {
 				allowed[v] = true
 			}
 		}
@@ -93,17 +94,17 @@ func (t *templates) variables(job *yaml.Node) map[string]*variable {
 	}
 	vars := make(map[string]*variable)
 	t.active[job] = true
-	ext := yamlnode.Get(job, "extends")
+	ext := yamlref.Get(job, "extends")
 	names := []*yaml.Node{ext}
 	if ext != nil && ext.Kind == yaml.SequenceNode {
 		names = ext.Content
 	}
 	for _, n := range names {
-		name, ok := yamlnode.Str(yamlnode.Deref(n))
+		name, ok := yamlref.Text(yamlref.Deref(n))
 		if !ok {
 			continue
 		}
-		tmpl := yamlnode.Get(t.doc, name)
+		tmpl := yamlref.Get(t.doc, name)
 		if tmpl == nil || tmpl.Kind != yaml.MappingNode || t.active[tmpl] {
 			continue
 		}
@@ -111,7 +112,7 @@ func (t *templates) variables(job *yaml.Node) map[string]*variable {
 			vars[k] = v
 		}
 	}
-	for k, v := range variables(yamlnode.Get(job, "variables")) {
+	for k, v := range variables(yamlref.Get(job, "variables")) {
 		vars[k] = v
 	}
 	delete(t.active, job)

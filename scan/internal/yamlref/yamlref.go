@@ -1,28 +1,37 @@
-// Package yamlref holds what the YAML-based image scanners (compose,
-// Kubernetes, Helm values, Kustomize) share: placing a scalar node as a
-// ref.Ref with exact byte positions, building edit spans, following aliases
-// and merge keys, context paths, and the partial reading of references that
-// contain variables.
+// Package yamlref holds the yaml.v3 helpers that the YAML scanners share
+// (compose, kube, helm, kustomize, actions, gitlab): reading nodes through
+// aliases and merge keys, finding the exact bytes of a scalar's value on top
+// of scan/yamlpos, and making references, edit spans and commands of them,
+// so that a pin rewrites a reference without touching another byte.
+//
+// A File is the file being scanned. Its Span and Place locate a scalar that
+// may be edited and make it a ref.Ref; Edit, Insert and AfterColon build the
+// edit spans. Extent and Locate find the text of any scalar, block scalars
+// and folded lines included, where the CI scanners read references and
+// Command reads scripts. Both start from yamlpos but differ for a value on
+// the first line of a file with a byte order mark, after a bare ! tag, or
+// after a comment that follows its anchor or tag: Span corrects for those,
+// Extent does not.
+//
+// Lookup (a scalar key, merges followed 8 levels deep) reads the image
+// scanners' mappings; Get, GetPair and Entries (any key node, 64 levels)
+// the CI scanners'. Text, Str and String read a scalar's value ever more
+// strictly; Key, Index and PathOf build context paths. SetImage, SetPartial
+// and StaticName read image references, partial ones with variables
+// included, and MapImage and KustomizeImage the image maps of Helm values
+// and kustomizations.
 package yamlref
 
 import (
 	"bytes"
-	"fmt"
-	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
-	"github.com/stet-dev/stet/scan/internal/yamlnode"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
-
-// Unknown stands for the value of a variable that has no static value when a
-// scanner expands a reference before reading it (see SetPartial).
-const Unknown = "\x00"
 
 var bom = []byte("\ufeff")
 
@@ -52,6 +61,26 @@ func (f *File) Documents() (docs []*yaml.Node, err error) {
 		}
 	}()
 	return yamlpos.Documents(f.Path, f.Data)
+}
+
+// MappingDocuments decodes every document of a CI file and keeps those whose
+// root is a mapping (through an alias if need be): a workflow, an action or
+// a pipeline is always a mapping, and any other document holds nothing a CI
+// scanner reads. A file that is not YAML is a *scan.Error with its line.
+func MappingDocuments(path string, data []byte) ([]*yaml.Node, error) {
+	docs, err := yamlpos.Documents(path, data)
+	if err != nil {
+		return nil, err
+	}
+	var out []*yaml.Node
+	for _, doc := range docs {
+		doc = Deref(doc)
+		if doc == nil || doc.Kind != yaml.MappingNode {
+			continue
+		}
+		out = append(out, doc)
+	}
+	return out, nil
 }
 
 // Span is where a scalar node's value lies, corrected for a leading byte
@@ -134,35 +163,19 @@ func (f *File) Place(n *yaml.Node, context string) (r ref.Ref, sp yamlpos.Span, 
 // start, for values that yaml.v3 unescaped or folded. Plain scalars spanning
 // lines are not located: they cannot hold an image reference anyway.
 func (f *File) rawEnd(n *yaml.Node, start int) (int, bool) {
-	d := f.Data
+	var quote byte
 	switch {
 	case n.Style&yaml.DoubleQuotedStyle != 0:
-		if start < 1 || d[start-1] != '"' {
-			return 0, false
-		}
-		for i := start; i < len(d); i++ {
-			switch d[i] {
-			case '\\':
-				i++
-			case '"':
-				return i, true
-			}
-		}
+		quote = '"'
 	case n.Style&yaml.SingleQuotedStyle != 0:
-		if start < 1 || d[start-1] != '\'' {
-			return 0, false
-		}
-		for i := start; i < len(d); i++ {
-			if d[i] == '\'' {
-				if i+1 < len(d) && d[i+1] == '\'' {
-					i++
-					continue
-				}
-				return i, true
-			}
-		}
+		quote = '\''
+	default:
+		return 0, false
 	}
-	return 0, false
+	if start < 1 || f.Data[start-1] != quote {
+		return 0, false
+	}
+	return quotedEnd(f.Data, start, n.Style)
 }
 
 // Edit returns the edit span for an exact value span, or nil.
@@ -219,189 +232,4 @@ func (f *File) LineEnd(off int) (int, string) {
 		return end - 1, "\r\n"
 	}
 	return end, "\n"
-}
-
-// Deref follows alias nodes to the node they name (yamlnode.Deref: the CI
-// scanners and these share one definition).
-func Deref(n *yaml.Node) *yaml.Node { return yamlnode.Deref(n) }
-
-// Lookup returns the key and value nodes for key in mapping m, looking
-// through merge keys (<<: *anchor, or a list of anchors, earlier ones first)
-// when m does not hold key itself, as YAML merge semantics say. The value is
-// returned as written (it may be an alias).
-func Lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
-	return lookup(Deref(m), key, 0)
-}
-
-func lookup(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode || depth > 8 {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if c := m.Content[i]; c.Kind == yaml.ScalarNode && c.Value == key && c.Tag != "!!merge" {
-			return c, m.Content[i+1]
-		}
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if !IsMerge(m.Content[i]) {
-			continue
-		}
-		src := Deref(m.Content[i+1])
-		if src == nil {
-			continue
-		}
-		if src.Kind == yaml.SequenceNode {
-			for _, s := range src.Content {
-				if k, v := lookup(Deref(s), key, depth+1); k != nil {
-					return k, v
-				}
-			}
-			continue
-		}
-		if k, v := lookup(src, key, depth+1); k != nil {
-			return k, v
-		}
-	}
-	return nil, nil
-}
-
-// IsMerge reports whether a mapping key is the YAML merge key << (yamlnode.IsMerge).
-func IsMerge(k *yaml.Node) bool { return yamlnode.IsMerge(k) }
-
-// Str returns the value of a scalar that is not null and not a block scalar.
-// Numbers and booleans count, as written: tag: 1.20 is "1.20".
-func Str(n *yaml.Node) (string, bool) {
-	n = Deref(n)
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" || n.Tag == "!!binary" {
-		return "", false
-	}
-	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		return "", false
-	}
-	return n.Value, true
-}
-
-// IsNull reports whether n is an absent value (nothing written, ~ or null).
-func IsNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
-}
-
-// Key extends a context path with a mapping key.
-func Key(ctx, key string) string {
-	if ctx == "" {
-		return key
-	}
-	return ctx + "." + key
-}
-
-// Index extends a context path with a sequence index.
-func Index(ctx string, i int) string {
-	return ctx + "[" + strconv.Itoa(i) + "]"
-}
-
-// SetImage fills r's image fields from s, which has had its variables
-// substituted. It wraps ref.SetImage with the reference text for messages.
-func SetImage(r *ref.Ref, s string) error {
-	if err := r.SetImage(s); err != nil {
-		return fmt.Errorf("reading image %q: %w", s, err)
-	}
-	return nil
-}
-
-// SetPartial marks r as dynamic and fills what the static parts of s tell:
-// s is a reference in which every variable without a static value was
-// replaced by Unknown. postgres:<Unknown> gives Name docker.io/library/postgres
-// and an empty Tag; <Unknown>/app:1 gives nothing but Dynamic.
-func SetPartial(r *ref.Ref, s string) {
-	r.Kind, r.Dynamic = ref.Image, true
-	r.Name, r.Tag, r.Digest = "", "", ""
-	base, digest := ref.SplitDigest(s)
-	name, tag := base, ""
-	if i := strings.LastIndexByte(base, ':'); i >= 0 && !strings.Contains(base[i+1:], "/") {
-		name, tag = base[:i], base[i+1:]
-	}
-	if name == "" || strings.Contains(name, Unknown) {
-		return
-	}
-	im, err := ref.ParseImage(name)
-	if err != nil {
-		return
-	}
-	r.Name = im.Name()
-	if tag != "" && !strings.Contains(tag, Unknown) {
-		if im, err := ref.ParseImage(name + ":" + tag); err == nil {
-			r.Tag = im.Tag
-		}
-	}
-	if ref.IsDigest(digest) {
-		r.Digest = digest
-	}
-}
-
-// StaticName returns the canonical image name that prefix, the text before
-// the first variable or expression of a reference, spells out in full: the
-// name of docker:${VERSION} or gcc:${{ matrix.v }}, and "" for a prefix that
-// stops inside the name (${REGISTRY}/app, ghcr.io/${{ github.repository }}).
-func StaticName(prefix string) string {
-	i := strings.LastIndexAny(prefix, ":@")
-	if i <= 0 || strings.Contains(prefix[i:], "/") {
-		return ""
-	}
-	im, err := ref.ParseImage(prefix[:i])
-	if err != nil {
-		return ""
-	}
-	return im.Name()
-}
-
-// String returns the value of a string scalar (tag !!str, not a block
-// scalar): an image field holding 12 or true is not an image.
-func String(n *yaml.Node) (string, bool) {
-	n = Deref(n)
-	if n == nil || n.Tag != "!!str" {
-		return "", false
-	}
-	return Str(n)
-}
-
-// PathOf returns the context path at which target is written inside root
-// (aliases are not followed), or "" when it is not there.
-func PathOf(root, target *yaml.Node) string {
-	p, _ := pathOf(root, target, "", 0)
-	return p
-}
-
-func pathOf(n, target *yaml.Node, ctx string, depth int) (string, bool) {
-	if n == target {
-		return ctx, true
-	}
-	if n == nil || depth > 64 {
-		return "", false
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			if p, ok := pathOf(c, target, ctx, depth+1); ok {
-				return p, true
-			}
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			c := Key(ctx, k.Value)
-			if IsMerge(k) {
-				c = ctx // an inline merged mapping reads as part of this one
-			}
-			if p, ok := pathOf(n.Content[i+1], target, c, depth+1); ok {
-				return p, true
-			}
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			if p, ok := pathOf(c, target, Index(ctx, i), depth+1); ok {
-				return p, true
-			}
-		}
-	}
-	return "", false
 }

@@ -2,9 +2,11 @@ package yamlreftest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stet-dev/stet/internal/corpus"
@@ -95,5 +97,65 @@ func GoldenCommands(t *testing.T, dir string, update bool, scanner scan.Scanner,
 			got = append(got, '\n')
 			compareGolden(t, filepath.Join(dir, "refs.json"), got, update)
 		})
+	}
+}
+
+// CheckCommands asserts what every Ref and Command of a CI scan must hold:
+// the file's bytes at a Ref's position are its Text, an Edit covers exactly
+// those bytes and is at its own line and column, a dynamic reference has no
+// Edit, and every ref and command comes from source, the commands at a
+// position inside the file and of the given instruction.
+func CheckCommands(t testing.TB, data []byte, res *scan.Result, source, instruction string) {
+	t.Helper()
+	lines := strings.SplitAfter(string(data), "\n")
+	offset := func(line, col int) int {
+		if line < 1 || line > len(lines) || col < 1 {
+			return -1
+		}
+		o := 0
+		for _, l := range lines[:line-1] {
+			o += len(l)
+		}
+		return o + col - 1
+	}
+	for _, r := range res.Refs {
+		at := fmt.Sprintf("%d:%d-%d:%d %s %q @%s", r.Line, r.Column, r.EndLine, r.EndColumn, r.Kind, r.Text, r.Context)
+		start, end := offset(r.Line, r.Column), offset(r.EndLine, r.EndColumn)
+		if start < 0 || end < start || end > len(data) {
+			t.Errorf("%s: position out of range", at)
+			continue
+		}
+		if got := string(data[start:end]); got != r.Text {
+			t.Errorf("%s: bytes at position are %q", at, got)
+		}
+		if r.File == "" || r.Source != source {
+			t.Errorf("%s: file %q source %q", at, r.File, r.Source)
+		}
+		e := r.Edit
+		if e == nil {
+			continue
+		}
+		if r.Dynamic {
+			t.Errorf("%s: dynamic reference with an edit", at)
+		}
+		if e.Start < 0 || e.End < e.Start || e.End > len(data) {
+			t.Errorf("%s: edit %d-%d outside the file", at, e.Start, e.End)
+			continue
+		}
+		if l := offset(e.Line, e.Column); l != e.Start || e.Line != r.Line || e.Column != r.Column {
+			t.Errorf("%s: edit line/column %d:%d is offset %d, not %d", at, e.Line, e.Column, l, e.Start)
+		}
+		if got := string(data[e.Start:e.End]); e.Start != start || got != r.Text {
+			t.Errorf("%s: edit at %d holds %q", at, e.Start, got)
+		}
+	}
+	for _, c := range res.Commands {
+		start, end := offset(c.Line, c.Column), offset(c.EndLine, c.EndColumn)
+		if start < 0 || end < start || end > len(data) {
+			t.Errorf("command %d:%d-%d:%d %q: position out of range", c.Line, c.Column, c.EndLine, c.EndColumn, c.Text)
+		}
+		if c.Instruction != instruction || c.Source != source {
+			t.Errorf("command %q: instruction %q source %q", c.Text, c.Instruction, c.Source)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package yamlnode
+package yamlref
 
 import (
 	"testing"
@@ -46,7 +46,7 @@ alias: *base
 			case v.Kind == yaml.SequenceNode:
 				got = "seq"
 			default:
-				got, _ = Str(v)
+				got, _ = Text(v)
 			}
 			if got != tt.want {
 				t.Errorf("Get(%s, %s) = %q, want %q", tt.mapping, tt.key, got, tt.want)
@@ -75,5 +75,48 @@ func TestIsMerge(t *testing.T) {
 	}
 	if diff := cmp.Diff([]bool{true, false, false, false}, got); diff != "" {
 		t.Errorf("IsMerge (-want +got):\n%s", diff)
+	}
+}
+
+func TestTextStrString(t *testing.T) {
+	t.Parallel()
+	const doc = `plain: nginx
+number: 1.20
+null: ~
+block: |
+  echo hi
+binary: !!binary aGk=
+anchor: &a alpine
+alias: *a
+`
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
+		t.Fatal(err)
+	}
+	type reading struct {
+		Text, Str, String string // "-" when the reader refuses the node
+	}
+	read := func(f func(*yaml.Node) (string, bool), n *yaml.Node) string {
+		if v, ok := f(n); ok {
+			return v
+		}
+		return "-"
+	}
+	got := map[string]reading{}
+	for _, key := range []string{"plain", "number", "null", "block", "binary", "alias", "missing"} {
+		_, n := Lookup(root.Content[0], key) // as written: the alias is read through
+		got[key] = reading{read(Text, n), read(Str, n), read(String, n)}
+	}
+	want := map[string]reading{
+		"plain":   {"nginx", "nginx", "nginx"},
+		"number":  {"1.20", "1.20", "-"},
+		"null":    {"-", "-", "-"},
+		"block":   {"echo hi\n", "-", "-"},
+		"binary":  {"aGk=", "-", "-"},
+		"alias":   {"alpine", "alpine", "alpine"},
+		"missing": {"-", "-", "-"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("readings (-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,183 @@
+package yamlref
+
+import (
+	"bytes"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/yamlpos"
+)
+
+// Extent returns the byte range [start, end) that a scalar's value occupies in
+// the file: inside the quotes of a quoted scalar, from the first to the last
+// content character of a block scalar (which starts on the line after its
+// "|" or ">" indicator), across the folded lines of a multi-line plain scalar.
+func (f *File) Extent(n *yaml.Node) (start, end int) {
+	if sp, ok := f.Index.Scalar(n); ok && sp.Exact {
+		return sp.Start, sp.End
+	}
+	pos := f.valueOffset(n)
+	if pos < 0 {
+		return 0, 0
+	}
+	switch {
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return blockExtent(f.Data, pos)
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		end, _ := quotedEnd(f.Data, pos+1, n.Style)
+		return pos + 1, min(end, len(f.Data))
+	}
+	return pos, plainEnd(f.Data, pos, n.Value)
+}
+
+// valueOffset is the offset of a node's first value character (its opening
+// quote or block indicator). yaml.v3 places an anchored or tagged node at its
+// first property (&anchor, !tag); the value follows the properties.
+func (f *File) valueOffset(n *yaml.Node) int {
+	pos := f.Index.Offset(n.Line, n.Column)
+	if pos < 0 || n.Anchor == "" && n.Style&yaml.TaggedStyle == 0 {
+		return pos
+	}
+	data := f.Data
+	for pos < len(data) && (data[pos] == '&' || data[pos] == '!') {
+		for pos < len(data) && !isSpace(data[pos]) {
+			pos++
+		}
+		for pos < len(data) && isSpace(data[pos]) {
+			pos++
+		}
+	}
+	return pos
+}
+
+// quotedEnd returns the offset of the quote that closes a scalar quoted in
+// style whose content starts at start, skipping escapes (\" in double
+// quotes, a doubled quote in single quotes); found is false when the file
+// ends first.
+func quotedEnd(data []byte, start int, style yaml.Style) (end int, found bool) {
+	i := start
+	if style&yaml.DoubleQuotedStyle != 0 {
+		for i < len(data) && data[i] != '"' {
+			if data[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		return i, i < len(data)
+	}
+	for i < len(data) {
+		if data[i] == '\'' {
+			if i+1 < len(data) && data[i+1] == '\'' {
+				i += 2
+				continue
+			}
+			break
+		}
+		i++
+	}
+	return i, i < len(data)
+}
+
+// plainEnd walks a plain scalar's value through the file from start: the bytes
+// match the value except where line folding turned a run of whitespace and
+// line breaks into one space or newline.
+func plainEnd(data []byte, start int, value string) int {
+	i, j := start, 0
+	for j < len(value) && i < len(data) {
+		c := value[j]
+		if data[i] == c {
+			i++
+			j++
+			continue
+		}
+		if c != ' ' && c != '\n' || !isSpace(data[i]) {
+			break
+		}
+		for i < len(data) && isSpace(data[i]) {
+			i++
+		}
+		for j < len(value) && (value[j] == ' ' || value[j] == '\n') {
+			j++
+		}
+	}
+	return i
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
+// blockExtent finds the content of a block scalar whose indicator is at hdr:
+// the lines after the header that are blank or indented at least as deep as
+// the first non-blank one.
+func blockExtent(data []byte, hdr int) (start, end int) {
+	nl := bytes.IndexByte(data[hdr:], '\n')
+	if nl < 0 {
+		return len(data), len(data)
+	}
+	line := hdr + nl + 1
+	indent := -1
+	start, end = line, line
+	for line < len(data) {
+		next := len(data)
+		if k := bytes.IndexByte(data[line:], '\n'); k >= 0 {
+			next = line + k + 1
+		}
+		text := bytes.TrimRight(data[line:next], "\r\n")
+		sp := 0
+		for sp < len(text) && text[sp] == ' ' {
+			sp++
+		}
+		if sp == len(text) { // blank line: part of the block, no content
+			line = next
+			continue
+		}
+		if indent < 0 {
+			indent = sp
+			start = line + sp
+		} else if sp < indent {
+			break
+		}
+		end = line + len(text)
+		line = next
+	}
+	if indent < 0 {
+		return start, start
+	}
+	return start, end
+}
+
+// Locate finds text (a trimmed scalar value) inside the node's extent. The
+// span is exact, and may be edited in place, when yamlpos found the value's
+// bytes equal to it and the value needed no trimming.
+func (f *File) Locate(n *yaml.Node, text string) yamlpos.Span {
+	if sp, ok := f.Index.Scalar(n); ok && sp.Exact && n.Value == text {
+		return sp
+	}
+	s, e := f.Extent(n)
+	if i := bytes.Index(f.Data[s:e], []byte(text)); i >= 0 {
+		return yamlpos.Span{Start: s + i, End: s + i + len(text)}
+	}
+	return yamlpos.Span{Start: s, End: e}
+}
+
+// OneLine reports whether a trimmed scalar fits on one line, the only shape
+// a reference can take.
+func OneLine(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "\r\n")
+}
+
+// Command is the script a scalar node holds (a step's run:, a job's script
+// line), as a scan.Command of the file's source at the extent of its value;
+// ok is false for a node that holds no text to judge.
+func (f *File) Command(n *yaml.Node, instruction string) (c scan.Command, ok bool) {
+	v, ok := Text(n)
+	if !ok || strings.TrimSpace(v) == "" {
+		return scan.Command{}, false
+	}
+	start, end := f.Extent(n)
+	c = scan.Command{File: f.Path, Instruction: instruction, Text: v, Source: f.Source}
+	c.Line, c.Column = f.Index.Position(start)
+	c.EndLine, c.EndColumn = f.Index.Position(end)
+	return c, true
+}
