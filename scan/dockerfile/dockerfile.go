@@ -48,7 +48,12 @@ var _ scan.Scanner = Scan
 
 // Scan finds the references and commands of one Dockerfile. path is only
 // used for reporting. An empty file, or one with only comments, has none. A
-// file BuildKit cannot parse is a *scan.Error with its line.
+// file BuildKit cannot parse is a *scan.Error with its line. A reference
+// whose variables, with the file's defaults, give something that is not an
+// image reference (FROM ${BASE}-alpine where BASE holds a digest) is a
+// *scan.Error at that reference, wrapping ref.ErrNotImage, returned with
+// everything else found; one whose variable has an empty default is
+// Dynamic.
 //
 // Each reference's Edit is the reference itself (FormReference), or, when
 // the reference is exactly one variable such as FROM ${BASE}, the literal
@@ -62,9 +67,23 @@ var _ scan.Scanner = Scan
 // it a digest it cannot carry. Name and Tag are still those of the defaults.
 // Compose and GitLab CI references with variables are treated the same way.
 //
+// For the same reason an ARG default is an edit span only when no other line
+// reads it as part of a larger value or as a stage name (ARG B=${BASE}-slim,
+// COPY --from=${BASE}-alpine in a stage that re-declares BASE): the digest
+// would land there too (see SharedDefault).
+//
 // ONBUILD triggers run in a downstream build whose variables are unknown, so
 // every variable in them is dynamic.
 func Scan(path string, data []byte) (*scan.Result, error) {
+	s, err := scanFile(path, data)
+	if s == nil {
+		return nil, err
+	}
+	return s.res, err
+}
+
+// scanFile scans data; the scanner is nil when the file cannot be parsed.
+func scanFile(path string, data []byte) (*scanner, error) {
 	s := &scanner{
 		path:    path,
 		src:     newSource(data),
@@ -75,13 +94,13 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 	s.syntax()
 	children, lines, ok := fastParse(s.src)
 	if ok && len(children) == 0 {
-		return s.res, nil
+		return s, nil
 	}
 	if !ok {
 		tree, err := parser.Parse(bytes.NewReader(data))
 		if err != nil {
 			if strings.Contains(err.Error(), "file with no instructions") {
-				return s.res, nil
+				return s, nil
 			}
 			return nil, parseError(path, err)
 		}
@@ -100,7 +119,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 			return nil, err
 		}
 	}
-	return s.res, nil
+	return s, s.finish()
 }
 
 func parseError(path string, err error) error {
@@ -129,8 +148,18 @@ type scanner struct {
 	// names holds every stage name in the file: COPY --from may name any.
 	names map[string]bool
 	// stageVars is set when some COPY --from or RUN --mount uses a
-	// variable; otherwise ARG and ENV inside stages need no evaluation.
+	// variable, or some ARG or ENV inside a stage reads one; otherwise ARG
+	// and ENV inside stages need no evaluation.
 	stageVars bool
+	// blocked holds, per literal default, the first use that a digest
+	// appended to it would change (see shared.go).
+	blocked map[*[2]int]sharedUse
+	// defaultEdits are the references whose edit span is a default.
+	defaultEdits []defaultEdit
+	// notes say why a reference (by index) lost its edit span.
+	notes map[int]string
+	// invalid are the references whose value is no image reference.
+	invalid []*scan.Error
 }
 
 func (s *scanner) nameList() []string {
@@ -143,10 +172,12 @@ func (s *scanner) nameList() []string {
 
 func (s *scanner) collectStages(children []*parser.Node) {
 	s.names = map[string]bool{}
+	inStage := false
 	for _, n := range children {
 		if !s.stageVars {
-			s.stageVars = usesStageVars(n)
+			s.stageVars = usesStageVars(n) || inStage && readsVars(n)
 		}
+		inStage = inStage || strings.EqualFold(n.Value, "from")
 		if !strings.EqualFold(n.Value, "from") || n.Next == nil || n.Next.Next == nil || n.Next.Next.Next == nil {
 			continue
 		}
@@ -168,6 +199,13 @@ func usesStageVars(n *parser.Node) bool {
 		}
 	}
 	return false
+}
+
+// readsVars reports whether n is an ARG or ENV whose values read a
+// variable: inside a stage, it may copy a global ARG's default.
+func readsVars(n *parser.Node) bool {
+	k := keyword(n.Value)
+	return (k == "arg" || k == "env") && strings.IndexByte(n.Original, '$') >= 0
 }
 
 // scope is the scope of instructions inside the current stage; before the
@@ -275,6 +313,13 @@ func (s *scanner) from(l *logical, in instr, onbuild bool) {
 				ok = false
 			}
 		}
+		if !onbuild {
+			use := useImage
+			if parent != nil {
+				use = useStage
+			}
+			s.trackUses(sc, unquote(w, s.src.escape), use)
+		}
 		if ok {
 			s.addRef(w, x, ContextFrom, true)
 		}
@@ -349,12 +394,23 @@ func (s *scanner) addRef(w located, x expansion, context string, quoted bool) {
 		return
 	}
 	if err := r.SetImage(x.value); err != nil {
+		switch {
+		case x.empty:
+			// ARG TAG="" then FROM app:${TAG}: the value is left to
+			// --build-arg, as if the ARG had no default.
+			r.Dynamic = true
+			bestEffort(&r, x.value)
+			s.res.Refs = append(s.res.Refs, r)
+		case x.vars:
+			s.invalidRef(r, x.value)
+		}
 		return
 	}
 	switch {
 	case x.whole:
 		if x.origin != nil {
 			r.Edit = s.span(x.origin[0], x.origin[1], ref.FormReference)
+			s.defaultEdits = append(s.defaultEdits, defaultEdit{i: len(s.res.Refs), src: x.origin})
 		}
 	case !x.vars && t.contiguous() && r.Text == t.s && !strings.ContainsAny(t.s, `"'`) && strings.IndexByte(t.s, s.src.escape) < 0:
 		// Only a reference written out literally is pinned where it
@@ -456,9 +512,14 @@ func (s *scanner) copyFrom(l *logical, in instr, sc *scope) {
 		}
 		w := f.slice(len("--from="), len(f.s))
 		x, ok := s.expandWord(sc, w, false)
-		if !ok || (!x.dynamic && s.isStage(x.value, true)) || (x.dynamic && s.mayNameStage(x.value, s.nameList())) {
+		if ok && !x.dynamic && s.isStage(x.value, true) {
+			s.trackUses(sc, w, useStage)
 			continue
 		}
+		if !ok || (x.dynamic && s.mayNameStage(x.value, s.nameList())) {
+			continue
+		}
+		s.trackUses(sc, w, useImage)
 		s.addRef(w, x, ContextCopy, false)
 	}
 }
@@ -479,9 +540,14 @@ func (s *scanner) mounts(in instr, sc *scope) {
 			}
 			w := fl.slice(len(k)+1, len(fl.s))
 			x, ok := s.expandWord(sc, w, false)
-			if !ok || (!x.dynamic && s.isStage(x.value, false)) || (x.dynamic && s.mayNameStage(x.value, s.nameList())) {
+			if ok && !x.dynamic && s.isStage(x.value, false) {
+				s.trackUses(sc, w, useStage)
 				continue
 			}
+			if !ok || (x.dynamic && s.mayNameStage(x.value, s.nameList())) {
+				continue
+			}
+			s.trackUses(sc, w, useImage)
 			s.addRef(w, x, ContextMount, false)
 		}
 	}
@@ -570,7 +636,7 @@ func (s *scanner) arg(l *logical, in instr) {
 		start := wd[0] + len(name) + 1
 		v := s.assign(sc, s.word(l, start, wd[1]))
 		if platformArgs[name] {
-			v.state, v.origin = dynamic, nil
+			v.state, v.origin, v.src = dynamic, nil, nil
 		}
 		sc.vars[name] = v
 	}
@@ -610,15 +676,17 @@ func (s *scanner) env(l *logical, in instr) {
 
 // assign evaluates the value word of an ARG or ENV in scope sc.
 func (s *scanner) assign(sc *scope, w located) *variable {
+	src := s.trackUses(sc, w, useValue)
 	x, err := sc.expand(s.lex, s.src.escape, w)
 	if err != nil || x.dynamic {
 		return &variable{state: dynamic}
 	}
-	v := &variable{state: static, value: x.value}
+	v := &variable{state: static, value: x.value, src: src}
 	lit := textSpan(w, true)
 	if lit.s != "" && !strings.ContainsAny(lit.s, `$"'`) && strings.IndexByte(lit.s, s.src.escape) < 0 && lit.contiguous() {
 		a, b := lit.span()
 		v.origin = &[2]int{a, b}
+		v.src = v.origin
 	}
 	return v
 }

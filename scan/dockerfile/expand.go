@@ -32,7 +32,11 @@ type variable struct {
 	// its value, so a pin can rewrite it; nil when the value is not a plain
 	// literal (built from variables, escaped, split across lines).
 	origin *[2]int
-	env    bool // set by ENV, which ARG cannot override
+	// src is the literal default whose value the variable holds unchanged:
+	// its own (origin), or that of the variable it copies (ARG B=${A}, or
+	// ARG A re-declared in a stage). A pin of src changes this variable too.
+	src *[2]int
+	env bool // set by ENV, which ARG cannot override
 }
 
 // platformArgs are the arguments BuildKit defines from the build and target
@@ -99,6 +103,9 @@ type expansion struct {
 	origin *[2]int
 	// vars is set when the word holds a variable expression at all.
 	vars bool
+	// empty is set when a variable the word reads has an empty default:
+	// the value is meant to come from the build.
+	empty bool
 }
 
 // expand substitutes w's variables the way BuildKit's shell lexer does and
@@ -123,6 +130,9 @@ func (sc *scope) expand(lex *shell.Lex, esc byte, w located) (expansion, error) 
 	for _, r := range refs {
 		if sc.refDynamic(&p, r) {
 			x.dynamic = true
+		}
+		if v := sc.lookup(r.name); v.state == static && v.value == "" && (r.op == "" || r.op == "-" || r.op == "?") {
+			x.empty = true
 		}
 	}
 	if !x.dynamic {

@@ -1,0 +1,187 @@
+package dockerfile
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+)
+
+// A reference that is exactly one variable (FROM ${BASE}) is pinned at the
+// variable's literal default, and every other reading of that default then
+// sees the digest too: FROM ${BASE}-alpine would become
+// base:1@sha256:…-alpine, which no builder accepts, and ARG
+// DESC="on ${BASE}" would change. So a default is an edit span only when
+// every use of it in the file takes it whole, as an image reference; the
+// uses are followed through ARG and ENV values that copy it and through
+// ARGs re-declared in a stage.
+
+// sharedUse is a use of a literal default that a digest appended to the
+// default would change.
+type sharedUse struct {
+	line int
+	how  string
+}
+
+// defaultEdit is a reported reference (index i into the result) whose edit
+// span is the literal default src.
+type defaultEdit struct {
+	i   int
+	src *[2]int
+}
+
+// useKind says what a word's value is used as.
+type useKind int8
+
+const (
+	// useImage: the word is an image reference (FROM, COPY --from, RUN
+	// --mount from).
+	useImage useKind = iota
+	// useStage: the word names a stage, which a digest would turn into an
+	// image.
+	useStage
+	// useValue: the word is the value of an ARG or ENV.
+	useValue
+)
+
+// trackUses records how the word w, read in scope sc, uses the literal
+// defaults behind its variables. For a value (useValue) that is exactly one
+// variable read whole, it returns that variable's default, which the new
+// binding then holds unchanged; otherwise nil.
+func (s *scanner) trackUses(sc *scope, w located, use useKind) *[2]int {
+	if strings.IndexByte(w.s, '$') < 0 {
+		return nil
+	}
+	p := varParser{s: w.s, esc: s.src.escape}
+	refs, ok := p.refs(0, len(w.s))
+	if !ok {
+		return nil
+	}
+	var whole *[2]int
+	for _, r := range refs {
+		v := sc.lookup(r.name)
+		alone := len(refs) == 1 && onlyQuotes(w.s[:r.start]) && onlyQuotes(w.s[r.end:])
+		switch r.op {
+		case "", "-", ":-", "?", ":?":
+			// The value is the variable's (when it has one, which a
+			// variable with a literal default does).
+			if v.src == nil {
+				break
+			}
+			switch {
+			case !alone:
+				s.block(v.src, w, "in "+w.s)
+			case use == useStage:
+				s.block(v.src, w, "as the stage name "+w.s)
+			case use == useValue:
+				whole = v.src
+			}
+		case "+", ":+":
+			// Only whether the variable is empty counts, not its value.
+		default:
+			// Pattern removal and replacement read the value's bytes.
+			if v.src != nil {
+				s.block(v.src, w, "in "+w.s)
+			}
+		}
+		if r.op != "?" && r.op != ":?" {
+			s.blockNested(sc, &p, r.argStart, r.argEnd, w)
+		}
+	}
+	return whole
+}
+
+// blockNested blocks the defaults of the variables inside an operator's
+// word (${X:-${BASE}}, ${X/a/${B}}): whether they are read whole depends
+// on X, so they are treated as part of a larger value.
+func (s *scanner) blockNested(sc *scope, p *varParser, i, j int, w located) {
+	if i >= j {
+		return
+	}
+	refs, ok := p.refs(i, j)
+	if !ok {
+		return
+	}
+	for _, r := range refs {
+		if v := sc.lookup(r.name); v.src != nil && r.op != "+" && r.op != ":+" {
+			s.block(v.src, w, "in "+w.s)
+		}
+		s.blockNested(sc, p, r.argStart, r.argEnd, w)
+	}
+}
+
+func onlyQuotes(s string) bool {
+	return strings.Trim(s, `"`) == ""
+}
+
+// block records the first use of the default src that a digest would change.
+func (s *scanner) block(src *[2]int, w located, how string) {
+	if _, ok := s.blocked[src]; ok {
+		return
+	}
+	if s.blocked == nil {
+		s.blocked = map[*[2]int]sharedUse{}
+	}
+	a, _ := w.span()
+	line, _ := s.src.pos(a)
+	s.blocked[src] = sharedUse{line: line, how: how}
+}
+
+// finish takes the edit span away from every reference whose default
+// another use shares, noting why, and turns the references that expand to
+// something that is not an image reference into the scan's error.
+func (s *scanner) finish() error {
+	for _, d := range s.defaultEdits {
+		u, ok := s.blocked[d.src]
+		if !ok {
+			continue
+		}
+		r := &s.res.Refs[d.i]
+		r.Edit = nil
+		argLine, _ := s.src.pos(d.src[0])
+		if s.notes == nil {
+			s.notes = map[int]string{}
+		}
+		s.notes[d.i] = fmt.Sprintf("its value, the default at line %d, is also used at line %d %s, which a digest appended to it would break; "+
+			"give this reference a variable of its own to pin it", argLine, u.line, u.how)
+	}
+	if len(s.invalid) == 0 {
+		return nil
+	}
+	e := s.invalid[0]
+	if n := len(s.invalid) - 1; n > 0 {
+		e.Err = fmt.Errorf("%w (and %d more in this file)", e.Err, n)
+	}
+	return e
+}
+
+// invalidRef records a reference whose value, with the file's defaults
+// substituted, is not an image reference: the build fails there unless it
+// is given other values, and it must not go unreported.
+func (s *scanner) invalidRef(r ref.Ref, value string) {
+	hint := ""
+	if _, d := ref.SplitDigest(value); d != "" && !ref.IsDigest(d) {
+		hint = " (a digest must end a reference)"
+	}
+	s.invalid = append(s.invalid, &scan.Error{File: s.path, Line: r.Line, Column: r.Column,
+		Err: fmt.Errorf("%s %s expands to %q with the defaults in this file%s: %w", r.Context, r.Text, value, hint, ref.ErrNotImage)})
+}
+
+// SharedDefault says why a reference that Scan reported from data without
+// an edit span is not pinned at its ARG (or ENV) default although it is
+// exactly one variable: another line uses the same default as part of a
+// larger value or as a stage name, which a digest would break. It returns
+// "" when that is not the reason, or when r is not a reference of data.
+func SharedDefault(data []byte, r ref.Ref) string {
+	s, _ := scanFile(r.File, data)
+	if s == nil {
+		return ""
+	}
+	for i, got := range s.res.Refs {
+		if got.Line == r.Line && got.Column == r.Column && got.Context == r.Context && got.Text == r.Text {
+			return s.notes[i]
+		}
+	}
+	return ""
+}
