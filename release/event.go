@@ -220,3 +220,44 @@ func VerifyChain(env string, oldestFirst []Event) error {
 	}
 	return nil
 }
+
+// VerifyHead checks the newest events of one environment, newest first,
+// as History returns them with a Limit of 2: the newest event belongs to
+// env, its stored ID is the hash of its content, and it names the event
+// before it (or, alone, names none). It is what a command checks before
+// acting on what an environment runs, in constant time however long the
+// history; VerifyChain checks a whole history. A break is a *ChainError.
+//
+// A hash chain without an anchor cannot tell a history whose newest events
+// were removed from one that never had them: only a copy of the ledger
+// elsewhere (see Sync) shows such a truncation.
+func VerifyHead(env string, newestFirst []Event) error {
+	if len(newestFirst) == 0 {
+		return nil
+	}
+	head := newestFirst[0]
+	fail := func(format string, args ...any) error {
+		return &ChainError{Env: env, Sequence: head.Sequence, ID: head.ID, Reason: fmt.Sprintf(format, args...)}
+	}
+	for i, e := range newestFirst[:min(2, len(newestFirst))] {
+		if e.Env != env {
+			return &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: fmt.Sprintf("event belongs to environment %q", e.Env)}
+		}
+		if e.ID != e.ComputeID() {
+			return &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: fmt.Sprintf("content does not match its ID (hash %s): the event was altered", ShortID(e.ComputeID()))}
+		}
+		if err := e.Validate(); err != nil {
+			return &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: err.Error()}
+		}
+		if i == 1 && e.Sequence >= head.Sequence {
+			return fail("event is numbered %d after event %d: out of order", head.Sequence, e.Sequence)
+		}
+	}
+	switch {
+	case len(newestFirst) == 1 && head.Prev != "":
+		return fail("names previous event %s, which the history does not hold: events are missing", ShortID(head.Prev))
+	case len(newestFirst) > 1 && head.Prev != newestFirst[1].ID:
+		return fail("names previous event %s, but the previous event is %s", orNone(head.Prev), orNone(newestFirst[1].ID))
+	}
+	return nil
+}

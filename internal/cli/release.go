@@ -388,7 +388,9 @@ func shortDigest(d string) string {
 	return d
 }
 
-// deployedTo maps each release ID to the environments running it now.
+// deployedTo maps each release ID to the environments running it now,
+// read from each environment's newest event once release.VerifyHead has
+// checked it.
 func deployedTo(ctx context.Context, l release.Ledger) (map[string][]string, error) {
 	envs, err := l.Envs(ctx)
 	if err != nil {
@@ -396,8 +398,11 @@ func deployedTo(ctx context.Context, l release.Ledger) (map[string][]string, err
 	}
 	out := map[string][]string{}
 	for _, env := range envs {
-		h, err := l.History(ctx, env, release.ListOptions{Limit: 1})
+		h, err := l.History(ctx, env, release.ListOptions{Limit: 2})
 		if err != nil {
+			return nil, err
+		}
+		if err := release.VerifyHead(env, h); err != nil {
 			return nil, err
 		}
 		if len(h) > 0 {

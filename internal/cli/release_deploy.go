@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,9 +82,12 @@ func (e *releaseEnv) appendEvent(ctx context.Context, envName string, action rel
 			case <-time.After(pause):
 			}
 		}
-		head, err := e.ledger.History(ctx, envName, release.ListOptions{Limit: 1})
+		head, err := e.ledger.History(ctx, envName, release.ListOptions{Limit: 2})
 		if err != nil {
-			return release.Event{}, ledgerErr(err)
+			return release.Event{}, ledgerErr(fmt.Errorf("%w\nnothing was recorded", err))
+		}
+		if err := release.VerifyHead(envName, head); err != nil {
+			return release.Event{}, ledgerErr(fmt.Errorf("%w\nnothing was recorded", err))
 		}
 		var h release.Event
 		if len(head) > 0 {
@@ -172,9 +176,19 @@ func (e *releaseEnv) rollback(cmd *cobra.Command, envName, to string, paths []st
 	if len(hist) == 0 {
 		return usageErrorf("nothing was deployed to %s, so nothing can be rolled back", envName)
 	}
+	// The whole history chooses the target, so the whole chain is checked,
+	// not only the events PlanRollback looks at.
+	oldestFirst := slices.Clone(hist)
+	slices.Reverse(oldestFirst)
+	if err := release.VerifyChain(envName, oldestFirst); err != nil {
+		return ledgerErr(fmt.Errorf("rolling back %s: %w\nnothing was recorded", envName, err))
+	}
 	cur, err := e.ledger.GetRelease(ctx, "", hist[0].Release)
 	if err != nil {
 		return ledgerErr(err)
+	}
+	if err := release.CheckEventRelease(hist[0], cur); err != nil {
+		return ledgerErr(fmt.Errorf("rolling back %s: %w", envName, &release.ChainError{Env: envName, Sequence: hist[0].Sequence, ID: hist[0].ID, Reason: err.Error()}))
 	}
 	target := ""
 	if to != "" {

@@ -70,13 +70,19 @@ a registry or the ledger could not be read.`,
 				rep.Environments = len(envs)
 				var rels []release.Release
 				if last > 0 {
-					if rels, err = env.ledger.ListReleases(ctx, "", release.ListOptions{Limit: last}); err != nil {
+					rels, err = env.ledger.ListReleases(ctx, "", release.ListOptions{Limit: last})
+					if errors.Is(err, release.ErrBroken) || errors.Is(err, release.ErrInvalid) {
+						rels = nil // reported by release.Verify above
+					} else if err != nil {
 						return ledgerErr(err)
 					}
 				} else {
 					seen := map[string]bool{}
 					for _, e := range envs {
 						h, err := env.ledger.History(ctx, e, release.ListOptions{})
+						if errors.Is(err, release.ErrBroken) || errors.Is(err, release.ErrInvalid) {
+							continue // reported by release.Verify above
+						}
 						if err != nil {
 							return ledgerErr(err)
 						}

@@ -46,7 +46,7 @@ func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Rel
 				try.Number++
 			}
 		} else if s := ix.releases[r.App][r.Number]; s != nil && s.taken {
-			have, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(r.App, r.Number)))
+			have, _, err := l.releaseAt(ctx, r.App, r.Number)
 			if err != nil {
 				return release.Release{}, err
 			}
@@ -122,7 +122,7 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 		case 0:
 			return release.Release{}, release.NoMatch(app, selector)
 		case 1:
-			r, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(apps[0], sel.Number)))
+			r, _, err := l.releaseAt(ctx, apps[0], sel.Number)
 			return r, err
 		}
 		ae := &release.AmbiguousError{Selector: selector}
@@ -150,7 +150,7 @@ func (l *Ledger) releasesByPrefix(ctx context.Context, ix index, p string) ([]re
 		if s := ix.releases[pl[0]][n]; s == nil || !s.taken {
 			continue
 		}
-		r, _, err := l.getRelease(ctx, l.repo.Tag(ReleaseTag(pl[0], n)))
+		r, _, err := l.releaseAt(ctx, pl[0], n)
 		if err != nil {
 			return nil, err
 		}
@@ -183,22 +183,26 @@ func (l *Ledger) ListReleases(ctx context.Context, app string, opts release.List
 	if err != nil {
 		return nil, err
 	}
-	var tags []string
+	type place struct {
+		app string
+		n   int64
+	}
+	var places []place
 	apps := []string{app}
 	if app == "" {
 		apps = names(ix.releases)
 	}
 	for _, a := range apps {
 		for _, n := range newest(taken(ix.releases[a]), opts.Limit) {
-			tags = append(tags, ReleaseTag(a, n))
+			places = append(places, place{a, n})
 		}
 	}
-	out := make([]release.Release, len(tags))
+	out := make([]release.Release, len(places))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(l.jobs)
-	for i, t := range tags {
+	for i, p := range places {
 		g.Go(func() error {
-			r, _, err := l.getRelease(gctx, l.repo.Tag(t))
+			r, _, err := l.releaseAt(gctx, p.app, p.n)
 			if errors.Is(err, release.ErrNotFound) {
 				return nil // listed while its writer's PUT is in flight
 			}
@@ -263,13 +267,19 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 	var subject *v1.Descriptor
 	seq := last(taken(ix.events[ev.Env]))
 	if seq > 0 {
-		h, s, err := l.getEvent(ctx, l.repo.Tag(EventTag(ev.Env, seq)))
+		h, s, err := l.eventAt(ctx, ev.Env, seq)
 		if errors.Is(err, release.ErrNotFound) {
 			// Listed while another writer's PUT is in flight: the head moved.
 			return fail(&release.ConflictError{Env: ev.Env, Expected: ev.Prev, Actual: EventTag(ev.Env, seq) + " (being written)"})
 		}
 		if err != nil {
 			return fail(err)
+		}
+		if h.ID != h.ComputeID() {
+			// A rewritten record annotation: the chain would go on from
+			// an event that was not recorded.
+			return fail(fmt.Errorf("refusing to extend the history of %s: %w", ev.Env, &release.ChainError{Env: ev.Env, Sequence: h.Sequence, ID: h.ID,
+				Reason: fmt.Sprintf("content does not match its ID (hash %s): the event was altered", release.ShortID(h.ComputeID()))}))
 		}
 		head = h.ID
 		subject = &v1.Descriptor{MediaType: s.desc.MediaType, Digest: s.desc.Digest, Size: s.desc.Size}
@@ -312,7 +322,7 @@ func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptio
 	g.SetLimit(l.jobs)
 	for i, n := range seqs {
 		g.Go(func() error {
-			e, _, err := l.getEvent(gctx, l.repo.Tag(EventTag(env, n)))
+			e, _, err := l.eventAt(gctx, env, n)
 			if errors.Is(err, release.ErrNotFound) {
 				// Listed while its writer's PUT is still in flight.
 				return nil
@@ -327,21 +337,41 @@ func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptio
 	return slices.DeleteFunc(out, func(e release.Event) bool { return e.ID == "" }), nil
 }
 
-// Current returns the release deployed to env now; see release.Ledger.
+// Current returns the release deployed to env now; see release.Ledger. It
+// reads the newest event and the one before it, and answers only when the
+// newest one hashes to its ID and names the other (release.VerifyHead).
 func (l *Ledger) Current(ctx context.Context, env string) (release.Release, error) {
 	ix, err := l.tags(ctx)
 	if err != nil {
 		return release.Release{}, err
 	}
-	seq := last(taken(ix.events[env]))
-	if seq == 0 {
+	seqs := newest(taken(ix.events[env]), 2)
+	if len(seqs) == 0 {
 		return release.Release{}, fmt.Errorf("nothing deployed to %s: %w", env, release.ErrNotFound)
 	}
-	e, _, err := l.getEvent(ctx, l.repo.Tag(EventTag(env, seq)))
-	if err != nil {
+	top := make([]release.Event, len(seqs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, n := range seqs {
+		g.Go(func() (err error) {
+			top[i], _, err = l.eventAt(gctx, env, n)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
 	}
+	if err := release.VerifyHead(env, top); err != nil {
+		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+	}
+	e := top[0]
 	r, err := l.releaseByID(ctx, ix, e.Release)
+	if errors.Is(err, release.ErrNotFound) {
+		err = &release.ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: "names release " + release.ShortID(e.Release) + ", which the ledger does not hold"}
+	} else if err == nil {
+		if cerr := release.CheckEventRelease(e, r); cerr != nil {
+			err = &release.ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: cerr.Error()}
+		}
+	}
 	if err != nil {
 		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
 	}

@@ -183,6 +183,37 @@ func (l *Ledger) getEvent(ctx context.Context, ref name.Reference) (release.Even
 	return e, s, nil
 }
 
+// releaseAt reads the release tagged as number n of app and checks that
+// the record is that release: a tag moved to another release's manifest
+// would otherwise make "r1" deploy other digests.
+func (l *Ledger) releaseAt(ctx context.Context, app string, n int64) (release.Release, stored, error) {
+	tag := ReleaseTag(app, n)
+	r, s, err := l.getRelease(ctx, l.repo.Tag(tag))
+	if err != nil {
+		return release.Release{}, stored{}, err
+	}
+	if r.App != app || r.Number != n {
+		return release.Release{}, stored{}, fmt.Errorf("%w: %s holds %s (%s): the tag was moved", release.ErrBroken, tag, r.Label(), release.ShortID(r.ID))
+	}
+	return r, s, nil
+}
+
+// eventAt reads the event tagged as number n of env and checks that the
+// record is that event: its environment and sequence number. A tag moved
+// to another event's manifest is a *release.ChainError.
+func (l *Ledger) eventAt(ctx context.Context, env string, n int64) (release.Event, stored, error) {
+	tag := EventTag(env, n)
+	e, s, err := l.getEvent(ctx, l.repo.Tag(tag))
+	if err != nil {
+		return release.Event{}, stored{}, err
+	}
+	if e.Env != env || e.Sequence != n {
+		return release.Event{}, stored{}, &release.ChainError{Env: env, Sequence: n, ID: e.ID,
+			Reason: fmt.Sprintf("%s holds event %d of %s: the tag was moved", tag, e.Sequence, e.Env)}
+	}
+	return e, s, nil
+}
+
 // ClaimTimeout is how long a claim may stand without its place being
 // taken or the claim withdrawn before other writers treat its writer as
 // gone. A live writer takes its place a few requests after claiming it.

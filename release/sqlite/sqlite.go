@@ -210,15 +210,14 @@ func (l *Ledger) PutRelease(ctx context.Context, r release.Release) (release.Rel
 				return fmt.Errorf("assigning a release number: %w", err)
 			}
 		} else {
-			var id string
-			var body []byte
-			err := tx.QueryRowContext(ctx, `SELECT id, body FROM releases WHERE app = ? AND number = ?`, r.App, r.Number).Scan(&id, &body)
+			var row releaseRow
+			err := row.scan(tx.QueryRowContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE app = ? AND number = ?`, r.App, r.Number))
 			switch {
 			case err == nil:
-				if id != r.ComputeID() {
-					return &release.ForkError{Place: r.Label(), Ours: r.ComputeID(), Theirs: id}
+				if row.id != r.ComputeID() {
+					return &release.ForkError{Place: r.Label(), Ours: r.ComputeID(), Theirs: row.id}
 				}
-				out, err = decodeRelease(id, body)
+				out, err = row.decode()
 				return err
 			case !errors.Is(err, sql.ErrNoRows):
 				return fmt.Errorf("looking up %s: %w", r.Label(), err)
@@ -248,13 +247,13 @@ func (l *Ledger) GetRelease(ctx context.Context, app, selector string) (release.
 	var rows *sql.Rows
 	switch {
 	case sel.Number > 0 && app != "":
-		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE app = ? AND number = ?`, app, sel.Number)
+		rows, err = l.db.QueryContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE app = ? AND number = ?`, app, sel.Number)
 	case sel.Number > 0:
-		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE number = ? ORDER BY app LIMIT 10`, sel.Number)
+		rows, err = l.db.QueryContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE number = ? ORDER BY app LIMIT 10`, sel.Number)
 	default:
 		// GLOB with a literal prefix uses the primary key index; the
 		// prefix is validated hex, so it holds no GLOB metacharacters.
-		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE id GLOB ? AND (? = '' OR app = ?) ORDER BY id LIMIT 10`,
+		rows, err = l.db.QueryContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE id GLOB ? AND (? = '' OR app = ?) ORDER BY id LIMIT 10`,
 			"sha256:"+sel.IDPrefix+"*", app, app)
 	}
 	if err != nil {
@@ -273,9 +272,9 @@ func (l *Ledger) ListReleases(ctx context.Context, app string, opts release.List
 	var rows *sql.Rows
 	var err error
 	if app != "" {
-		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases WHERE app = ? ORDER BY number DESC LIMIT ?`, app, limit)
+		rows, err = l.db.QueryContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE app = ? ORDER BY number DESC LIMIT ?`, app, limit)
 	} else {
-		rows, err = l.db.QueryContext(ctx, `SELECT id, body FROM releases ORDER BY created DESC, app DESC, number DESC LIMIT ?`, limit)
+		rows, err = l.db.QueryContext(ctx, `SELECT `+releaseCols+` FROM releases ORDER BY created DESC, app DESC, number DESC LIMIT ?`, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("listing releases: %w", err)
@@ -324,29 +323,28 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 	}
 	var out release.Event
 	err := l.tx(ctx, func(tx *sql.Tx) error {
-		var id string
-		var body []byte
-		err := tx.QueryRowContext(ctx, `SELECT id, body FROM releases WHERE id = ?`, ev.Release).Scan(&id, &body)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("release %s: %w", release.ShortID(ev.Release), release.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("looking up release %s: %w", release.ShortID(ev.Release), err)
-		}
-		r, err := decodeRelease(id, body)
+		r, err := releaseByID(ctx, tx, ev.Release)
 		if err != nil {
 			return err
 		}
 		if err := release.CheckEventRelease(ev, r); err != nil {
 			return err
 		}
-		var head sql.NullString
-		var seq int64
-		err = tx.QueryRowContext(ctx, `SELECT id, sequence FROM events WHERE env = ? ORDER BY sequence DESC LIMIT 1`, ev.Env).Scan(&head, &seq)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("reading the head of %s: %w", ev.Env, err)
+		// The head is checked like Current checks it: a new event must
+		// not extend a history whose newest events were edited.
+		top, err := readEvents(ctx, tx, ev.Env, 2)
+		if err != nil {
+			return err
 		}
-		e, err := release.PrepareEvent(ev, head.String, seq, seq+1, l.now())
+		if err := release.VerifyHead(ev.Env, top); err != nil {
+			return fmt.Errorf("refusing to extend the history of %s: %w", ev.Env, err)
+		}
+		var head string
+		var seq int64
+		if len(top) > 0 {
+			head, seq = top[0].ID, top[0].Sequence
+		}
+		e, err := release.PrepareEvent(ev, head, seq, seq+1, l.now())
 		if err != nil {
 			return err
 		}
@@ -368,26 +366,69 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 	return out, nil
 }
 
-// History lists env's events newest first; see release.Ledger.
+// History lists env's events newest first; see release.Ledger. The events
+// are decoded from the stored records, with their stored IDs (VerifyChain
+// compares those with the records' hashes); the columns that select and
+// order them are checked against each record, and a row whose columns
+// disagree with its record is a *release.ChainError.
 func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptions) ([]release.Event, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT id, body FROM events WHERE env = ? ORDER BY sequence DESC LIMIT ?`, env, sqlLimit(opts.Limit))
+	return readEvents(ctx, l.db, env, opts.Limit)
+}
+
+// Current returns the release deployed to env now; see release.Ledger. It
+// is read from the newest event's record, never from a column: that event
+// must hash to its ID and name the event before it (release.VerifyHead),
+// and the release it names must be held, with that app and number.
+func (l *Ledger) Current(ctx context.Context, env string) (release.Release, error) {
+	top, err := readEvents(ctx, l.db, env, 2)
+	if err != nil {
+		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+	}
+	if len(top) == 0 {
+		return release.Release{}, fmt.Errorf("nothing deployed to %s: %w", env, release.ErrNotFound)
+	}
+	if err := release.VerifyHead(env, top); err != nil {
+		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+	}
+	head := top[0]
+	r, err := releaseByID(ctx, l.db, head.Release)
+	if errors.Is(err, release.ErrNotFound) {
+		err = &release.ChainError{Env: env, Sequence: head.Sequence, ID: head.ID, Reason: "names release " + release.ShortID(head.Release) + ", which the ledger does not hold"}
+	} else if err == nil {
+		if cerr := release.CheckEventRelease(head, r); cerr != nil {
+			err = &release.ChainError{Env: env, Sequence: head.Sequence, ID: head.ID, Reason: cerr.Error()}
+		}
+	}
+	if err != nil {
+		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+	}
+	return r, nil
+}
+
+// querier is what reads need of *sql.DB and *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readEvents reads env's newest events (all when limit is 0 or less),
+// newest first, checking each row's columns against its record.
+func readEvents(ctx context.Context, q querier, env string, limit int) ([]release.Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, env, sequence, prev, release, time, body FROM events WHERE env = ? ORDER BY sequence DESC LIMIT ?`, env, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("reading history of %s: %w", env, err)
 	}
 	defer rows.Close()
 	var out []release.Event
 	for rows.Next() {
-		var id string
-		var body []byte
-		if err := rows.Scan(&id, &body); err != nil {
+		var row eventRow
+		if err := rows.Scan(&row.id, &row.env, &row.sequence, &row.prev, &row.release, &row.time, &row.body); err != nil {
 			return nil, fmt.Errorf("reading history of %s: %w", env, err)
 		}
-		e, err := release.ParseEvent(body)
+		e, err := row.decode(env)
 		if err != nil {
-			return nil, fmt.Errorf("reading history of %s: event %s: %w", env, release.ShortID(id), err)
+			return nil, err
 		}
-		// The stored ID, not the recomputed one: a verifier compares them.
-		e.ID = id
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -396,31 +437,128 @@ func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptio
 	return out, nil
 }
 
-// Current returns the release deployed to env now; see release.Ledger.
-func (l *Ledger) Current(ctx context.Context, env string) (release.Release, error) {
-	var id string
-	var body []byte
-	err := l.db.QueryRowContext(ctx, `SELECT r.id, r.body FROM events e JOIN releases r ON r.id = e.release
-		WHERE e.env = ? ORDER BY e.sequence DESC LIMIT 1`, env).Scan(&id, &body)
+// eventRow is one row of the events table. Only body is the event; the
+// other columns repeat parts of it so that SQLite can select, order and
+// constrain events (and id is what the next event's record names).
+type eventRow struct {
+	id, env, release, time string
+	sequence               int64
+	prev                   sql.NullString
+	body                   []byte
+}
+
+// decode parses the row's record and checks every column against it, so
+// that an edited column — the release a row is said to deploy, its
+// position, its environment — is reported rather than acted on. The
+// event keeps the stored ID; whether the record hashes to it is the
+// chain's check (release.VerifyChain, release.VerifyHead).
+func (row eventRow) decode(env string) (release.Event, error) {
+	e, err := release.ParseEvent(row.body)
+	if err != nil {
+		return release.Event{}, fmt.Errorf("reading history of %s: event %s: %w", env, release.ShortID(row.id), err)
+	}
+	e.ID = row.id
+	mismatch := func(col string, stored, recorded any) error {
+		return &release.ChainError{Env: env, Sequence: e.Sequence, ID: row.id,
+			Reason: fmt.Sprintf("the events table's %s column holds %v, but the event records %v: the row was edited", col, stored, recorded)}
+	}
+	prev := ""
+	if row.prev.Valid {
+		prev = row.prev.String
+		if prev == "" {
+			prev = "''"
+		}
+	}
+	switch {
+	case row.env != e.Env:
+		return release.Event{}, mismatch("env", row.env, e.Env)
+	case row.sequence != e.Sequence:
+		return release.Event{}, mismatch("sequence", row.sequence, e.Sequence)
+	case row.release != e.Release:
+		return release.Event{}, mismatch("release", release.ShortID(row.release), fmt.Sprintf("%s (%s r%d)", release.ShortID(e.Release), e.App, e.Number))
+	case prev != e.Prev:
+		return release.Event{}, mismatch("prev", orNull(prev), orNull(e.Prev))
+	case row.time != e.Time.Format(release.TimeFormat):
+		return release.Event{}, mismatch("time", row.time, e.Time.Format(release.TimeFormat))
+	}
+	return e, nil
+}
+
+func orNull(s string) string {
+	if s == "" {
+		return "NULL"
+	}
+	if release.ValidID(s) {
+		return release.ShortID(s)
+	}
+	return s
+}
+
+// releaseCols are the columns releaseRow.scan reads, in order.
+const releaseCols = "id, app, number, created, body"
+
+// releaseRow is one row of the releases table: the record (body), its ID,
+// and the columns that index it.
+type releaseRow struct {
+	id, app, created string
+	number           int64
+	body             []byte
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func (row *releaseRow) scan(s scanner) error {
+	return s.Scan(&row.id, &row.app, &row.number, &row.created, &row.body)
+}
+
+// decode parses a stored record and checks it against the stored ID and
+// the columns that find it: a record edited behind the ledger's back, or
+// a row whose app, number or time was changed so that "r1" finds another
+// release, is never handed out, since its digests are what a rollback
+// deploys.
+func (row releaseRow) decode() (release.Release, error) {
+	r, err := decodeRelease(row.id, row.body)
+	if err != nil {
+		return release.Release{}, err
+	}
+	mismatch := func(col string, stored, recorded any) error {
+		return fmt.Errorf("%w: release %s (%s): the releases table's %s column holds %v, but the record holds %v: the row was edited",
+			release.ErrBroken, release.ShortID(row.id), r.Label(), col, stored, recorded)
+	}
+	switch {
+	case row.app != r.App:
+		return release.Release{}, mismatch("app", row.app, r.App)
+	case row.number != r.Number:
+		return release.Release{}, mismatch("number", row.number, r.Number)
+	case row.created != r.Created.Format(release.TimeFormat):
+		return release.Release{}, mismatch("created", row.created, r.Created.Format(release.TimeFormat))
+	}
+	return r, nil
+}
+
+// releaseByID reads the release with exactly this ID; ErrNotFound when
+// the ledger holds none.
+func releaseByID(ctx context.Context, q querier, id string) (release.Release, error) {
+	var row releaseRow
+	err := row.scan(q.QueryRowContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return release.Release{}, fmt.Errorf("nothing deployed to %s: %w", env, release.ErrNotFound)
+		return release.Release{}, fmt.Errorf("release %s: %w", release.ShortID(id), release.ErrNotFound)
 	}
 	if err != nil {
-		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+		return release.Release{}, fmt.Errorf("looking up release %s: %w", release.ShortID(id), err)
 	}
-	return decodeRelease(id, body)
+	return row.decode()
 }
 
 func scanReleases(rows *sql.Rows) ([]release.Release, error) {
 	defer rows.Close()
 	var out []release.Release
 	for rows.Next() {
-		var id string
-		var body []byte
-		if err := rows.Scan(&id, &body); err != nil {
+		var row releaseRow
+		if err := row.scan(rows); err != nil {
 			return nil, err
 		}
-		r, err := decodeRelease(id, body)
+		r, err := row.decode()
 		if err != nil {
 			return nil, err
 		}
@@ -430,8 +568,7 @@ func scanReleases(rows *sql.Rows) ([]release.Release, error) {
 }
 
 // decodeRelease parses a stored record and checks it against the stored
-// ID: a record edited behind the ledger's back is never handed out, since
-// its digests are what a rollback deploys.
+// ID.
 func decodeRelease(id string, body []byte) (release.Release, error) {
 	r, err := release.ParseRelease(body)
 	if err != nil {
