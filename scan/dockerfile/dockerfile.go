@@ -305,7 +305,7 @@ func (s *scanner) from(l *logical, in instr, onbuild bool) {
 		if ok && !x.dynamic {
 			v := strings.ToLower(x.value)
 			for i := range s.stages {
-				if s.stages[i].name == v {
+				if v != "" && s.stages[i].name == v {
 					parent = &s.stages[i]
 				}
 			}

@@ -1,0 +1,367 @@
+package dockerfile
+
+import (
+	"errors"
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/stet-dev/stet/ref"
+	"github.com/stet-dev/stet/scan"
+)
+
+// sharedView is a reference as the shared-default tables state it: its
+// text, the bytes of its edit span ("" for none) and the line numbers
+// SharedDefault names ("" when it gives no reason).
+type sharedView struct {
+	Line       int
+	Text, Edit string
+	Note       string
+}
+
+var noteRE = regexp.MustCompile(`^its value, the default at line (\d+), is also used at line (\d+) `)
+
+// noteLines reduces a SharedDefault reason to "default line>use line".
+func noteLines(note string) string {
+	if note == "" {
+		return ""
+	}
+	m := noteRE.FindStringSubmatch(note)
+	if m == nil {
+		return "unparsed: " + note
+	}
+	return m[1] + ">" + m[2]
+}
+
+func TestSharedDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want []sharedView
+	}{
+		{
+			name: "whole and with a suffix: the default is not pinned",
+			in:   "ARG BASE=127.0.0.1:5555/t/base:1\nFROM ${BASE} AS a\nFROM ${BASE}-alpine AS b\n",
+			want: []sharedView{
+				{2, "${BASE}", "", "1>3"},
+				{3, "${BASE}-alpine", "", ""},
+			},
+		},
+		{
+			name: "name with a tag variable elsewhere: the default is not pinned",
+			in:   "ARG IMG=nginx\nARG V=1\nFROM ${IMG}:${V}\nFROM ${IMG}\n",
+			want: []sharedView{
+				{3, "${IMG}:${V}", "", ""},
+				{4, "${IMG}", "", "1>3"},
+			},
+		},
+		{
+			name: "composite use before the whole one",
+			in:   "ARG BASE=nginx:1\nFROM $BASE-slim AS a\nFROM $BASE\n",
+			want: []sharedView{
+				{2, "$BASE-slim", "", ""},
+				{3, "$BASE", "", "1>2"},
+			},
+		},
+		{
+			name: "whole in every use: the default is pinned once for all",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM $BASE AS b\nFROM \"${BASE}\"\n",
+			want: []sharedView{
+				{2, "${BASE}", "nginx:1", ""},
+				{3, "$BASE", "nginx:1", ""},
+				{4, "${BASE}", "nginx:1", ""},
+			},
+		},
+		{
+			name: "quoted default shared with a suffix",
+			in:   "ARG BASE=\"nginx:1\"\nFROM \"${BASE}\" AS a\nFROM \"${BASE}-alpine\"\n",
+			want: []sharedView{
+				{2, "${BASE}", "", "1>3"},
+				{3, "${BASE}-alpine", "", ""},
+			},
+		},
+		{
+			name: "quoted default used whole twice",
+			in:   "ARG BASE='nginx:1'\nFROM ${BASE} AS a\nFROM \"$BASE\"\n",
+			want: []sharedView{
+				{2, "${BASE}", "nginx:1", ""},
+				{3, "$BASE", "nginx:1", ""},
+			},
+		},
+		{
+			name: "default operators that read the value whole",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE:-nginx:9} AS a\nFROM ${BASE-x} AS b\nFROM ${BASE}\n",
+			want: []sharedView{
+				{2, "${BASE:-nginx:9}", "nginx:1", ""},
+				{3, "${BASE-x}", "nginx:1", ""},
+				{4, "${BASE}", "nginx:1", ""},
+			},
+		},
+		{
+			name: "default operator with a suffix",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE:-x}-alpine AS a\nFROM ${BASE}\n",
+			want: []sharedView{
+				{2, "${BASE:-x}-alpine", "", ""},
+				{3, "${BASE}", "", "1>2"},
+			},
+		},
+		{
+			name: "inline default of an unset ARG stays pinnable beside a suffix",
+			in:   "ARG BASE\nFROM ${BASE:-nginx:1} AS a\nFROM ${BASE:-nginx:1}-alpine\n",
+			want: []sharedView{
+				{2, "${BASE:-nginx:1}", "nginx:1", ""},
+				{3, "${BASE:-nginx:1}-alpine", "", ""},
+			},
+		},
+		{
+			name: "alternative value reads only whether the ARG is set",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM nginx${BASE:+-x}:3\n",
+			want: []sharedView{
+				{2, "${BASE}", "nginx:1", ""},
+				{3, "nginx${BASE:+-x}:3", "", ""},
+			},
+		},
+		{
+			name: "pattern removal reads the value's bytes",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM alpine:${BASE#*:}\n",
+			want: []sharedView{
+				{2, "${BASE}", "", "1>3"},
+				{3, "alpine:${BASE#*:}", "", ""},
+			},
+		},
+		{
+			name: "ARG re-declared in a stage, used whole",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM alpine:3\nARG BASE\nCOPY --from=${BASE} / /\nRUN --mount=from=$BASE,target=/b true\n",
+			want: []sharedView{
+				{2, "${BASE}", "nginx:1", ""},
+				{3, "alpine:3", "alpine:3", ""},
+				{5, "${BASE}", "nginx:1", ""},
+				{6, "$BASE", "nginx:1", ""},
+			},
+		},
+		{
+			name: "ARG re-declared in a stage, COPY --from with a suffix",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM alpine:3\nARG BASE\nCOPY --from=${BASE}-x / /\n",
+			want: []sharedView{
+				{2, "${BASE}", "", "1>5"},
+				{3, "alpine:3", "alpine:3", ""},
+				{5, "${BASE}-x", "", ""},
+			},
+		},
+		{
+			name: "ARG re-declared in a stage, RUN --mount from with a suffix",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM alpine:3\nARG BASE\nRUN --mount=from=${BASE}-x,target=/b true\n",
+			want: []sharedView{
+				{2, "${BASE}", "", "1>5"},
+				{3, "alpine:3", "alpine:3", ""},
+				{5, "${BASE}-x", "", ""},
+			},
+		},
+		{
+			name: "stage ARG builds another value from the default",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE}\nARG BASE\nARG SLIM=${BASE}-slim\n",
+			want: []sharedView{{2, "${BASE}", "", "1>4"}},
+		},
+		{
+			name: "stage ARG with a value of its own does not share the global default",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM alpine:3\nARG BASE=busybox:1\nCOPY --from=${BASE}-musl / /\n",
+			want: []sharedView{
+				{2, "${BASE}", "nginx:1", ""},
+				{3, "alpine:3", "alpine:3", ""},
+				{5, "${BASE}-musl", "", ""},
+			},
+		},
+		{
+			name: "global ARG built from the default",
+			in:   "ARG BASE=nginx:1\nARG DESC=\"built on ${BASE}\"\nFROM ${BASE}\n",
+			want: []sharedView{{3, "${BASE}", "", "1>2"}},
+		},
+		{
+			name: "global ARG copying the default, used with a suffix",
+			in:   "ARG BASE=nginx:1\nARG COPY=${BASE}\nFROM ${BASE} AS a\nFROM ${COPY}-x\n",
+			want: []sharedView{
+				{3, "${BASE}", "", "1>4"},
+				{4, "${COPY}-x", "", ""},
+			},
+		},
+		{
+			name: "global ARG copying the default, used whole",
+			in:   "ARG BASE=nginx:1\nARG COPY=${BASE}\nFROM ${BASE} AS a\nFROM ${COPY}\n",
+			want: []sharedView{
+				{3, "${BASE}", "nginx:1", ""},
+				{4, "${COPY}", "", ""},
+			},
+		},
+		{
+			name: "a copy in a stage ENV, used with a suffix",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM alpine:3\nARG BASE\nENV IMG=$BASE\nCOPY --from=${IMG}-x / /\n",
+			want: []sharedView{
+				{2, "${BASE}", "", "1>6"},
+				{3, "alpine:3", "alpine:3", ""},
+				{6, "${IMG}-x", "", ""},
+			},
+		},
+		{
+			name: "stage ENV default shared with a suffix",
+			in:   "FROM alpine:3\nENV IMG=busybox:1\nCOPY --from=${IMG} / /\nRUN --mount=from=${IMG}-musl,target=/x true\n",
+			want: []sharedView{
+				{1, "alpine:3", "alpine:3", ""},
+				{3, "${IMG}", "", "2>4"},
+				{4, "${IMG}-musl", "", ""},
+			},
+		},
+		{
+			name: "the default names a stage elsewhere",
+			in:   "ARG BASE=builder\nFROM ${BASE} AS first\nFROM golang:1 AS builder\nFROM alpine:3\nARG BASE\nCOPY --from=${BASE} / /\n",
+			want: []sharedView{
+				{2, "${BASE}", "", "1>6"},
+				{3, "golang:1", "golang:1", ""},
+				{4, "alpine:3", "alpine:3", ""},
+			},
+		},
+		{
+			name: "single quotes and escapes do not expand",
+			in:   "ARG BASE=nginx:1\nARG A='${BASE}-x' B=\\$BASE-y\nFROM ${BASE}\n",
+			want: []sharedView{{3, "${BASE}", "nginx:1", ""}},
+		},
+		{
+			name: "ONBUILD triggers do not read global defaults",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE}\nONBUILD COPY --from=${BASE}-x / /\n",
+			want: []sharedView{
+				{2, "${BASE}", "nginx:1", ""},
+				{3, "${BASE}-x", "", ""},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan("Dockerfile", data)
+			if err != nil {
+				t.Fatalf("Scan: %v", err)
+			}
+			checkResult(t, data, res)
+			var got []sharedView
+			for _, r := range res.Refs {
+				v := sharedView{Line: r.Line, Text: r.Text, Note: noteLines(SharedDefault(data, r))}
+				if r.Edit != nil {
+					v.Edit = string(data[r.Edit.Start:r.Edit.End])
+				}
+				got = append(got, v)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSharedDefaultReason(t *testing.T) {
+	t.Parallel()
+	data := []byte("ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM ${BASE}-alpine\n")
+	res, err := Scan("Dockerfile", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "its value, the default at line 1, is also used at line 3 in ${BASE}-alpine, which a digest appended to it would break; " +
+		"give this reference a variable of its own to pin it"
+	if got := SharedDefault(data, res.Refs[0]); got != want {
+		t.Errorf("SharedDefault = %q, want %q", got, want)
+	}
+	if got := SharedDefault(data, res.Refs[1]); got != "" {
+		t.Errorf("SharedDefault of the composite reference = %q, want none", got)
+	}
+	if got := SharedDefault([]byte("FROM alpine:3\n"), res.Refs[0]); got != "" {
+		t.Errorf("SharedDefault of a reference not in the file = %q, want none", got)
+	}
+}
+
+func TestInvalidExpansion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		in        string
+		line, col int
+		msg       string
+		want      []refView
+	}{
+		{
+			name: "suffix after a default that holds a digest",
+			in:   "ARG BASE=127.0.0.1:5555/t/base:1@" + digest + "\nFROM ${BASE} AS a\nFROM ${BASE}-alpine AS b\n",
+			line: 3, col: 6,
+			msg:  `FROM ${BASE}-alpine expands to "127.0.0.1:5555/t/base:1@` + digest + `-alpine" with the defaults in this file (a digest must end a reference): not an image reference`,
+			want: []refView{{"2:6-2:13", "${BASE}", "127.0.0.1:5555/t/base", "1", digest, false, "FROM", ""}},
+		},
+		{
+			name: "tag after a name that holds a digest",
+			in:   "ARG IMG=nginx@" + digest + "\nARG V=1\nFROM ${IMG}:${V}\nFROM ${IMG}\n",
+			line: 3, col: 6,
+			msg:  `FROM ${IMG}:${V} expands to "nginx@` + digest + `:1" with the defaults in this file (a digest must end a reference): not an image reference`,
+			want: []refView{{"4:6-4:12", "${IMG}", "docker.io/library/nginx", "", digest, false, "FROM", ""}},
+		},
+		{
+			name: "COPY --from and RUN --mount in a stage, counted",
+			in:   "ARG IMG=busybox:1@" + digest + "\nFROM alpine:3\nARG IMG\nCOPY --from=${IMG}-musl / /\nRUN --mount=from=${IMG}x,target=/x true\n",
+			line: 4, col: 13,
+			msg:  `COPY --from ${IMG}-musl expands to "busybox:1@` + digest + `-musl" with the defaults in this file (a digest must end a reference): not an image reference (and 1 more in this file)`,
+			want: []refView{{"2:6-2:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"}},
+		},
+		{
+			name: "upper case from a variable",
+			in:   "ARG NAME=Nginx\nFROM ${NAME}:1\n",
+			line: 2, col: 6,
+			msg: `FROM ${NAME}:1 expands to "Nginx:1" with the defaults in this file: not an image reference`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan("dir/Dockerfile", data)
+			var se *scan.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Scan error = %v, want a *scan.Error", err)
+			}
+			if !errors.Is(err, ref.ErrNotImage) {
+				t.Errorf("error %v does not wrap ref.ErrNotImage", err)
+			}
+			if se.File != "dir/Dockerfile" || se.Line != tt.line || se.Column != tt.col {
+				t.Errorf("error at %s:%d:%d, want dir/Dockerfile:%d:%d", se.File, se.Line, se.Column, tt.line, tt.col)
+			}
+			if got := se.Err.Error(); got != tt.msg {
+				t.Errorf("message\n got %s\nwant %s", got, tt.msg)
+			}
+			if res == nil {
+				t.Fatal("no result beside the error")
+			}
+			for i := range res.Refs {
+				res.Refs[i].File = "Dockerfile"
+			}
+			checkResult(t, data, res)
+			if diff := cmp.Diff(tt.want, viewRefs(data, res.Refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEmptyDefaultIsDynamic(t *testing.T) {
+	t.Parallel()
+	data := []byte("ARG TAG=\"\" BASE=\nFROM app:${TAG}\nFROM ${BASE}\nFROM ghcr.io/o/app:${TAG:-1}\n")
+	res, err := Scan("Dockerfile", data)
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	want := []refView{
+		{"2:6-2:16", "app:${TAG}", "", "", "", true, "FROM", ""},
+		{"3:6-3:13", "${BASE}", "", "", "", true, "FROM", ""},
+		{"4:6-4:29", "ghcr.io/o/app:${TAG:-1}", "ghcr.io/o/app", "1", "", false, "FROM", ""},
+	}
+	if diff := cmp.Diff(want, viewRefs(data, res.Refs)); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+	checkResult(t, data, res)
+}
