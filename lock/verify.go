@@ -156,6 +156,11 @@ type RemoteOptions struct {
 	// Concurrency bounds the questions in flight (default 16); the
 	// resolver applies its own per-registry limits below it.
 	Concurrency int
+	// AskedAt, when set, names the repository an image's questions really
+	// went to when that is not the image's own (a mirror), so that findings
+	// say who answered: a mirror that lacks a digest says nothing of
+	// upstream.
+	AskedAt func(name string) string
 }
 
 // VerifyRemote compares the lock with what registries and git hosts say now:
@@ -266,6 +271,15 @@ func VerifyRemote(ctx context.Context, lk *Lock, lockPath string, refs []ref.Ref
 		}
 		return true
 	}
+	via := func(e Entry) string {
+		if opts.AskedAt == nil || e.Kind != ref.Image {
+			return ""
+		}
+		if m := opts.AskedAt(e.Name); m != "" && m != e.Name {
+			return " (answered by the mirror " + m + ")"
+		}
+		return ""
+	}
 	for _, e := range lk.References {
 		at := locate(e, lockPath, refs)
 		if e.Tag != "" && !(e.Kind == ref.Action && commented(e)) {
@@ -275,10 +289,10 @@ func VerifyRemote(ctx context.Context, lk *Lock, lockPath string, refs []ref.Ref
 				switch {
 				case !a.found:
 					out = append(out, at.finding(RuleTagMoved, e,
-						fmt.Sprintf("%s no longer exists upstream (locked %s, %s)", e.Short(), Short(e.Digest), e.ResolvedAt.Format(time.DateOnly))))
+						fmt.Sprintf("%s no longer exists upstream (locked %s, %s)%s", e.Short(), Short(e.Digest), e.ResolvedAt.Format(time.DateOnly), via(e))))
 				case a.digest != e.Digest:
 					out = append(out, at.finding(RuleTagMoved, e,
-						fmt.Sprintf("%s moved: %s → %s, locked %s", e.Short(), Short(e.Digest), Short(a.digest), e.ResolvedAt.Format(time.DateOnly))))
+						fmt.Sprintf("%s moved: %s → %s, locked %s%s", e.Short(), Short(e.Digest), Short(a.digest), e.ResolvedAt.Format(time.DateOnly), via(e))))
 				}
 			}
 		}
@@ -286,7 +300,7 @@ func VerifyRemote(ctx context.Context, lk *Lock, lockPath string, refs []ref.Ref
 			q := question{e.Kind, e.Name, "", e.Digest}
 			if a, ok := answers[q]; ok && !failure(q, a) && !a.found {
 				out = append(out, at.finding(RuleDigestGone, e,
-					fmt.Sprintf("%s no longer exists in %s: a rollback to it cannot be reproduced", e.String(), e.Name)))
+					fmt.Sprintf("%s no longer exists in %s%s: a rollback to it cannot be reproduced", e.String(), e.Name, via(e))))
 			}
 		}
 	}

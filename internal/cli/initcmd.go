@@ -325,14 +325,12 @@ func renderSettings(s *survey) []byte {
 # Paths never scanned: gitignore-style globs relative to this file.
 # Git-ignored files, .git, node_modules and vendor are skipped anyway.
 `)
+	// A bare "ignore:" (null, no globs) stays valid YAML whichever of the
+	// commented items below are uncommented.
+	b.WriteString("ignore:\n")
 	if len(s.ignore) == 0 && len(s.maybe) == 0 {
-		b.WriteString("ignore: []\n  # - \"testdata/**\"\n")
+		b.WriteString("  # - \"testdata/**\"\n")
 	} else {
-		if len(s.ignore) == 0 {
-			b.WriteString("ignore: []\n")
-		} else {
-			b.WriteString("ignore:\n")
-		}
 		for _, h := range s.ignore {
 			fmt.Fprintf(&b, "  # %s/: %s\n  - %q\n", h.name, h.why, h.glob)
 		}

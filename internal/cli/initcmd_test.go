@@ -94,6 +94,12 @@ func TestInit(t *testing.T) {
 				if _, err := config.Parse(config.FileName, []byte(data)); err != nil {
 					t.Errorf("written %s does not parse: %v", config.FileName, err)
 				}
+				// Its advice is to uncomment proposed ignores: that must
+				// parse too.
+				uncommented := strings.ReplaceAll(data, "  # - ", "  - ")
+				if _, err := config.Parse(config.FileName, []byte(uncommented)); err != nil {
+					t.Errorf("%s with its proposed ignores uncommented does not parse: %v\n%s", config.FileName, err, uncommented)
+				}
 			}
 
 			// A second run writes nothing and says so.

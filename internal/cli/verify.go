@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/stet-dev/stet/lock"
@@ -82,11 +83,21 @@ func (a *app) runVerify(cmd *cobra.Command, paths []string, rf *resolveFlags, of
 	findings := lock.VerifyFiles(lk, shown, refs, lock.FilesOptions{Stale: whole})
 	var remoteErr error
 	if !offline {
-		res, _, err := a.newResolver(c, rf)
+		res, client, err := a.newResolver(c, rf)
 		if err != nil {
 			return err
 		}
-		remote, err := lock.VerifyRemote(ctx, lk, shown, refs, lock.ResolverRemote(res), lock.RemoteOptions{Concurrency: rf.concurrency})
+		askedAt := func(image string) string {
+			r, err := name.ParseReference(image)
+			if err != nil {
+				return ""
+			}
+			if m := client.Mirror(r).Context(); m.String() != r.Context().String() {
+				return m.String()
+			}
+			return ""
+		}
+		remote, err := lock.VerifyRemote(ctx, lk, shown, refs, lock.ResolverRemote(res), lock.RemoteOptions{Concurrency: rf.concurrency, AskedAt: askedAt})
 		findings = append(findings, remote...)
 		remoteErr = err
 	}

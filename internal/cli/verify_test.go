@@ -111,7 +111,7 @@ func TestVerifyOnline(t *testing.T) {
 	if code != ExitFindings {
 		t.Fatalf("verify after delete = %d, want 1\n%s%s", code, out, errOut)
 	}
-	for _, s := range []string{"STET012", "ghcr.io/org/app:2@" + app + " no longer exists", "STET011", "ghcr.io/org/app:2 no longer exists upstream", "::error file="} {
+	for _, s := range []string{"STET012", "ghcr.io/org/app:2@" + app + " no longer exists", "STET011", "ghcr.io/org/app:2 no longer exists upstream", "::error file=", "(answered by the mirror " + host + "/ghcr/org/app)"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("output lacks %q:\n%s", s, out)
 		}
