@@ -28,10 +28,10 @@ type FileChange struct {
 }
 
 // compareFiles compares the visible file trees. Layers the two images share
-// as a common base (same digests from the bottom up) give both the same
-// files, so only the layers above it are read — unless one image deletes or
-// replaces part of the base that the other keeps, which needs the base's
-// own list. File lists are cached by layer digest like package results.
+// as a common base (same content, by layer ID, from the bottom up) give both
+// the same files, so only the layers above it are read — unless one image
+// deletes or replaces part of the base that the other keeps, which needs the
+// base's own list. File lists are cached by layer ID like package results.
 func compareFiles(ctx context.Context, s *inventory.Scanner, a, b *image.Image, opts inventory.Options) (*FileDiff, error) {
 	lists := func(im *image.Image, from int) ([]*inventory.FileList, error) {
 		out := make([]*inventory.FileList, 0, len(im.Layers)-from)
@@ -45,7 +45,7 @@ func compareFiles(ctx context.Context, s *inventory.Scanner, a, b *image.Image, 
 		return out, nil
 	}
 	k := 0
-	for k < len(a.Layers) && k < len(b.Layers) && a.Layers[k].Digest == b.Layers[k].Digest {
+	for k < len(a.Layers) && k < len(b.Layers) && a.Layers[k].ID() == b.Layers[k].ID() {
 		k++
 	}
 	la, err := lists(a, k)

@@ -2,7 +2,9 @@
 // packages added, removed, upgraded and downgraded (each traced to the layer
 // and build step that introduced it, and to the base image when that layer
 // belongs to it), config changes, shared and differing layers, and with
-// Files, the files themselves. Layers the two images share are read only
+// Files, the files themselves. Layers are compared by content (their
+// DiffIDs), so the same image from a registry, an OCI layout and a docker
+// archive compares identical. Layers the two images share are read only
 // when a database the diff needs lies in them.
 package imagediff
 
@@ -30,17 +32,25 @@ type Options struct {
 
 // Side describes one of the two images.
 type Side struct {
-	Image       string        `json:"image"`
-	Digest      string        `json:"digest"`
-	IndexDigest string        `json:"indexDigest,omitempty"`
-	Platform    string        `json:"platform"`
-	Layers      int           `json:"layers"`
-	Size        int64         `json:"size"`
-	OS          *inventory.OS `json:"os,omitempty"`
-	BaseName    string        `json:"baseName,omitempty"`
-	BaseDigest  string        `json:"baseDigest,omitempty"`
-	BaseLayers  int           `json:"baseLayers,omitempty"`
-	Packages    int           `json:"packages"`
+	Image string `json:"image"`
+	// Digest is the manifest's digest; for a docker archive, which has no
+	// manifest, the config's.
+	Digest      string `json:"digest"`
+	IndexDigest string `json:"indexDigest,omitempty"`
+	// ConfigDigest is the config's digest: the same wherever the image is
+	// stored. (Not in the JSON document, whose fields other documents
+	// embed; nor are a layer's DiffID and Compression.)
+	ConfigDigest string `json:"-"`
+	Platform     string `json:"platform"`
+	Layers       int    `json:"layers"`
+	// Size is the sum of the layers' sizes as the source stores them
+	// (compressed in a registry or layout, usually not in a docker archive).
+	Size       int64         `json:"size"`
+	OS         *inventory.OS `json:"os,omitempty"`
+	BaseName   string        `json:"baseName,omitempty"`
+	BaseDigest string        `json:"baseDigest,omitempty"`
+	BaseLayers int           `json:"baseLayers,omitempty"`
+	Packages   int           `json:"packages"`
 }
 
 // Package change kinds.
@@ -80,20 +90,33 @@ type ConfigChange struct {
 
 // LayerInfo is a layer in the layer comparison.
 type LayerInfo struct {
-	Index     int    `json:"index"`
-	Digest    string `json:"digest"`
-	Size      int64  `json:"size"`
-	CreatedBy string `json:"createdBy,omitempty"`
-	Base      bool   `json:"base,omitempty"`
+	Index int `json:"index"`
+	// Digest is the blob digest in the image's source (image.Layer.Digest).
+	Digest string `json:"digest"`
+	// DiffID is the digest of the uncompressed tar, which layers are
+	// compared by.
+	DiffID string `json:"-"`
+	// Size is the size as the source stores the layer (see Compression).
+	Size int64 `json:"size"`
+	// Compression is how the source stores it: gzip, zstd or none.
+	Compression string `json:"-"`
+	CreatedBy   string `json:"createdBy,omitempty"`
+	Base        bool   `json:"base,omitempty"`
 }
 
-// Layers compares the two layer stacks.
+// Layers compares the two layer stacks by content: a layer of B is shared
+// when A has a layer with the same DiffID (image.Layer.ID), however each
+// source stores it.
 type Layers struct {
-	// Shared is the number of B's layers also in A (by digest).
-	Shared      int         `json:"shared"`
-	SharedBytes int64       `json:"sharedBytes"`
-	OnlyA       []LayerInfo `json:"onlyA"`
-	OnlyB       []LayerInfo `json:"onlyB"`
+	// Shared is the number of B's layers also in A.
+	Shared int `json:"shared"`
+	// SharedBytes is what the shared layers take as B's source stores them,
+	// SharedBytesA as A's does (left out when 0): the two differ when one
+	// source keeps them compressed and the other does not.
+	SharedBytes  int64       `json:"sharedBytes"`
+	SharedBytesA int64       `json:"sharedBytesA,omitempty"`
+	OnlyA        []LayerInfo `json:"onlyA"`
+	OnlyB        []LayerInfo `json:"onlyB"`
 }
 
 // OSChange is a change of distribution or release.
@@ -107,22 +130,30 @@ type Diff struct {
 	A, B Side `json:"-"`
 	// Identical is true when nothing compared differs.
 	Identical bool `json:"identical"`
-	// SameDigest is true when both manifests are the same bytes.
-	SameDigest bool            `json:"sameDigest"`
-	Verdict    string          `json:"verdict"`
-	OS         *OSChange       `json:"os,omitempty"`
-	Packages   []PackageChange `json:"packages"`
-	Config     []ConfigChange  `json:"config"`
-	Layers     Layers          `json:"layers"`
-	Files      *FileDiff       `json:"files,omitempty"`
-	Warnings   []string        `json:"warnings,omitempty"`
+	// SameDigest is true when both manifests are the same bytes (for a
+	// docker archive, which has no manifest, both configs).
+	SameDigest bool `json:"sameDigest"`
+	// SameContent is true when both configs are the same bytes: the same
+	// layers (by DiffID), runtime config and history, however each source
+	// stores and names them (left out when false). A registry image and its
+	// `docker save` or OCI layout copy have the same content but not the
+	// same digest.
+	SameContent bool            `json:"sameContent,omitempty"`
+	Verdict     string          `json:"verdict"`
+	OS          *OSChange       `json:"os,omitempty"`
+	Packages    []PackageChange `json:"packages"`
+	Config      []ConfigChange  `json:"config"`
+	Layers      Layers          `json:"layers"`
+	Files       *FileDiff       `json:"files,omitempty"`
+	Warnings    []string        `json:"warnings,omitempty"`
 }
 
 // BaseLayers returns how many bottom layers of im are the layers of base:
-// the longest shared prefix, or 0 when base is not im's base.
+// the longest prefix of the same content (layer IDs), or 0 when base is not
+// im's base. The two may come from different sources.
 func BaseLayers(im, base *image.Image) int {
 	n := 0
-	for n < len(im.Layers) && n < len(base.Layers) && im.Layers[n].Digest == base.Layers[n].Digest {
+	for n < len(im.Layers) && n < len(base.Layers) && im.Layers[n].ID() == base.Layers[n].ID() {
 		n++
 	}
 	if n < len(base.Layers) {
@@ -135,6 +166,7 @@ func BaseLayers(im, base *image.Image) int {
 func Compare(ctx context.Context, a, b *image.Image, opts Options) (*Diff, error) {
 	d := &Diff{Packages: []PackageChange{}, Config: []ConfigChange{}}
 	d.SameDigest = a.Digest == b.Digest
+	d.SameContent = d.SameDigest || a.ConfigDigest != "" && a.ConfigDigest == b.ConfigDigest
 	d.Layers = compareLayers(a, b, opts)
 	scanner := inventory.NewScanner(opts.Inventory)
 	invA, invB, err := inventories(ctx, scanner, a, b, opts)
@@ -168,7 +200,7 @@ func prefixed(p string, ss []string) []string {
 }
 
 func side(im *image.Image, inv *inventory.Inventory, base int) Side {
-	s := Side{Image: im.Name, Digest: im.Digest, IndexDigest: im.IndexDigest, Platform: im.Platform, Layers: len(im.Layers),
+	s := Side{Image: im.Name, Digest: im.Digest, IndexDigest: im.IndexDigest, ConfigDigest: im.ConfigDigest, Platform: im.Platform, Layers: len(im.Layers),
 		OS: inv.OS, BaseName: im.BaseName(), BaseDigest: im.BaseDigest(), BaseLayers: base, Packages: len(inv.Packages)}
 	for _, l := range im.Layers {
 		if l.Size > 0 {
@@ -182,13 +214,13 @@ func side(im *image.Image, inv *inventory.Inventory, base int) Side {
 // first every layer unique to one image (or already cached), then shared
 // layers only where a visible database lies in them.
 func inventories(ctx context.Context, s *inventory.Scanner, a, b *image.Image, opts Options) (*inventory.Inventory, *inventory.Inventory, error) {
-	inA, inB := digests(a), digests(b)
+	inA, inB := ids(a), ids(b)
 	scansA := make([]*inventory.LayerScan, len(a.Layers))
 	scansB := make([]*inventory.LayerScan, len(b.Layers))
 	pick := func(im *image.Image, other map[string]bool, scans []*inventory.LayerScan) []int {
 		var idx []int
 		for i, l := range im.Layers {
-			if !other[l.Digest] {
+			if !other[l.ID()] {
 				idx = append(idx, i)
 			} else if sc := s.Cached(l); sc != nil {
 				scans[i] = sc
@@ -255,7 +287,7 @@ func sameUnread(a, b *image.Image, ua, ub []inventory.UnreadPath) bool {
 			return false
 		}
 		for i := 0; i <= k; i++ {
-			if a.Layers[i].Digest != b.Layers[i].Digest {
+			if a.Layers[i].ID() != b.Layers[i].ID() {
 				return false
 			}
 		}
@@ -263,30 +295,37 @@ func sameUnread(a, b *image.Image, ua, ub []inventory.UnreadPath) bool {
 	return true
 }
 
-func digests(im *image.Image) map[string]bool {
+// ids returns the layer IDs of an image: what layers are compared by.
+func ids(im *image.Image) map[string]bool {
 	m := map[string]bool{}
 	for _, l := range im.Layers {
-		m[l.Digest] = true
+		m[l.ID()] = true
 	}
 	return m
 }
 
+func layerInfo(l image.Layer, base int) LayerInfo {
+	return LayerInfo{Index: l.Index, Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, Compression: l.Compression(), CreatedBy: l.CreatedBy, Base: l.Index < base}
+}
+
 func compareLayers(a, b *image.Image, opts Options) Layers {
-	inA, inB := digests(a), digests(b)
+	inA, inB := ids(a), ids(b)
 	out := Layers{OnlyA: []LayerInfo{}, OnlyB: []LayerInfo{}}
 	for _, l := range b.Layers {
-		if inA[l.Digest] {
+		if inA[l.ID()] {
 			out.Shared++
 			if l.Size > 0 {
 				out.SharedBytes += l.Size
 			}
 		} else {
-			out.OnlyB = append(out.OnlyB, LayerInfo{Index: l.Index, Digest: l.Digest, Size: l.Size, CreatedBy: l.CreatedBy, Base: l.Index < opts.BaseB})
+			out.OnlyB = append(out.OnlyB, layerInfo(l, opts.BaseB))
 		}
 	}
 	for _, l := range a.Layers {
-		if !inB[l.Digest] {
-			out.OnlyA = append(out.OnlyA, LayerInfo{Index: l.Index, Digest: l.Digest, Size: l.Size, CreatedBy: l.CreatedBy, Base: l.Index < opts.BaseA})
+		if !inB[l.ID()] {
+			out.OnlyA = append(out.OnlyA, layerInfo(l, opts.BaseA))
+		} else if l.Size > 0 {
+			out.SharedBytesA += l.Size
 		}
 	}
 	return out
@@ -446,6 +485,11 @@ func plural(n int, one, many string) string {
 func verdict(d *Diff) string {
 	if d.SameDigest && d.Identical {
 		return "same digest " + d.A.Digest
+	}
+	if d.SameContent && d.Identical {
+		// The same image stored twice: say so, and that the digests (which
+		// name how it is stored) differ.
+		return fmt.Sprintf("identical content (config %s, %s), different digests", image.ShortDigest(d.B.ConfigDigest), plural(d.B.Layers, "layer", "layers"))
 	}
 	if d.Identical {
 		return "no differences in packages, config or layers"

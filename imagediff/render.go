@@ -103,6 +103,28 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
 
+// StoredSize renders a layer's size with how its source stores it, "2.1 MB
+// gzip" or "5.0 MB tar", since the same layer is smaller compressed in a
+// registry than uncompressed in a docker archive.
+func StoredSize(n int64, compression string) string {
+	switch compression {
+	case "gzip", "zstd":
+		return HumanBytes(n) + " " + compression
+	case "none":
+		return HumanBytes(n) + " tar"
+	}
+	return HumanBytes(n)
+}
+
+// sharedSize renders what the shared layers take: once when both sources
+// store them alike, else as each stores them.
+func sharedSize(l Layers) string {
+	if l.SharedBytesA == l.SharedBytes {
+		return HumanBytes(l.SharedBytes)
+	}
+	return fmt.Sprintf("%s as stored in A, %s in B", HumanBytes(l.SharedBytesA), HumanBytes(l.SharedBytes))
+}
+
 // origin says where a package version came from, for people.
 func origin(l *inventory.LayerRef) string {
 	if l == nil {
@@ -186,12 +208,12 @@ func renderText(w io.Writer, d *Diff) error {
 			fmt.Fprintf(&b, "  %s\n", c.Summary())
 		}
 	}
-	fmt.Fprintf(&b, "\nLayers: %d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, HumanBytes(d.Layers.SharedBytes), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
+	fmt.Fprintf(&b, "\nLayers: %d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, sharedSize(d.Layers), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
 	for _, l := range d.Layers.OnlyA {
-		fmt.Fprintf(&b, "  A %-3d %s  %9s  %s\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), image.StepLine(l.CreatedBy, 70))
+		fmt.Fprintf(&b, "  A %-3d %s  %14s  %s\n", l.Index, image.ShortDigest(l.Digest), StoredSize(l.Size, l.Compression), image.StepLine(l.CreatedBy, 70))
 	}
 	for _, l := range d.Layers.OnlyB {
-		fmt.Fprintf(&b, "  B %-3d %s  %9s  %s\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), image.StepLine(l.CreatedBy, 70))
+		fmt.Fprintf(&b, "  B %-3d %s  %14s  %s\n", l.Index, image.ShortDigest(l.Digest), StoredSize(l.Size, l.Compression), image.StepLine(l.CreatedBy, 70))
 	}
 	if d.Files != nil {
 		fmt.Fprintf(&b, "\nFiles: %d added, %d removed, %d changed\n", d.Files.Added, d.Files.Removed, d.Files.Changed)
@@ -259,14 +281,14 @@ func renderMarkdown(w io.Writer, d *Diff) error {
 			fmt.Fprintf(&b, "- %s\n", mdEscape(c.Summary()))
 		}
 	}
-	fmt.Fprintf(&b, "\n### Layers\n\n%d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, HumanBytes(d.Layers.SharedBytes), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
+	fmt.Fprintf(&b, "\n### Layers\n\n%d shared (%s), %d only in A, %d only in B\n", d.Layers.Shared, sharedSize(d.Layers), len(d.Layers.OnlyA), len(d.Layers.OnlyB))
 	if len(d.Layers.OnlyA)+len(d.Layers.OnlyB) > 0 {
 		fmt.Fprintf(&b, "\n| image | layer | digest | size | created by |\n|---|---|---|---|---|\n")
 		for _, l := range d.Layers.OnlyA {
-			fmt.Fprintf(&b, "| A | %d | `%s` | %s | %s |\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), mdEscape(image.StepLine(l.CreatedBy, 70)))
+			fmt.Fprintf(&b, "| A | %d | `%s` | %s | %s |\n", l.Index, image.ShortDigest(l.Digest), StoredSize(l.Size, l.Compression), mdEscape(image.StepLine(l.CreatedBy, 70)))
 		}
 		for _, l := range d.Layers.OnlyB {
-			fmt.Fprintf(&b, "| B | %d | `%s` | %s | %s |\n", l.Index, image.ShortDigest(l.Digest), HumanBytes(l.Size), mdEscape(image.StepLine(l.CreatedBy, 70)))
+			fmt.Fprintf(&b, "| B | %d | `%s` | %s | %s |\n", l.Index, image.ShortDigest(l.Digest), StoredSize(l.Size, l.Compression), mdEscape(image.StepLine(l.CreatedBy, 70)))
 		}
 	}
 	if d.Files != nil {

@@ -48,11 +48,9 @@ func (p Package) Key() string {
 // LayerRef names the layer a package came from.
 type LayerRef struct {
 	Index int `json:"index"`
-	// Digest is the layer's blob digest in its source (image.Layer.Digest).
-	Digest string `json:"digest"`
-	// DiffID is the digest of its uncompressed tar, the same from every
-	// source.
-	DiffID    string `json:"diffID,omitempty"`
+	// Digest is the layer's blob digest in its source (image.Layer.Digest);
+	// the inventory's Layers give its DiffID.
+	Digest    string `json:"digest"`
 	CreatedBy string `json:"createdBy,omitempty"`
 	// Base is true when the layer belongs to the base image.
 	Base bool `json:"base,omitempty"`
@@ -288,7 +286,7 @@ func Build(im *image.Image, scans []*LayerScan, bo BuildOptions) (*Inventory, er
 	}
 	for k, p := range snap.pkgs {
 		i := intro[k]
-		p.Layer = &LayerRef{Index: i, Digest: im.Layers[i].Digest, DiffID: im.Layers[i].DiffID, CreatedBy: im.Layers[i].CreatedBy, Base: i < baseLayers, OrBelow: orBelow[k]}
+		p.Layer = &LayerRef{Index: i, Digest: im.Layers[i].Digest, CreatedBy: im.Layers[i].CreatedBy, Base: i < baseLayers, OrBelow: orBelow[k]}
 		inv.Packages = append(inv.Packages, p)
 	}
 	sort.Slice(inv.Packages, func(a, b int) bool {

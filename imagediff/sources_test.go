@@ -1,0 +1,164 @@
+package imagediff
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/compression"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/stet-dev/stet/image"
+	it "github.com/stet-dev/stet/image/imagetest"
+	"github.com/stet-dev/stet/inventory"
+)
+
+// storedTwice builds one image twice from the same layer tars: gzip layers
+// as a registry holds them, and plain tars as `docker save` writes them.
+// Both have the same config, so the same content.
+func storedTwice(t *testing.T, tars ...[]byte) (gz, plain v1.Image) {
+	t.Helper()
+	var gzSteps, plainSteps []it.Step
+	for i, tb := range tars {
+		by := fmt.Sprintf("RUN step %d", i)
+		gzSteps = append(gzSteps, it.Step{Layer: it.LayerFromTar(t, tb, compression.GZip), CreatedBy: by})
+		plainSteps = append(plainSteps, it.Step{Layer: it.LayerFromTar(t, tb, compression.None), CreatedBy: by})
+	}
+	gz, plain = it.Image(t, gzSteps...), it.Image(t, plainSteps...)
+	a, _ := gz.ConfigName()
+	b, _ := plain.ConfigName()
+	if a != b {
+		t.Fatalf("configs differ: %s and %s", a, b)
+	}
+	return gz, plain
+}
+
+// places builds an image from layer tars, writes it everywhere stet reads
+// images from (registry, OCI layout, go-containerregistry archive, `docker
+// save` archive) and returns the arguments naming it.
+func places(t *testing.T, tars ...[]byte) []string {
+	t.Helper()
+	gz, plain := storedTwice(t, tars...)
+	args := it.Sources(t, gz)
+	return append(args, "docker-archive:"+it.Archive(t, filepath.Join(t.TempDir(), "saved.tar"), plain))
+}
+
+func open(t *testing.T, arg string) *image.Image {
+	t.Helper()
+	im, err := image.Open(context.Background(), arg, image.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
+
+func storyTars(t *testing.T, nginx string) [][]byte {
+	return [][]byte{
+		it.Tar(t, it.Dir("etc/"), it.File{Path: "etc/os-release", Data: alpineOS},
+			it.Dir("lib/apk/db/"), it.File{Path: "lib/apk/db/installed", Data: apkDB("musl=1.1.22-r2", "busybox=1.30.1-r2")}),
+		it.Tar(t, it.File{Path: "lib/apk/db/installed", Data: apkDB("musl=1.1.22-r2", "busybox=1.30.1-r2", "nginx="+nginx)},
+			it.File{Path: "usr/sbin/nginx", Data: "nginx " + nginx}),
+	}
+}
+
+// TestSameImageAcrossSources: one image read from a registry, an OCI
+// layout, a go-containerregistry archive (layers kept compressed) and a
+// `docker save` archive (layers uncompressed) compares identical in every
+// pair, packages and files included, without reading a single layer.
+func TestSameImageAcrossSources(t *testing.T) {
+	args := places(t, storyTars(t, "1.17.1-r0")...)
+	for _, x := range args {
+		for _, y := range args {
+			t.Run(x+" vs "+y, func(t *testing.T) {
+				var reads layerReads
+				a, b := open(t, x), open(t, y)
+				d, err := Compare(context.Background(), a, b, Options{Files: true, Inventory: inventory.Options{Progress: reads.progress}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !d.Identical || !d.SameContent {
+					var buf bytes.Buffer
+					Render(&buf, d, FormatText)
+					t.Fatalf("identical=%v sameContent=%v:\n%s", d.Identical, d.SameContent, buf.String())
+				}
+				if d.Layers.Shared != 2 || len(d.Layers.OnlyA)+len(d.Layers.OnlyB) != 0 || len(d.Files.Changes) != 0 {
+					t.Errorf("layers %+v, files %+v", d.Layers, d.Files)
+				}
+				want := "identical content (config " + image.ShortDigest(a.ConfigDigest) + ", 2 layers), different digests"
+				if d.SameDigest {
+					want = "same digest " + a.Digest
+				}
+				if d.Verdict != want {
+					t.Errorf("verdict %q, want %q", d.Verdict, want)
+				}
+				// A registry and an OCI layout hold the same manifest; an
+				// archive has none and goes by its config's digest (the
+				// image ID docker shows).
+				wantSame := strings.HasPrefix(x, "docker-archive:") == strings.HasPrefix(y, "docker-archive:")
+				if d.SameDigest != wantSame {
+					t.Errorf("sameDigest %v, want %v", d.SameDigest, wantSame)
+				}
+				if len(reads.read) != 0 {
+					t.Errorf("layers %v read although both images hold the same content", reads.read)
+				}
+				// Sizes are each source's own: say so when they differ.
+				// The identical text shows no layer lines; the shared sizes
+				// are in the JSON document and the layer summary.
+				plainA, plainB := a.Layers[0].Compression() == "none", b.Layers[0].Compression() == "none"
+				if (d.Layers.SharedBytesA == d.Layers.SharedBytes) != (plainA == plainB) {
+					t.Errorf("shared bytes %d in A, %d in B: want them to differ exactly when one side is uncompressed", d.Layers.SharedBytesA, d.Layers.SharedBytes)
+				}
+				if got := sharedSize(d.Layers); (plainA != plainB) != strings.Contains(got, " as stored in A, ") {
+					t.Errorf("shared sizes %q", got)
+				}
+			})
+		}
+	}
+}
+
+// TestChangeAcrossSources: a rebuild that upgrades a package shows the
+// upgrade, and only the changed layer, whichever sources the two images
+// come from; the shared base layer is neither listed as different nor read,
+// and it is the base image's by --base from yet another source.
+func TestChangeAcrossSources(t *testing.T) {
+	good := places(t, storyTars(t, "1.17.1-r0")...)
+	bad := places(t, storyTars(t, "1.17.2-r0")...)
+	for i, x := range good {
+		for _, y := range bad {
+			t.Run(x+" vs "+y, func(t *testing.T) {
+				var reads layerReads
+				a, b := open(t, x), open(t, y)
+				base := open(t, good[(i+1)%len(good)])
+				base.Layers = base.Layers[:1] // the base image: the bottom layer
+				opts := Options{Files: true, BaseA: BaseLayers(a, base), BaseB: BaseLayers(b, base), Inventory: inventory.Options{Progress: reads.progress}}
+				if opts.BaseA != 1 || opts.BaseB != 1 {
+					t.Errorf("base layers %d and %d, want 1", opts.BaseA, opts.BaseB)
+				}
+				d, err := Compare(context.Background(), a, b, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Identical || d.SameContent || d.SameDigest {
+					t.Fatalf("identical=%v sameContent=%v sameDigest=%v", d.Identical, d.SameContent, d.SameDigest)
+				}
+				if want := "1 package upgraded, 1 of 2 layers differ, 2 files changed"; d.Verdict != want {
+					t.Errorf("verdict %q, want %q", d.Verdict, want)
+				}
+				if len(d.Packages) != 1 || d.Packages[0].Name != "nginx" || d.Packages[0].Change != Upgraded || d.Packages[0].Layer.Index != 1 || d.Packages[0].Layer.Base {
+					t.Errorf("packages %+v", d.Packages)
+				}
+				if d.Layers.Shared != 1 || len(d.Layers.OnlyA) != 1 || len(d.Layers.OnlyB) != 1 || d.Layers.OnlyB[0].Index != 1 {
+					t.Errorf("layers %+v", d.Layers)
+				}
+				for _, k := range reads.read {
+					if k == 0 {
+						t.Errorf("the shared base layer was read")
+					}
+				}
+			})
+		}
+	}
+}
