@@ -390,20 +390,28 @@ func shortDigest(d string) string {
 
 // deployedTo maps each release ID to the environments running it now,
 // read from each environment's newest event once release.VerifyHead has
-// checked it.
-func deployedTo(ctx context.Context, l release.Ledger) (map[string][]string, error) {
+// checked it. An environment whose head does not verify is left out and
+// named in broken (errors matching release.ErrBroken), so that a release
+// can still be shown, with the break reported, while no tampered history
+// says where it runs.
+func deployedTo(ctx context.Context, l release.Ledger) (deployed map[string][]string, broken error, err error) {
 	envs, err := l.Envs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string][]string{}
+	var errs []error
 	for _, env := range envs {
 		h, err := l.History(ctx, env, release.ListOptions{Limit: 2})
-		if err != nil {
-			return nil, err
+		if err == nil {
+			err = release.VerifyHead(env, h)
 		}
-		if err := release.VerifyHead(env, h); err != nil {
-			return nil, err
+		if errors.Is(err, release.ErrBroken) || errors.Is(err, release.ErrInvalid) {
+			errs = append(errs, err)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
 		}
 		if len(h) > 0 {
 			out[h[0].Release] = append(out[h[0].Release], env)
@@ -412,7 +420,16 @@ func deployedTo(ctx context.Context, l release.Ledger) (map[string][]string, err
 	for _, v := range out {
 		sort.Strings(v)
 	}
-	return out, nil
+	return out, errors.Join(errs...), nil
+}
+
+// brokenHistories is the error of a command that printed its result but
+// could not tell, for some environments, what runs there.
+func brokenHistories(broken error) error {
+	if broken == nil {
+		return nil
+	}
+	return withCode(ExitFindings, fmt.Errorf("%w\nthe environments above are left out of \"deployed to\"; run stet release verify", broken))
 }
 
 // splitPairs parses repeated k=v flags.

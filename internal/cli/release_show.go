@@ -36,7 +36,7 @@ that run each now.`,
 				if err != nil {
 					return ledgerErr(err)
 				}
-				deployed, err := deployedTo(ctx, env.ledger)
+				deployed, broken, err := deployedTo(ctx, env.ledger)
 				if err != nil {
 					return ledgerErr(err)
 				}
@@ -51,21 +51,27 @@ that run each now.`,
 							dep[e] = id
 						}
 					}
-					return writeJSON(out, struct {
+					if err := writeJSON(out, struct {
 						Releases []release.Release `json:"releases"`
 						Deployed map[string]string `json:"deployed"`
-					}{rels, dep})
+					}{rels, dep}); err != nil {
+						return err
+					}
+					return brokenHistories(broken)
 				}
 				if len(rels) == 0 {
 					fmt.Fprintf(a.stderr, "no releases in %s\n", env.location)
-					return nil
+					return brokenHistories(broken)
 				}
 				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 				for _, r := range rels {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%d image(s)\t%s\t%s\n", r.Label(), release.ShortID(r.ID), r.Created.Format("2006-01-02 15:04"),
 						len(r.Images), gitLabel(r.Git), strings.Join(deployed[r.ID], ","))
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				return brokenHistories(broken)
 			})
 		},
 	}
@@ -105,12 +111,12 @@ the release's ID, or an environment's name for what is deployed there.`,
 				if fl.format == "json" {
 					return writeJSON(out, r)
 				}
-				deployed, err := deployedTo(ctx, env.ledger)
+				deployed, broken, err := deployedTo(ctx, env.ledger)
 				if err != nil {
 					return ledgerErr(err)
 				}
 				printRelease(out, r, deployed[r.ID])
-				return nil
+				return brokenHistories(broken)
 			})
 		},
 	}

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tamperedStory is the story up to production rolled back to r1 (#3),
+// after sqlStmts ran on its SQLite ledger through a client of its own.
+func tamperedStory(t *testing.T, sqlStmts ...string) *relStory {
+	t.Helper()
+	reg := newStoryRegistry(t)
+	path := filepath.Join(t.TempDir(), ".stet", "ledger.db")
+	s := newStory(t, reg.host, "sqlite:"+path)
+	s.upToR2()
+	s.must("release", "rollback", "--env", "production")
+	if out := s.must("release", "show", "production"); !strings.HasPrefix(out, "shop r1 ") {
+		t.Fatalf("production runs, before the edit:\n%s", out)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range sqlStmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return s
+}
+
+// TestReleaseTamperedLedger replays an edit of a SQLite ledger that once
+// went unnoticed: production ran r1, r2, then was rolled back to r1 (#3);
+// someone drops the guard trigger and points the rollback's row at r2. No
+// command may then deploy r2 as what production runs, and verify must
+// name the break.
+func TestReleaseTamperedLedger(t *testing.T) {
+	s := tamperedStory(t,
+		`DROP TRIGGER events_append_only_update`,
+		`UPDATE events SET release = (SELECT release FROM events WHERE env = 'production' AND sequence = 2) WHERE env = 'production' AND sequence = 3`)
+
+	code, out, errOut := s.stet("release", "verify")
+	if code != ExitFindings || !strings.Contains(out, "broken   history of production breaks at event 3 (") || !strings.Contains(out, "release column") {
+		t.Errorf("release verify: exit %d, want %d naming production's event 3\n%s%s", code, ExitFindings, out, errOut)
+	}
+	code, out, errOut = s.stet("release", "verify", "--format", "json")
+	if code != ExitFindings || !strings.Contains(out, `"ok": false`) || !strings.Contains(out, "history of production breaks at event 3") {
+		t.Errorf("release verify --format json: exit %d\n%s%s", code, out, errOut)
+	}
+
+	before, _ := os.ReadFile(s.manifest)
+	for _, args := range [][]string{
+		{"release", "show", "production"},
+		{"release", "history", "production"},
+		{"release", "promote", "production", "--env", "qa"},
+		{"release", "promote", "r2", "--env", "production"},
+		{"release", "render", "production", filepath.Join(s.dir, "deploy")},
+		{"release", "rollback", "--env", "production", "--dry-run"},
+		{"release", "rollback", "--env", "production", "--to", "r2"},
+	} {
+		code, out, errOut := s.stet(args...)
+		if code != ExitFindings || !strings.Contains(errOut, "history of production breaks at event 3") {
+			t.Errorf("stet %s: exit %d, want %d naming the break\n%s%s", strings.Join(args, " "), code, ExitFindings, out, errOut)
+		}
+		if strings.Contains(out, s.s2) {
+			t.Errorf("stet %s printed r2's digest as production's:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if got, _ := os.ReadFile(s.manifest); string(got) != string(before) {
+		t.Errorf("a refused command wrote the manifest:\n%s", got)
+	}
+	// Nothing was recorded anywhere.
+	if code, out, errOut := s.stet("release", "history", "qa"); code != ExitOK || out != "" || !strings.Contains(errOut, "nothing was deployed to qa") {
+		t.Errorf("history qa after refused promotions: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// The records themselves are intact: a release is still shown, with
+	// the break reported and production left out of "deployed to".
+	code, out, errOut = s.stet("release", "show", "r2")
+	if code != ExitFindings || !strings.HasPrefix(out, "shop r2 ") || strings.Contains(out, "deployed to") || !strings.Contains(errOut, "history of production breaks at event 3") {
+		t.Errorf("show r2: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestReleaseTamperedChain removes events instead of editing columns: the
+// links between the records' hashes break. What a command acts on decides
+// what it must refuse: show and promote read the newest event and its
+// link, rollback the whole history.
+func TestReleaseTamperedChain(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		seq     int
+		refused [][]string
+		working [][]string
+	}{{
+		name: "middle event deleted",
+		seq:  2,
+		refused: [][]string{
+			{"release", "show", "production"},
+			{"release", "promote", "production", "--env", "qa"},
+			{"release", "promote", "r2", "--env", "production"},
+			{"release", "rollback", "--env", "production", "--dry-run"},
+		},
+	}, {
+		// The newest event and its link are intact, so what production
+		// runs is still known; choosing a rollback target is not.
+		name: "oldest event deleted",
+		seq:  1,
+		refused: [][]string{
+			{"release", "rollback", "--env", "production", "--dry-run"},
+		},
+		working: [][]string{
+			{"release", "show", "production"},
+			{"release", "promote", "production", "--env", "qa"},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tamperedStory(t, `DROP TRIGGER events_append_only_delete`,
+				fmt.Sprintf(`DELETE FROM events WHERE env = 'production' AND sequence = %d`, tc.seq))
+			brk := "history of production breaks at event 3"
+			if tc.seq == 1 {
+				brk = "history of production breaks at event 2"
+			}
+			code, out, errOut := s.stet("release", "verify")
+			if code != ExitFindings || !strings.Contains(out, brk) {
+				t.Errorf("release verify: exit %d, want %d naming %q\n%s%s", code, ExitFindings, brk, out, errOut)
+			}
+			for _, args := range tc.refused {
+				code, out, errOut := s.stet(args...)
+				if code != ExitFindings || !strings.Contains(errOut, brk) {
+					t.Errorf("stet %s: exit %d, want %d naming %q\n%s%s", strings.Join(args, " "), code, ExitFindings, brk, out, errOut)
+				}
+			}
+			for _, args := range tc.working {
+				s.must(args...)
+			}
+		})
+	}
+}
