@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
 	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/dockerfile"
 )
 
 // resolveFlags are the flags of every verb that asks registries.
@@ -231,10 +233,12 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 			candidates = append(candidates, i)
 		}
 	}
+	shared := map[string][]byte{}
 	for _, r := range refs {
 		if why, ok := precheck(r, o.op); ok {
 			todo = append(todo, r)
 		} else if why != "" {
+			why = cmp.Or(sharedDefault(r, shared), why)
 			result.Skipped = append(result.Skipped, skip{File: r.File, Line: r.Line, Reference: display(r), Reason: why})
 		}
 	}
@@ -468,6 +472,10 @@ func newChange(r ref.Ref, e edit.Edit, from, to, version string) change {
 	return ch
 }
 
+// oneVariableRE matches a reference that is one variable: $IMG, ${IMG},
+// ${IMG:-nginx:1}.
+var oneVariableRE = regexp.MustCompile(`^\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*(?::?[-=?+][^}]*)?\})$`)
+
 // precheck decides, from the reference alone, whether an operation
 // applies to r. A false result with a reason is a skip worth telling the
 // user; without one it is a reference the operation does not concern (an
@@ -484,7 +492,9 @@ func precheck(r ref.Ref, op rewriteOp) (reason string, ok bool) {
 			// A digest beside a template would not follow its variables:
 			// a build with another value would still get this image.
 			why := "it is assembled from variables (" + r.Text + "), so a digest here would not follow them"
-			if r.Source == ref.SourceDockerfile {
+			if oneVariableRE.MatchString(r.Text) {
+				why = "its value comes from the variable " + r.Text + " (read as " + r.Short() + "), so a digest here would not follow it; pin the value where the variable is set"
+			} else if r.Source == ref.SourceDockerfile {
 				why += "; write the whole reference as one ARG default (ARG BASE=" + r.Short() + ", FROM ${BASE}) to pin it"
 			}
 			return why, false
@@ -521,6 +531,22 @@ func precheck(r ref.Ref, op rewriteOp) (reason string, ok bool) {
 		}
 	}
 	return "", true
+}
+
+// sharedDefault is why a Dockerfile reference that is one variable, FROM
+// ${BASE}, has no edit span when another line reads the same ARG default
+// as part of a larger value (see dockerfile.SharedDefault); "" otherwise.
+// files caches the Dockerfiles read.
+func sharedDefault(r ref.Ref, files map[string][]byte) string {
+	if r.Source != ref.SourceDockerfile || r.Edit != nil || r.Dynamic || !strings.Contains(r.Text, "$") {
+		return ""
+	}
+	data, ok := files[r.File]
+	if !ok {
+		data, _ = os.ReadFile(filepath.FromSlash(r.File))
+		files[r.File] = data
+	}
+	return dockerfile.SharedDefault(data, r)
 }
 
 // applicable checks r's edit against the file's bytes.
