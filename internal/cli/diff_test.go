@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
@@ -252,5 +253,111 @@ func TestDiffWithAuth(t *testing.T) {
 				t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 			}
 		})
+	}
+}
+
+// savedTwice builds an image from layer tars twice: gzip layers as a
+// registry holds them, and plain tars as `docker save` writes them (the
+// same config, so the same image).
+func savedTwice(t *testing.T, nginx string) (gz, plain v1.Image) {
+	tars := [][]byte{
+		it.Tar(t, it.File{Path: "etc/os-release", Data: "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.10.1\n"},
+			it.File{Path: "lib/apk/db/installed", Data: apkInstalled("musl=1.1.22-r2", "busybox=1.30.1-r2")}),
+		it.Tar(t, it.File{Path: "lib/apk/db/installed", Data: apkInstalled("musl=1.1.22-r2", "busybox=1.30.1-r2", "nginx="+nginx)},
+			it.File{Path: "usr/sbin/nginx", Data: "nginx " + nginx}),
+	}
+	var gzSteps, plainSteps []it.Step
+	for i, tb := range tars {
+		by := []string{"ADD rootfs.tar /", "RUN apk add nginx"}[i]
+		gzSteps = append(gzSteps, it.Step{Layer: it.LayerFromTar(t, tb, compression.GZip), CreatedBy: by})
+		plainSteps = append(plainSteps, it.Step{Layer: it.LayerFromTar(t, tb, compression.None), CreatedBy: by})
+	}
+	return it.Image(t, gzSteps...), it.Image(t, plainSteps...)
+}
+
+// TestDiffSameImageAcrossSources: an image pushed to a registry, written to
+// an OCI layout, pulled into an archive (crane pull) and saved by docker
+// (uncompressed layers) diffs identical, exit 0, in every pair of sources,
+// with --files too; a real change still shows, whatever the sources.
+func TestDiffSameImageAcrossSources(t *testing.T) {
+	imageEnvTest(t)
+	gz, plain := savedTwice(t, "1.17.1-r0")
+	args := append(it.Sources(t, gz), "docker-archive:"+it.Archive(t, filepath.Join(t.TempDir(), "saved.tar"), plain))
+	ctx := context.Background()
+	for _, x := range args {
+		for _, y := range args {
+			for _, flags := range [][]string{nil, {"--files"}, {"--no-cache", "--format", "json"}} {
+				cmd := append(append([]string{"diff"}, flags...), x, y)
+				code, out, errOut := stetRun(t, ctx, cmd...)
+				if code != ExitOK {
+					t.Errorf("%v: exit %d, want 0\n%s%s", cmd, code, out, errOut)
+					continue
+				}
+				first, _, _ := strings.Cut(out, "\n")
+				switch {
+				case len(flags) == 3:
+					var d struct{ Identical, SameContent bool }
+					if err := json.Unmarshal([]byte(out), &d); err != nil || !d.Identical || !d.SameContent {
+						t.Errorf("%v: %+v %v\n%s", cmd, d, err, out)
+					}
+				case !strings.HasPrefix(first, "same digest sha256:") && !strings.HasPrefix(first, "identical content (config sha256:"):
+					t.Errorf("%v: verdict %q", cmd, first)
+				}
+			}
+		}
+	}
+	// The next build upgrades nginx in the top layer.
+	gz2, plain2 := savedTwice(t, "1.17.2-r0")
+	next := append(it.Sources(t, gz2), "docker-archive:"+it.Archive(t, filepath.Join(t.TempDir(), "saved2.tar"), plain2))
+	for i, x := range args {
+		y := next[(i+1)%len(next)]
+		code, out, errOut := stetRun(t, ctx, "diff", "--files", x, y)
+		if code != ExitFindings {
+			t.Errorf("%s vs %s: exit %d, want 1\n%s%s", x, y, code, out, errOut)
+			continue
+		}
+		if want := "1 package upgraded, 1 of 2 layers differ, 2 files changed\n"; !strings.HasPrefix(out, want) || !strings.Contains(out, "nginx  1.17.1-r0 → 1.17.2-r0") || !strings.Contains(out, "Layers: 1 shared") {
+			t.Errorf("%s vs %s:\n%s", x, y, out)
+		}
+	}
+}
+
+// TestInventoryBaseFromAnotherSource: --base compares layers by content, so
+// a base image saved by docker marks the layers of an image in a registry.
+func TestInventoryBaseFromAnotherSource(t *testing.T) {
+	imageEnvTest(t)
+	gz, plain := savedTwice(t, "1.17.1-r0")
+	host := testregistry.New(t)
+	testregistry.Push(t, host+"/app:1", gz)
+	layers, _ := plain.Layers()
+	baseImg := it.Image(t, it.Step{Layer: layers[0], CreatedBy: "ADD rootfs.tar /"})
+	saved := it.Archive(t, filepath.Join(t.TempDir(), "base.tar"), baseImg)
+	code, out, errOut := stetRun(t, context.Background(), "inventory", "--format", "json", "--base", "docker-archive:"+saved, host+"/app:1")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var inv struct {
+		Layers []struct {
+			Base        bool
+			DiffID      string
+			Compression string
+		}
+		Packages []struct {
+			Name  string
+			Layer struct{ Base bool }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &inv); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, p := range inv.Packages {
+		got[p.Name] = p.Layer.Base
+	}
+	if want := map[string]bool{"busybox": true, "musl": true, "nginx": false}; !equalMaps(want, got) {
+		t.Errorf("base marks %v, want %v", got, want)
+	}
+	if len(inv.Layers) != 2 || !inv.Layers[0].Base || inv.Layers[1].Base || inv.Layers[0].DiffID == "" || inv.Layers[0].Compression != "gzip" {
+		t.Errorf("layers %+v", inv.Layers)
 	}
 }

@@ -243,7 +243,7 @@ func renderInventory(w io.Writer, inv *inventory.Inventory) error {
 		if l.Base {
 			base = "base"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", l.Index, image.ShortDigest(l.Digest), imagediff.HumanBytes(l.Size), base, image.StepLine(l.CreatedBy, 70))
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", l.Index, image.ShortDigest(l.Digest), imagediff.StoredSize(l.Size, l.Compression), base, image.StepLine(l.CreatedBy, 70))
 	}
 	tw.Flush()
 	for _, db := range inv.Databases {
