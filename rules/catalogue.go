@@ -14,7 +14,9 @@ var catalogue = []Rule{
 		Help: "A tag is a pointer that its publisher can move at any time: the same `FROM nginx:1-alpine` builds a different image tomorrow, " +
 			"and rebuilding an old commit to roll back pulls the new bytes again. Pin every image to the digest of the manifest you tested.\n\n" +
 			"`stet pin` resolves each tag and writes `name:tag@sha256:…` in place; the tag stays beside the digest so people and update tools still see the version. " +
-			"A reference that is exactly one variable (`FROM ${BASE}`) is pinned where its value is written, at the `ARG` default. " +
+			"A reference that is exactly one variable (`FROM ${BASE}`) is pinned where its value is written, at the `ARG` default, " +
+			"unless another line reads that default as part of a larger value (`FROM ${BASE}-alpine`, `ARG SLIM=${BASE}-slim`), which a digest appended to it would break: " +
+			"then it is not pinned in place either, and `stet pin` names that line. " +
 			"One assembled from variables and text (`golang:${GO_VERSION}-alpine`, `app:${TAG:-1.2}`) is read with the defaults but not pinned in place: " +
 			"the digest would belong to the default, and a build that sets the variable would silently still get the default's image. " +
 			"Write such a reference whole in one variable (`ARG GO_IMAGE=golang:1.22-alpine`, `FROM ${GO_IMAGE}`) to have it pinned. " +
