@@ -2,6 +2,7 @@ package scan
 
 import (
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/stet-dev/stet/ref"
@@ -18,6 +19,22 @@ var notDockerfile = map[string]bool{
 	"yml": true, "sh": true, "go": true, "py": true, "orig": true, "rej": true,
 	"bak": true, "swp": true, "html": true, "rst": true, "j2": true, "tmpl": true,
 	"tpl": true, "template": true, "in": true,
+}
+
+var (
+	composeServicesRE = regexp.MustCompile(`(?m)^services:[ \t]*(?:#.*)?\r?$`)
+	kubeKeysRE        = regexp.MustCompile(`(?m)^(?:apiVersion|kind):`)
+)
+
+// Sniff names the format of a YAML file whose name did not (Candidate)
+// from its content: ref.SourceCompose for a compose file under another name
+// (stack.yml, an override such as etherpad.yml): a top-level services:
+// block and no Kubernetes apiVersion or kind. "" leaves it a Candidate.
+func Sniff(data []byte) string {
+	if composeServicesRE.Match(data) && !kubeKeysRE.Match(data) {
+		return ref.SourceCompose
+	}
+	return ""
 }
 
 // Detect names the format of the file at slash path p from its name alone:

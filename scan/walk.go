@@ -420,6 +420,13 @@ func (w *walker) scanFile(j job) (File, bool) {
 	w.mu.Lock()
 	w.bytes += int64(len(data))
 	w.mu.Unlock()
+	if j.source == Candidate {
+		// The name did not say; a compose file under another name
+		// (a stack file, an override) says so by its shape.
+		if s := Sniff(data); s != "" && w.opts.Scanners[s] != nil {
+			j.source, scanner = s, w.opts.Scanners[s]
+		}
+	}
 	res, err := safeScan(scanner, j.path, data)
 	f := File{Path: j.path, Source: j.source, Ignores: ParseIgnores(data)}
 	if res != nil {

@@ -283,6 +283,38 @@ func TestWalkCancelled(t *testing.T) {
 	}
 }
 
+// TestSniffCompose: YAML named like nothing stet knows is read as compose
+// when it is shaped like compose (a stack file, an override), and stays a
+// Kubernetes candidate otherwise.
+func TestSniffCompose(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"stack file", "version: \"3.8\"\nservices:\n  web:\n    image: nginx:1\n", ref.SourceCompose},
+		{"services with a comment", "services:   # the app\r\n  db: {image: postgres}\r\n", ref.SourceCompose},
+		{"kubernetes", "apiVersion: v1\nkind: List\nservices:\n  x: 1\n", ""},
+		{"nested services key", "app:\n  services:\n    web: {}\n", ""},
+		{"services in a string", "notes: |\n  services:\n", ""},
+	} {
+		if got := Sniff([]byte(tc.src)); got != tc.want {
+			t.Errorf("%s: Sniff = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"deploy/stack.yml":  "services:\n  web:\n    image: nginx:1\n",
+		"deploy/notes.yaml": "just: yaml\n",
+	})
+	chdir(t, root)
+	rep, err := Walk(context.Background(), nil, Options{Scanners: testScanners()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"deploy/stack.yml=compose"}, paths(rep)); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+}
+
 func TestDetect(t *testing.T) {
 	t.Parallel()
 	for p, want := range map[string]string{
