@@ -489,6 +489,26 @@ func TestPinThroughFaults(t *testing.T) {
 	}
 }
 
+// TestPinSkipsVariableReference: an image that is one variable is skipped
+// with a reason that says so and where to pin instead.
+func TestPinSkipsVariableReference(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	src := "services:\n  web:\n    image: ${WEB_IMAGE:-nginx:1}\n"
+	dir := writeTree(t, map[string]string{"compose.yaml": src})
+	t.Chdir(dir)
+	code, _, stderr := stetRun(t, context.Background(), "pin", ".")
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0 (nothing to pin); stderr:\n%s", code, stderr)
+	}
+	want := "its value comes from the variable ${WEB_IMAGE:-nginx:1} (read as nginx:1)"
+	if !strings.Contains(stderr, want) || strings.Contains(stderr, "assembled from variables") {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	if got := readTree(t, dir)["compose.yaml"]; got != src {
+		t.Errorf("compose.yaml changed:\n%s", got)
+	}
+}
+
 func TestPinSkipsTemplatedReference(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	src := "ARG GO_VERSION=1.26\nFROM golang:${GO_VERSION}-alpine\n"
