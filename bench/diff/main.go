@@ -2,8 +2,11 @@
 // of one 400 MB layer of 100,000 files each, with the dpkg database at the
 // end of the tar and B differing from A only in that database, serves them
 // from a registry on 127.0.0.1, and times the stet binary on the first diff
-// (cold layer cache), the same diff again (warm cache), and two images that
-// share the 400 MB layer as their base and differ in a small top layer.
+// (cold layer cache), the same diff again (warm cache), two images that
+// share the 400 MB layer as their base and differ in a small top layer, and
+// the same two with B read from a docker archive (as `crane pull` writes
+// it) instead of the registry: layers match by content across sources, so
+// the shared 400 MB layer is not read there either.
 // It prints wall time and peak RSS for each and removes its data afterwards.
 //
 //	go run ./bench/diff [-files 100000] [-size 400] [-runs 3]
@@ -133,23 +136,27 @@ func run(files, sizeMB, runs int, keep bool) error {
 	go srv.Serve(lis)
 	defer srv.Shutdown(ctx)
 	host := lis.Addr().String()
-	push := func(tag string, layers ...v1.Layer) error {
+	assemble := func(layers ...v1.Layer) (v1.Image, error) {
 		img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 		img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 		for i, l := range layers {
 			var err error
 			img, err = mutate.Append(img, mutate.Addendum{Layer: l, History: v1.History{CreatedBy: fmt.Sprintf("bench layer %d", i)}})
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
 		cf, err := img.ConfigFile()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cf = cf.DeepCopy()
 		cf.OS, cf.Architecture = "linux", "amd64"
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
+		return mutate.ConfigFile(img, cf)
+	}
+	push := func(tag string, layers ...v1.Layer) error {
+		img, err := assemble(layers...)
+		if err != nil {
 			return err
 		}
 		ref, err := name.ParseReference(host+"/bench:"+tag, name.Insecure)
@@ -168,6 +175,20 @@ func run(files, sizeMB, runs int, keep bool) error {
 		}
 	}
 	fmt.Printf("pushed to %s in %s\n", host, time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	archive := filepath.Join(tmp, "base-b.tar")
+	imgB, err := assemble(la, topB)
+	if err != nil {
+		return err
+	}
+	tag, err := name.NewTag("example.test/bench:base-b")
+	if err != nil {
+		return err
+	}
+	if err := tarball.WriteToFile(archive, tag, imgB); err != nil {
+		return fmt.Errorf("writing %s: %w", archive, err)
+	}
+	fmt.Printf("wrote base-b as a docker archive in %s\n", time.Since(t0).Round(time.Millisecond))
 	// Wall time depends on what else the machine runs; CPU time less so.
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Printf("load average %s", b)
@@ -188,7 +209,7 @@ func run(files, sizeMB, runs int, keep bool) error {
 			if err != nil {
 				return err
 			}
-			cmd := exec.Command(self, "-rss-wrap", stet, "diff", host+"/bench:"+a, host+"/bench:"+b)
+			cmd := exec.Command(self, "-rss-wrap", stet, "diff", a, b)
 			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache, "DOCKER_CONFIG="+filepath.Join(tmp, "docker"))
 			out := &strings.Builder{}
 			var measured strings.Builder
@@ -216,13 +237,17 @@ func run(files, sizeMB, runs int, keep bool) error {
 		fmt.Printf("%-40s wall %7s (worst %7s)  cpu %7s  peak RSS %3d MB\n", label, minW.Round(time.Millisecond), maxW.Round(time.Millisecond), minC.Round(time.Millisecond), maxR/1024)
 		return nil
 	}
-	if err := measure("first diff (cold cache)", true, "a", "b"); err != nil {
+	reg := func(tag string) string { return host + "/bench:" + tag }
+	if err := measure("first diff (cold cache)", true, reg("a"), reg("b")); err != nil {
 		return err
 	}
-	if err := measure("same diff, warm cache", false, "a", "b"); err != nil {
+	if err := measure("same diff, warm cache", false, reg("a"), reg("b")); err != nil {
 		return err
 	}
-	if err := measure("shared 400 MB base, small top differs", true, "base-a", "base-b"); err != nil {
+	if err := measure("shared 400 MB base, small top differs", true, reg("base-a"), reg("base-b")); err != nil {
+		return err
+	}
+	if err := measure("the same, B from a docker archive", true, reg("base-a"), "docker-archive:"+archive); err != nil {
 		return err
 	}
 	return nil
