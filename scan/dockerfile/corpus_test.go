@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/stet-dev/stet/edit"
 	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
@@ -148,6 +150,7 @@ func FuzzScan(f *testing.F) {
 	for _, s := range []string{
 		"", "\ufeffFROM a", "FROM a\\\n\n#c\n  b", "# escape=`\nFROM a`\n b", "RUN <<EOF\nFROM x\nEOF\n",
 		"ONBUILD COPY --from=x a b", "ARG A=\"x:1\" B='y'\nFROM ${A:-z}", "FROM \"$X\"", "RUN --mount=\"from=a\",\"type=bind\" x",
+		"ARG B=nginx:1\nFROM ${B} AS a\nFROM ${B}-alpine\nFROM b\nARG B\nCOPY --from=$B / /\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -164,10 +167,62 @@ func FuzzScan(f *testing.F) {
 			if se.Line < 1 {
 				t.Fatalf("error without a line: %v", err)
 			}
+			if errors.Is(err, ref.ErrNotImage) {
+				if res == nil {
+					t.Fatalf("no result beside %v", err)
+				}
+				checkResult(t, data, res)
+			}
 			return
 		}
 		checkResult(t, data, res)
+		checkPinKeepsReferences(t, data, res)
 	})
+}
+
+// checkPinKeepsReferences pins every reference that has an edit span, as
+// stet pin does, and scans the result: no reference may stop being one (a
+// digest appended to an ARG default that another line extends), and each
+// pinned one must now read with the digest.
+func checkPinKeepsReferences(t *testing.T, data []byte, res *scan.Result) {
+	t.Helper()
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	var edits []edit.Edit
+	var pinned []ref.Ref
+	for _, r := range res.Refs {
+		if r.Edit == nil || r.Digest != "" {
+			continue
+		}
+		e, ok := edit.ForPin(r, digest, "")
+		if !ok {
+			continue
+		}
+		edits = append(edits, e)
+		pinned = append(pinned, r)
+	}
+	if len(edits) == 0 {
+		return
+	}
+	out, err := edit.Patch("Dockerfile", data, edits)
+	if err != nil {
+		return
+	}
+	after, err := Scan("Dockerfile", out)
+	if err != nil {
+		t.Fatalf("pinning %d reference(s) broke the file: %v\n%s", len(edits), err, out)
+	}
+	if len(after.Refs) != len(res.Refs) {
+		t.Fatalf("pinning changed the references from %d to %d:\n%s", len(res.Refs), len(after.Refs), out)
+	}
+	for _, p := range pinned {
+		i := slices.IndexFunc(after.Refs, func(a ref.Ref) bool { return a.Line == p.Line && a.Context == p.Context && a.Name == p.Name })
+		if i < 0 {
+			t.Fatalf("%d: %s is gone after pinning:\n%s", p.Line, p.Text, out)
+		}
+		if a := after.Refs[i]; a.Digest != digest && !slices.ContainsFunc(after.Refs, func(b ref.Ref) bool { return b.Line == p.Line && b.Digest == digest }) {
+			t.Fatalf("%d: %s reads %+v after pinning:\n%s", p.Line, p.Text, a, out)
+		}
+	}
 }
 
 func BenchmarkScan(b *testing.B) {
