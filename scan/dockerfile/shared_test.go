@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"testing"
 
@@ -364,4 +365,56 @@ func TestEmptyDefaultIsDynamic(t *testing.T) {
 		t.Errorf("refs (-want +got):\n%s", diff)
 	}
 	checkResult(t, data, res)
+}
+
+// TestPinKeepsReferences pins every edit span of Dockerfiles that read one
+// ARG default in many ways and places, and checks that the result still
+// scans with every reference intact (see checkPinKeepsReferences).
+func TestPinKeepsReferences(t *testing.T) {
+	t.Parallel()
+	defaults := []string{"nginx:1", "nginx", `"nginx:1"`, "'nginx:1'", "127.0.0.1:5000/a/b:1", "builder", "ghcr.io/o/app@" + digest}
+	uses := []string{
+		"${B}", "$B", `"${B}"`, "${B}-x", "${B:-y}", "${B-y}", "${B:-y}-x", "${B:+z}", "x${B:+-z}:1",
+		"${B#*:}", "${B%:*}", "${B/1/2}", "${B?e}", "${B:?e}", "${X:-${B}}", "${X:+${B}}", "${B}${B}", "${B}:2", "${B}/sub",
+	}
+	places := []func(use string) string{
+		func(u string) string { return "FROM " + u + "\n" },
+		func(u string) string { return "FROM alpine:3\nARG B\nCOPY --from=" + u + " / /\n" },
+		func(u string) string { return "FROM alpine:3\nARG B\nRUN --mount=from=" + u + ",target=/m true\n" },
+		func(u string) string { return "FROM alpine:3\nARG B\nENV E=" + u + "\nCOPY --from=$E / /\n" },
+		func(u string) string {
+			return "FROM alpine:3\nARG B\nARG S=" + u + "\nRUN --mount=from=${S}-q,target=/m true\n"
+		},
+	}
+	globals := []func(use string) string{
+		func(u string) string { return "" },
+		func(u string) string { return "ARG C=" + u + "\n" },
+	}
+	for _, def := range defaults {
+		for _, use := range uses {
+			for pi, place := range places {
+				for gi, global := range globals {
+					in := "ARG X\nARG B=" + def + "\n" + global(use) + "FROM ${B} AS first\nFROM golang:1 AS builder\n" + place(use)
+					if gi == 1 {
+						in += "FROM $C\nFROM ${C}-q\n"
+					}
+					name := fmt.Sprintf("%s/%s/%d/%d", def, use, pi, gi)
+					data := []byte(in)
+					res, err := Scan("Dockerfile", data)
+					if err != nil {
+						// Some combinations do not expand to a reference
+						// before any pin; they are TestInvalidExpansion's.
+						if !errors.Is(err, ref.ErrNotImage) {
+							t.Errorf("%s: Scan: %v", name, err)
+						}
+						continue
+					}
+					t.Run(name, func(t *testing.T) {
+						checkResult(t, data, res)
+						checkPinKeepsReferences(t, data, res)
+					})
+				}
+			}
+		}
+	}
 }
