@@ -146,6 +146,10 @@ type Diff struct {
 	Layers      Layers          `json:"layers"`
 	Files       *FileDiff       `json:"files,omitempty"`
 	Warnings    []string        `json:"warnings,omitempty"`
+
+	// baseUnknown is true when one side cannot name its base image: a
+	// docker archive keeps no manifest annotations.
+	baseUnknown bool
 }
 
 // BaseLayers returns how many bottom layers of im are the layers of base:
@@ -179,6 +183,10 @@ func Compare(ctx context.Context, a, b *image.Image, opts Options) (*Diff, error
 	d.OS = compareOS(invA.OS, invB.OS)
 	d.Packages = comparePackages(invA.Packages, invB.Packages)
 	d.Config = compareConfig(invA.Config, invB.Config, a, b)
+	if w := unknownAnnotations(a, b); w != "" {
+		d.Warnings = append(d.Warnings, w)
+	}
+	d.baseUnknown = noManifest(a) && a.BaseDigest() == "" || noManifest(b) && b.BaseDigest() == ""
 	if opts.Files {
 		d.Files, err = compareFiles(ctx, scanner, a, b, opts.Inventory)
 		if err != nil {
@@ -450,11 +458,31 @@ func compareConfig(a, b inventory.Config, ia, ib *image.Image) []ConfigChange {
 	keyed("label", a.Labels, b.Labels)
 	keyed("port", setMap(a.ExposedPorts), setMap(b.ExposedPorts))
 	keyed("volume", setMap(a.Volumes), setMap(b.Volumes))
-	keyed("annotation", ia.Annotations, ib.Annotations)
+	if !noManifest(ia) && !noManifest(ib) {
+		keyed("annotation", ia.Annotations, ib.Annotations)
+	}
 	if out == nil {
 		out = []ConfigChange{}
 	}
 	return out
+}
+
+// noManifest reports an image read from a docker archive, which keeps the
+// config and layers but not the manifest, so not its annotations: they are
+// unknown rather than absent, and comparing them would call every saved
+// image different from the one in the registry.
+func noManifest(im *image.Image) bool { return im.Source == image.SourceDockerArchive }
+
+// unknownAnnotations says that annotations were not compared, when one side
+// has some and the other cannot.
+func unknownAnnotations(a, b *image.Image) string {
+	switch {
+	case noManifest(a) && !noManifest(b) && len(b.Annotations) > 0:
+		return "manifest annotations not compared: A is a docker archive, which does not keep them"
+	case noManifest(b) && !noManifest(a) && len(a.Annotations) > 0:
+		return "manifest annotations not compared: B is a docker archive, which does not keep them"
+	}
+	return ""
 }
 
 func envMap(env []string) map[string]string {
@@ -522,7 +550,7 @@ func verdict(d *Diff) string {
 			cfg = true
 		}
 	}
-	if d.A.BaseDigest != d.B.BaseDigest {
+	if d.A.BaseDigest != d.B.BaseDigest && !d.baseUnknown {
 		parts = append(parts, "base image changed")
 		ann = false
 		for _, c := range d.Config {

@@ -184,6 +184,7 @@ func renderText(w io.Writer, d *Diff) error {
 	fmt.Fprintln(&b, sideLine("A", d.A))
 	fmt.Fprintln(&b, sideLine("B", d.B))
 	if d.Identical {
+		textWarnings(&b, d.Warnings)
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
@@ -228,14 +229,18 @@ func renderText(w io.Writer, d *Diff) error {
 			}
 		}
 	}
-	for _, wr := range d.Warnings {
-		fmt.Fprintf(&b, "\nwarning: %s", wr)
-	}
-	if len(d.Warnings) > 0 {
-		b.WriteByte('\n')
-	}
+	textWarnings(&b, d.Warnings)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func textWarnings(b *strings.Builder, warnings []string) {
+	for _, wr := range warnings {
+		fmt.Fprintf(b, "\nwarning: %s", wr)
+	}
+	if len(warnings) > 0 {
+		b.WriteByte('\n')
+	}
 }
 
 func fileAttrs(f *inventory.FileInfo) string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/compression"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/stet-dev/stet/image"
 	it "github.com/stet-dev/stet/image/imagetest"
@@ -160,5 +161,43 @@ func TestChangeAcrossSources(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestArchiveKeepsNoAnnotations: a docker archive has no manifest, so the
+// base annotations of the registry's copy are unknown on the archive's
+// side, not removed: the two are still identical, with a warning saying
+// what was not compared, and no base image change is claimed.
+func TestArchiveKeepsNoAnnotations(t *testing.T) {
+	gz, plain := storedTwice(t, storyTars(t, "1.17.1-r0")...)
+	annotated := mutate.Annotations(gz, map[string]string{
+		image.AnnotationBaseName:   "docker.io/library/alpine:3.10",
+		image.AnnotationBaseDigest: "sha256:6a92cd1fcdc8d8cdec60f33dda4db2cb1fcdcacf3410a8e05b3741f44a9b5998",
+	}).(v1.Image)
+	reg := it.Sources(t, annotated)[0]
+	saved := "docker-archive:" + it.Archive(t, filepath.Join(t.TempDir(), "saved.tar"), plain)
+	for _, p := range [][2]string{{reg, saved}, {saved, reg}} {
+		d, err := Compare(context.Background(), open(t, p[0]), open(t, p[1]), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Render(&buf, d, FormatText); err != nil {
+			t.Fatal(err)
+		}
+		if !d.Identical || !strings.HasPrefix(d.Verdict, "identical content") || len(d.Config) != 0 {
+			t.Errorf("%s vs %s:\n%s", p[0], p[1], buf.String())
+		}
+		if !strings.Contains(buf.String(), "warning: manifest annotations not compared: ") {
+			t.Errorf("no warning about annotations:\n%s", buf.String())
+		}
+	}
+	// Between two manifests, annotations still count.
+	d, err := Compare(context.Background(), open(t, reg), open(t, it.Sources(t, gz)[1]), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Identical || !strings.Contains(d.Verdict, "base image changed") {
+		t.Errorf("annotations dropped between registry and layout: %q", d.Verdict)
 	}
 }
