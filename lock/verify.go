@@ -83,8 +83,8 @@ func VerifyFiles(lk *Lock, lockPath string, refs []ref.Ref, opts FilesOptions) [
 		}
 		idx := entries[nameTag{r.Kind, r.Name, r.Tag}]
 		if len(idx) == 0 {
-			out = append(out, finding(RuleMismatch, r,
-				fmt.Sprintf("%s is not in %s (run stet lock)", display(r), filepath.Base(lockPath))))
+			out = append(out, compared(finding(RuleMismatch, r,
+				fmt.Sprintf("%s is not in %s (run stet lock)", display(r), filepath.Base(lockPath))), "", r.Digest))
 			continue
 		}
 		if r.Digest == "" {
@@ -103,8 +103,9 @@ func VerifyFiles(lk *Lock, lockPath string, refs []ref.Ref, opts FilesOptions) [
 			locked = append(locked, Short(lk.References[i].Digest))
 			used[i] = true // the entry exists; the disagreement is reported once, here
 		}
-		out = append(out, finding(RuleMismatch, r,
-			fmt.Sprintf("%s is pinned to %s here but %s has %s", display(r), Short(r.Digest), filepath.Base(lockPath), joinOr(locked))))
+		out = append(out, compared(finding(RuleMismatch, r,
+			fmt.Sprintf("%s is pinned to %s here but %s has %s", display(r), Short(r.Digest), filepath.Base(lockPath), joinOr(locked))),
+			lk.References[idx[0]].Digest, r.Digest))
 	}
 	if opts.Stale {
 		for i, e := range lk.References {
@@ -114,7 +115,8 @@ func VerifyFiles(lk *Lock, lockPath string, refs []ref.Ref, opts FilesOptions) [
 			out = append(out, rules.Finding{
 				Rule: RuleMismatch, Severity: rules.Error, File: lockPath, Line: e.Line, Column: 1,
 				EndLine: e.Line, EndColumn: 1, Reference: display(ref.Ref{Kind: e.Kind, Name: e.Name, Tag: e.Tag, Digest: e.Digest}),
-				Message: fmt.Sprintf("%s entry %s is used by no file (run stet lock)", filepath.Base(lockPath), e.String()),
+				Message:  fmt.Sprintf("%s entry %s is used by no file (run stet lock)", filepath.Base(lockPath), e.String()),
+				Expected: e.Digest,
 			})
 		}
 	}
@@ -288,19 +290,19 @@ func VerifyRemote(ctx context.Context, lk *Lock, lockPath string, refs []ref.Ref
 			if !failure(q, a) {
 				switch {
 				case !a.found:
-					out = append(out, at.finding(RuleTagMoved, e,
-						fmt.Sprintf("%s no longer exists upstream (locked %s, %s)%s", e.Short(), Short(e.Digest), e.ResolvedAt.Format(time.DateOnly), via(e))))
+					out = append(out, compared(at.finding(RuleTagMoved, e,
+						fmt.Sprintf("%s no longer exists upstream (locked %s, %s)%s", e.Short(), Short(e.Digest), e.ResolvedAt.Format(time.DateOnly), via(e))), e.Digest, ""))
 				case a.digest != e.Digest:
-					out = append(out, at.finding(RuleTagMoved, e,
-						fmt.Sprintf("%s moved: %s → %s, locked %s%s", e.Short(), Short(e.Digest), Short(a.digest), e.ResolvedAt.Format(time.DateOnly), via(e))))
+					out = append(out, compared(at.finding(RuleTagMoved, e,
+						fmt.Sprintf("%s moved: %s → %s, locked %s%s", e.Short(), Short(e.Digest), Short(a.digest), e.ResolvedAt.Format(time.DateOnly), via(e))), e.Digest, a.digest))
 				}
 			}
 		}
 		if e.Kind == ref.Image {
 			q := question{e.Kind, e.Name, "", e.Digest}
 			if a, ok := answers[q]; ok && !failure(q, a) && !a.found {
-				out = append(out, at.finding(RuleDigestGone, e,
-					fmt.Sprintf("%s no longer exists in %s%s: a rollback to it cannot be reproduced", e.String(), e.Name, via(e))))
+				out = append(out, compared(at.finding(RuleDigestGone, e,
+					fmt.Sprintf("%s no longer exists in %s%s: a rollback to it cannot be reproduced", e.String(), e.Name, via(e))), e.Digest, ""))
 			}
 		}
 	}
@@ -312,11 +314,11 @@ func VerifyRemote(ctx context.Context, lk *Lock, lockPath string, refs []ref.Ref
 		}
 		switch {
 		case !a.found:
-			out = append(out, finding(RuleActionComment, r,
-				fmt.Sprintf("%s@%s: its version comment %s names no tag of %s", r.Name, Short(r.Digest), r.Tag, ref.ActionRepo(r.Name))))
+			out = append(out, compared(finding(RuleActionComment, r,
+				fmt.Sprintf("%s@%s: its version comment %s names no tag of %s", r.Name, Short(r.Digest), r.Tag, ref.ActionRepo(r.Name))), "", r.Digest))
 		case a.digest != r.Digest:
-			out = append(out, finding(RuleActionComment, r,
-				fmt.Sprintf("%s@%s does not match its version comment: %s is %s", r.Name, Short(r.Digest), r.Tag, Short(a.digest))))
+			out = append(out, compared(finding(RuleActionComment, r,
+				fmt.Sprintf("%s@%s does not match its version comment: %s is %s", r.Name, Short(r.Digest), r.Tag, Short(a.digest))), a.digest, r.Digest))
 		}
 	}
 	slices.SortFunc(out, rules.Compare)
@@ -349,6 +351,12 @@ func locate(e Entry, lockPath string, refs []ref.Ref) place {
 		return place{s.File, s.Line, 1, s.Line, 1}
 	}
 	return place{lockPath, e.Line, 1, e.Line, 1}
+}
+
+// compared sets the two full values a finding compares.
+func compared(f rules.Finding, expected, actual string) rules.Finding {
+	f.Expected, f.Actual = expected, actual
+	return f
 }
 
 func finding(rule string, r ref.Ref, msg string) rules.Finding {

@@ -27,7 +27,7 @@ func TestVerifyFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := func(file string, line int, msg, reference string) rules.Finding {
+	f := func(file string, line int, msg, reference, expected, actual string) rules.Finding {
 		col, end := 6, 20
 		if strings.HasSuffix(file, ".yml") {
 			col, end = 15, 40
@@ -36,7 +36,7 @@ func TestVerifyFiles(t *testing.T) {
 			col, end = 1, 1
 		}
 		return rules.Finding{Rule: "STET010", Severity: rules.Error, File: file, Line: line, Column: col,
-			EndLine: line, EndColumn: end, Message: msg, Reference: reference}
+			EndLine: line, EndColumn: end, Message: msg, Reference: reference, Expected: expected, Actual: actual}
 	}
 	tests := []struct {
 		name  string
@@ -47,23 +47,23 @@ func TestVerifyFiles(t *testing.T) {
 		{"agree", sampleRefs(), true, nil},
 		{"unpinned file ref agrees with any entry of its tag", []ref.Ref{img("new/Dockerfile", 2, nginx, "1-alpine", "")}, false, nil},
 		{"pinned to another digest", []ref.Ref{img("web/Dockerfile", 1, nginx, "1-alpine", dB)}, false, []rules.Finding{
-			f("web/Dockerfile", 1, "nginx:1-alpine is pinned to sha256:bbbbbbbbbbbb… here but stet.lock has sha256:aaaaaaaaaaaa…", "nginx:1-alpine"),
+			f("web/Dockerfile", 1, "nginx:1-alpine is pinned to sha256:bbbbbbbbbbbb… here but stet.lock has sha256:aaaaaaaaaaaa…", "nginx:1-alpine", dA, dB),
 		}},
 		{"missing entry", []ref.Ref{img("web/Dockerfile", 1, nginx, "1.27", "")}, false, []rules.Finding{
-			f("web/Dockerfile", 1, "nginx:1.27 is not in stet.lock (run stet lock)", "nginx:1.27"),
+			f("web/Dockerfile", 1, "nginx:1.27 is not in stet.lock (run stet lock)", "nginx:1.27", "", ""),
 		}},
 		{"digest-only missing", []ref.Ref{img("a/Dockerfile", 4, "ghcr.io/org/base", "", dA)}, false, []rules.Finding{
-			f("a/Dockerfile", 4, "ghcr.io/org/base@"+dA+" is pinned to sha256:aaaaaaaaaaaa… here but stet.lock has sha256:cccccccccccc…", "ghcr.io/org/base@"+dA),
+			f("a/Dockerfile", 4, "ghcr.io/org/base@"+dA+" is pinned to sha256:aaaaaaaaaaaa… here but stet.lock has sha256:cccccccccccc…", "ghcr.io/org/base@"+dA, dC, dA),
 		}},
 		{"action commit differs", []ref.Ref{act(".github/workflows/ci.yml", 8, "actions/checkout", "v4.2.2", c2)}, false, []rules.Finding{
-			f(".github/workflows/ci.yml", 8, "actions/checkout@v4.2.2 is pinned to 222222222222… here but stet.lock has 111111111111…", "actions/checkout@v4.2.2"),
+			f(".github/workflows/ci.yml", 8, "actions/checkout@v4.2.2 is pinned to 222222222222… here but stet.lock has 111111111111…", "actions/checkout@v4.2.2", c1, c2),
 		}},
 		{"dynamic skipped", []ref.Ref{{File: "x", Line: 1, Kind: ref.Image, Dynamic: true, Name: nginx, Tag: "${T}"}}, false, nil},
 		{"stale entries", sampleRefs()[:2], true, []rules.Finding{
-			f("stet.lock", 4, "stet.lock entry actions/checkout@"+c1+" is used by no file (run stet lock)", "actions/checkout@v4.2.2"),
-			f("stet.lock", 14, "stet.lock entry github/codeql-action/init@"+c2+" is used by no file (run stet lock)", "github/codeql-action/init@v3"),
-			f("stet.lock", 37, "stet.lock entry redis:7@"+dB+" is used by no file (run stet lock)", "redis:7"),
-			f("stet.lock", 47, "stet.lock entry ghcr.io/org/base@"+dC+" is used by no file (run stet lock)", "ghcr.io/org/base@"+dC),
+			f("stet.lock", 4, "stet.lock entry actions/checkout@"+c1+" is used by no file (run stet lock)", "actions/checkout@v4.2.2", c1, ""),
+			f("stet.lock", 14, "stet.lock entry github/codeql-action/init@"+c2+" is used by no file (run stet lock)", "github/codeql-action/init@v3", c2, ""),
+			f("stet.lock", 37, "stet.lock entry redis:7@"+dB+" is used by no file (run stet lock)", "redis:7", dB, ""),
+			f("stet.lock", 47, "stet.lock entry ghcr.io/org/base@"+dC+" is used by no file (run stet lock)", "ghcr.io/org/base@"+dC, dC, ""),
 		}},
 		{"stale off for a partial check", sampleRefs()[:2], false, nil},
 	}
@@ -169,25 +169,25 @@ func TestVerifyRemote(t *testing.T) {
 	want := []rules.Finding{
 		{Rule: "STET011", Severity: rules.Error, File: "Dockerfile", Line: 1, Column: 6, EndLine: 1, EndColumn: 20,
 			Message:   fmt.Sprintf("%s:1-alpine moved: %s → %s, locked 2026-11-02", nginxName, short(locked), short(moved)),
-			Reference: nginxName + ":1-alpine"},
+			Reference: nginxName + ":1-alpine", Expected: locked, Actual: moved},
 		{Rule: "STET011", Severity: rules.Error, File: "ci.yml", Line: 3, Column: 1, EndLine: 3, EndColumn: 1,
 			Message:   "actions/checkout@v1 moved: " + second[:12] + "… → " + first[:12] + "…, locked 2026-11-02",
-			Reference: "actions/checkout@v1"},
+			Reference: "actions/checkout@v1", Expected: second, Actual: first},
 		{Rule: "STET013", Severity: rules.Error, File: "ci.yml", Line: 4, Column: 15, EndLine: 4, EndColumn: 40,
 			Message:   "actions/checkout@" + first[:12] + "… does not match its version comment: v1.1.0 is " + second[:12] + "…",
-			Reference: "actions/checkout@v1.1.0"},
+			Reference: "actions/checkout@v1.1.0", Expected: second, Actual: first},
 		{Rule: "STET013", Severity: rules.Error, File: "ci.yml", Line: 6, Column: 15, EndLine: 6, EndColumn: 40,
 			Message:   "actions/checkout@" + first[:12] + "…: its version comment v9 names no tag of actions/checkout",
-			Reference: "actions/checkout@v9"},
+			Reference: "actions/checkout@v9", Actual: first},
 		{Rule: "STET012", Severity: rules.Error, File: "deploy.yaml", Line: 9, Column: 1, EndLine: 9, EndColumn: 1,
 			Message:   host + "/app/api@" + gone + " no longer exists in " + host + "/app/api: a rollback to it cannot be reproduced",
-			Reference: host + "/app/api@" + gone},
+			Reference: host + "/app/api@" + gone, Expected: gone},
 		{Rule: "STET011", Severity: rules.Error, File: "stet.lock", Line: 30, Column: 1, EndLine: 30, EndColumn: 1,
 			Message:   host + "/app/gone:1 no longer exists upstream (locked sha256:000000000000…, 2026-11-02)",
-			Reference: host + "/app/gone:1"},
+			Reference: host + "/app/gone:1", Expected: gone},
 		{Rule: "STET012", Severity: rules.Error, File: "stet.lock", Line: 30, Column: 1, EndLine: 30, EndColumn: 1,
 			Message:   host + "/app/gone:1@" + gone + " no longer exists in " + host + "/app/gone: a rollback to it cannot be reproduced",
-			Reference: host + "/app/gone:1"},
+			Reference: host + "/app/gone:1", Expected: gone},
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(rules.Finding{})); diff != "" {
 		t.Errorf("VerifyRemote (-want +got):\n%s", diff)

@@ -178,6 +178,12 @@ type Finding struct {
 	// nginx:1-alpine, actions/checkout@v4, the unpinned packages of an
 	// install, the URL of a download.
 	Reference string `json:"reference"`
+	// Expected and Actual are the two values a lock finding (STET010–
+	// STET013) compares, in full: what stet.lock or a version comment says,
+	// and what the file, the registry or the git host says now. Either is
+	// empty when that side has none (a tag that no longer exists).
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
 }
 
 // Compare orders findings by file, position, then rule and message.

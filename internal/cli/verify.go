@@ -104,6 +104,11 @@ func (a *app) runVerify(cmd *cobra.Command, paths []string, rf *resolveFlags, of
 	findings = rules.Apply(findings, rep.Files, ruleCfg)
 
 	rc := report.Check{Findings: findings, Files: len(rep.Files), References: len(refs)}
+	if remoteErr != nil && (format == report.JSON || format == report.SARIF) {
+		// Machine readers see the unanswered questions too (text readers
+		// get them on stderr below).
+		rc.Errors = append(rc.Errors, unjoin(remoteErr)...)
+	}
 	base, _ := filepath.Abs(repoRoot(c))
 	if err := report.WriteCheck(cmd.OutOrStdout(), format, rc, report.Options{
 		Color:       a.color(cmd.OutOrStdout()),
@@ -123,4 +128,12 @@ func (a *app) runVerify(cmd *cobra.Command, paths []string, rf *resolveFlags, of
 		return withCode(ExitFindings, nil)
 	}
 	return nil
+}
+
+// unjoin splits an errors.Join into its errors.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

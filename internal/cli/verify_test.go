@@ -137,5 +137,22 @@ func TestVerifyUnreachable(t *testing.T) {
 	}
 	if code, out, errOut := stetRun(t, ctx, "verify", "--offline", dir); code != ExitOK {
 		t.Errorf("verify --offline = %d, want 0\n%s%s", code, out, errOut)
+	} // JSON readers get the unanswered question in errors, not only stderr.
+	code, out, errOut = stetRun(t, ctx, "verify", "--format", "json", dir)
+	var doc struct {
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("verify --format json: %v\n%s", err, out)
+	}
+	if code != ExitFailure || len(doc.Errors) == 0 {
+		t.Errorf("verify --format json against a closed port = %d, errors %+v; want 3 and errors\n%s", code, doc.Errors, errOut)
+	}
+	for _, e := range doc.Errors {
+		if !strings.Contains(e.Message, host) {
+			t.Errorf("error %q does not name the registry %s", e.Message, host)
+		}
 	}
 }
