@@ -56,12 +56,13 @@ const dockerPrefix = "docker://"
 // Scan reads a workflow or an action metadata file. It satisfies scan.Scanner.
 // A file that is not valid YAML is a *scan.Error with the line of the problem.
 func Scan(path string, data []byte) (*scan.Result, error) {
-	docs, err := yamlref.MappingDocuments(path, data)
+	f := yamlref.New(path, ref.SourceActions, data)
+	docs, err := f.MappingDocuments()
 	if err != nil {
 		return nil, err
 	}
 	s := &scanner{
-		f:    yamlref.New(path, ref.SourceActions, data),
+		f:    f,
 		res:  &scan.Result{},
 		seen: make(map[*yaml.Node]bool),
 	}
@@ -87,13 +88,14 @@ func (s *scanner) jobs(jobs *yaml.Node) {
 		if job == nil || job.Kind != yaml.MappingNode {
 			continue
 		}
-		ctx := "jobs." + p.Key.Value
-		if k, v := yamlref.GetPair(job, "uses"); v != nil {
+		ctx := "jobs." + p.Name
+		if k, v := yamlref.Lookup(job, "uses"); yamlref.Deref(v) != nil {
+			v = yamlref.Deref(v)
 			s.uses(k, v, ctx+".uses", flowLine(job, v))
 		}
 		s.container(yamlref.Get(job, "container"), ctx+".container")
 		for _, svc := range yamlref.Entries(yamlref.Get(job, "services")) {
-			s.container(svc.Value, ctx+".services."+svc.Key.Value)
+			s.container(svc.Value, ctx+".services."+svc.Name)
 		}
 		s.steps(yamlref.Get(job, "steps"), ctx+".steps")
 	}
@@ -134,7 +136,8 @@ func (s *scanner) steps(steps *yaml.Node, ctx string) {
 			continue
 		}
 		sctx := fmt.Sprintf("%s[%d]", ctx, i)
-		if k, v := yamlref.GetPair(st, "uses"); v != nil {
+		if k, v := yamlref.Lookup(st, "uses"); yamlref.Deref(v) != nil {
+			v = yamlref.Deref(v)
 			s.uses(k, v, sctx+".uses", flowLine(st, v))
 			s.inputImage(v, yamlref.Get(st, "with"), sctx+".with")
 		}

@@ -2,6 +2,7 @@ package compose
 
 import (
 	"flag"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,6 +140,24 @@ func TestScan(t *testing.T) {
 			want: []got{{1, 18, "a:1", "docker.io/library/a", "1", "", false, "x-a.image", "a:1"}},
 		},
 		{
+			// Compose reads a mapping with yaml.v3, which follows merges
+			// however deep they go and reads an alias key as the key it
+			// names and !!merge on a key other than << as a tag.
+			name: "merged 12 levels deep",
+			in:   deepMerges(12) + "services:\n  s:\n    <<: *l11\n",
+			want: []got{{1, 20, "a:1", "docker.io/library/a", "1", "", false, "x-l0.image", "a:1"}},
+		},
+		{
+			name: "alias and !!merge keys",
+			in: "x-k: {&k image: 'x:1'}\nx-f: &image foo\n" +
+				"services:\n  a:\n    *k : a:1\n  b:\n    !!merge image: b:1\n  c:\n    *image : c:1\n    image: d:1\n",
+			want: []got{
+				{5, 10, "a:1", "docker.io/library/a", "1", "", false, "services.a.image", "a:1"},
+				{7, 20, "b:1", "docker.io/library/b", "1", "", false, "services.b.image", "b:1"},
+				{10, 12, "d:1", "docker.io/library/d", "1", "", false, "services.c.image", "d:1"},
+			},
+		},
+		{
 			name: "anchored scalar",
 			in:   "services:\n  a:\n    image: &img nginx:1\n  b:\n    image: *img\n",
 			want: []got{{3, 17, "nginx:1", "docker.io/library/nginx", "1", "", false, "services.a.image", "nginx:1"}},
@@ -220,6 +239,17 @@ func TestScan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deepMerges returns mappings x-l0 (image a:1) to x-l<n-1>, each merging
+// the one before it.
+func deepMerges(n int) string {
+	var b strings.Builder
+	b.WriteString("x-l0: &l0 {image: 'a:1'}\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "x-l%d: &l%d {<<: *l%d}\n", i, i, i-1)
+	}
+	return b.String()
 }
 
 func TestRelated(t *testing.T) {

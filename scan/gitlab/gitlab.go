@@ -58,12 +58,13 @@ var scriptKeys = []string{"before_script", "script", "after_script"}
 // Scan reads a GitLab CI configuration file. It satisfies scan.Scanner.
 // A file that is not valid YAML is a *scan.Error with the line of the problem.
 func Scan(path string, data []byte) (*scan.Result, error) {
-	docs, err := yamlref.MappingDocuments(path, data)
+	f := yamlref.New(path, ref.SourceGitLab, data)
+	docs, err := f.MappingDocuments()
 	if err != nil {
 		return nil, err
 	}
 	s := &scanner{
-		f:       yamlref.New(path, ref.SourceGitLab, data),
+		f:       f,
 		res:     &scan.Result{},
 		seen:    make(map[*yaml.Node]bool),
 		scripts: make(map[*yaml.Node]bool),
@@ -99,10 +100,10 @@ func (s *scanner) document(doc *yaml.Node) {
 	}
 	tmpl := newTemplates(doc)
 	for _, p := range yamlref.Entries(doc) {
-		if keywords[p.Key.Value] || p.Value == nil || p.Value.Kind != yaml.MappingNode {
+		if keywords[p.Name] || p.Value == nil || p.Value.Kind != yaml.MappingNode {
 			continue
 		}
-		s.job(p.Value, p.Key.Value, global.child(tmpl, p.Value))
+		s.job(p.Value, p.Name, global.child(tmpl, p.Value))
 		if path.Base(s.f.Path) == ".gitlab-ci.yml" {
 			if tr := yamlref.Get(p.Value, "trigger"); tr != nil && tr.Kind == yaml.MappingNode {
 				s.includes(yamlref.Get(tr, "include"))

@@ -335,6 +335,31 @@ job3:
 			},
 		},
 		{
+			// GitLab's YAML reader, like yaml.v3, reads an alias used as a
+			// key as the key it names, and !!merge on any key but << as a
+			// tag only; merges are followed however deep they go.
+			name: "keys as YAML decoders read them",
+			in: `x: &image foo
+.keys: {&img image: busybox:1}
+a:
+  *image : ruby:3
+b:
+  *img : alpine:3
+c:
+  !!merge image: node:20
+.l0: &l0 {variables: {V: "1"}}
+` + deepMerges(70) + `d:
+  <<: *l69
+  image: alpine:$V
+`,
+			want: []string{
+				`2:21-2:30 "busybox:1" name=docker.io/library/busybox tag=1 @.keys.image edit`,
+				`6:10-6:18 "alpine:3" name=docker.io/library/alpine tag=3 @b.image edit`,
+				`8:18-8:25 "node:20" name=docker.io/library/node tag=20 @c.image edit`,
+				`81:10-81:19 "alpine:$V" name=docker.io/library/alpine tag=1 @d.image noedit`,
+			},
+		},
+		{
 			name: "block and escaped scalars are located but not edited",
 			in: `a:
   image: >-
@@ -551,6 +576,16 @@ func TestScanInvalidYAML(t *testing.T) {
 			yamlreftest.ExpectErrorAt(t, Scan, ".gitlab-ci.yml", []byte(tt.in), tt.line)
 		})
 	}
+}
+
+// deepMerges returns mappings .l1 to .l<n-1>, each merging the one before
+// it; .l0 is the caller's.
+func deepMerges(n int) string {
+	var b strings.Builder
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, ".l%d: &l%d {<<: *l%d}\n", i, i, i-1)
+	}
+	return b.String()
 }
 
 // mergeBomb returns n+1 anchored mappings, each merging the one before it

@@ -20,7 +20,7 @@ type variable struct {
 func variables(n *yaml.Node) map[string]*variable {
 	vars := make(map[string]*variable)
 	for _, p := range yamlref.Entries(n) {
-		name, v := p.Key.Value, p.Value
+		name, v := p.Name, p.Value
 		switch {
 		case v == nil:
 		case v.Kind == yaml.ScalarNode:

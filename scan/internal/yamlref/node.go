@@ -1,6 +1,8 @@
 package yamlref
 
 import (
+	"iter"
+	"slices"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
@@ -18,154 +20,153 @@ func Deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// IsMerge reports whether a mapping key is the YAML merge key <<: the parser
-// tags a plain << as !!merge, while a quoted "<<" is an ordinary key.
+// IsMerge reports whether a mapping key is the YAML merge key <<, as
+// yaml.v3 decodes it (and so compose-go, Helm and Kubernetes read it): a
+// plain << (which the parser tags !!merge), or one tagged ! or !!merge. A
+// quoted "<<" is an ordinary key, and so is any other value tagged !!merge
+// (!!merge image: x is the key image).
 func IsMerge(k *yaml.Node) bool {
-	return k.Kind == yaml.ScalarNode && (k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0))
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge"
 }
 
-// Pair is one key and its (dereferenced) value in a mapping.
+// Pair is one key of a mapping.
 type Pair struct {
-	Key, Value *yaml.Node
+	// Name is the key's value: the value of the scalar it names when the
+	// key is an alias (*k : x), as YAML decoders read it.
+	Name string
+	// Key is the key node as written, an alias included: its comments and
+	// its position are those of this entry.
+	Key *yaml.Node
+	// Value is the value, read through an alias.
+	Value *yaml.Node
 }
 
-// Entries lists a mapping's keys in file order, followed by the keys it merges
-// in with "<<: *anchor" that it does not set itself. Values are dereferenced.
+// Entries lists a mapping's keys in file order, followed by the keys it
+// merges in with "<<: *anchor" (or a list of anchors, earlier ones first)
+// that it does not set itself, as YAML merge semantics say. A key the
+// mapping itself repeats is listed each time. Values are dereferenced; keys
+// that are not scalars, through an alias or not, are left out: no key a
+// scanner reads is one.
 func Entries(m *yaml.Node) []Pair {
-	return entriesDepth(m, 0, nil)
-}
-
-// maxMerge bounds how deeply merged mappings may merge others in turn.
-const maxMerge = 64
-
-// entriesDepth is Entries for a mapping merged depth levels down. A mapping
-// merged more than once adds nothing the first time did not: visited keeps
-// it from being expanded again.
-func entriesDepth(m *yaml.Node, depth int, visited map[*yaml.Node]bool) []Pair {
-	m = Deref(m)
-	if m == nil || m.Kind != yaml.MappingNode || visited[m] {
-		return nil
-	}
 	var out []Pair
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if IsMerge(k) {
-			v = Deref(v)
-			switch {
-			case v == nil:
-			case v.Kind == yaml.MappingNode:
-				merges = append(merges, v)
-			case v.Kind == yaml.SequenceNode:
-				for _, e := range v.Content {
-					if e = Deref(e); e != nil && e.Kind == yaml.MappingNode {
-						merges = append(merges, e)
-					}
-				}
+	var have map[string]bool
+	for p, merged := range pairs(m) {
+		if merged && have == nil {
+			have = make(map[string]bool, len(out))
+			for _, q := range out {
+				have[q.Name] = true
 			}
+		}
+		if merged && have[p.Name] {
 			continue
 		}
-		out = append(out, Pair{k, Deref(v)})
-	}
-	if len(merges) == 0 || depth >= maxMerge {
-		return out
-	}
-	if visited == nil {
-		visited = make(map[*yaml.Node]bool)
-	}
-	visited[m] = true
-	have := make(map[string]bool, len(out))
-	for _, p := range out {
-		have[p.Key.Value] = true
-	}
-	for _, mm := range merges {
-		for _, p := range entriesDepth(mm, depth+1, visited) {
-			if !have[p.Key.Value] {
-				have[p.Key.Value] = true
-				out = append(out, p)
-			}
+		if have != nil {
+			have[p.Name] = true
 		}
+		p.Value = Deref(p.Value)
+		out = append(out, p)
 	}
 	return out
 }
 
-// Get returns the dereferenced value of key in mapping m, following merge
-// keys as Entries does. Any key node whose value is key matches, an alias
-// used as a key included; Lookup is the stricter reading.
-func Get(m *yaml.Node, key string) *yaml.Node {
-	m = Deref(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	merges := false
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		switch k := m.Content[i]; {
-		case k.Value == key:
-			return Deref(m.Content[i+1])
-		case IsMerge(k):
-			merges = true
-		}
-	}
-	if !merges {
-		return nil
-	}
-	for _, p := range Entries(m) {
-		if p.Key.Value == key {
-			return p.Value
-		}
-	}
-	return nil
-}
-
-// GetPair is Get that also returns the key node (its comments matter).
-func GetPair(m *yaml.Node, key string) (k, v *yaml.Node) {
-	for _, p := range Entries(m) {
-		if p.Key.Value == key {
+// Lookup returns the key and value nodes for key in mapping m (through an
+// alias), looking through merge keys when m does not hold key itself, as
+// Entries reads them. The key and the value are returned as written: either
+// may be an alias.
+//
+// This is how YAML decoders read a mapping, yaml.v3 (compose-go, Helm,
+// Kubernetes) and Psych (GitLab) alike: an alias used as a key is the key
+// it names (*k : x, where &k image, is image: x; the anchor's name means
+// nothing), and merges are followed however deeply merged mappings merge
+// others. Each mapping is read once, so that anchors merged many times
+// over (a "billion laughs") cost no more than the file's size, and a
+// mapping that merges itself ends the search.
+func Lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	for p := range pairs(m) {
+		if p.Name == key {
 			return p.Key, p.Value
 		}
 	}
 	return nil, nil
 }
 
-// Lookup returns the key and value nodes for key in mapping m, looking
-// through merge keys (<<: *anchor, or a list of anchors, earlier ones first)
-// when m does not hold key itself, as YAML merge semantics say. Only a
-// scalar key matches, and merges are followed 8 levels deep. The value is
-// returned as written (it may be an alias).
-func Lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
-	return lookup(Deref(m), key, 0)
+// Get returns the dereferenced value of key in mapping m (see Lookup), or nil.
+func Get(m *yaml.Node, key string) *yaml.Node {
+	_, v := Lookup(m, key)
+	return Deref(v)
 }
 
-func lookup(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode || depth > 8 {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if c := m.Content[i]; c.Kind == yaml.ScalarNode && c.Value == key && c.Tag != "!!merge" {
-			return c, m.Content[i+1]
+// pairs yields the keys of m and then, depth first, those of the mappings
+// it merges (merged is true for those), in the order in which the first of
+// two equal names is the one YAML reads. Values are as written; merge keys
+// and keys that are not scalars are not yielded.
+func pairs(m *yaml.Node) iter.Seq2[Pair, bool] {
+	return func(yield func(Pair, bool) bool) {
+		m = Deref(m)
+		if m == nil || m.Kind != yaml.MappingNode {
+			return
 		}
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if !IsMerge(m.Content[i]) {
-			continue
-		}
-		src := Deref(m.Content[i+1])
-		if src == nil {
-			continue
-		}
-		if src.Kind == yaml.SequenceNode {
-			for _, s := range src.Content {
-				if k, v := lookup(Deref(s), key, depth+1); k != nil {
-					return k, v
+		// todo holds the merged mappings still to read, the next one last;
+		// read holds those read, once there are any.
+		var todo []*yaml.Node
+		var read map[*yaml.Node]bool
+		for merged := false; ; merged = true {
+			first := len(todo)
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				k, v := m.Content[i], m.Content[i+1]
+				if IsMerge(k) {
+					todo = appendMerged(todo, v)
+					continue
+				}
+				if name, ok := keyName(k); ok && !yield(Pair{Name: name, Key: k, Value: v}, merged) {
+					return
 				}
 			}
-			continue
-		}
-		if k, v := lookup(src, key, depth+1); k != nil {
-			return k, v
+			if len(todo) == 0 {
+				return
+			}
+			slices.Reverse(todo[first:]) // the first one merged is read first
+			if read == nil {
+				read = make(map[*yaml.Node]bool)
+			}
+			read[m] = true
+			for m = nil; m == nil && len(todo) > 0; {
+				m, todo = todo[len(todo)-1], todo[:len(todo)-1]
+				if read[m] {
+					m = nil
+				}
+			}
+			if m == nil {
+				return
+			}
 		}
 	}
-	return nil, nil
+}
+
+// appendMerged appends the mappings a merge key's value v names: a
+// mapping, or a list of them, through aliases.
+func appendMerged(todo []*yaml.Node, v *yaml.Node) []*yaml.Node {
+	switch v = Deref(v); {
+	case v == nil:
+	case v.Kind == yaml.MappingNode:
+		todo = append(todo, v)
+	case v.Kind == yaml.SequenceNode:
+		for _, e := range v.Content {
+			if e = Deref(e); e != nil && e.Kind == yaml.MappingNode {
+				todo = append(todo, e)
+			}
+		}
+	}
+	return todo
+}
+
+// keyName returns the name a mapping key gives its entry: a scalar's
+// value, through an alias.
+func keyName(k *yaml.Node) (string, bool) {
+	if k = Deref(k); k == nil || k.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	return k.Value, true
 }
 
 // Text returns the value of a scalar that is not null, whatever its style:

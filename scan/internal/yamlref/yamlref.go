@@ -13,13 +13,12 @@
 // after a comment that follows its anchor or tag: Span corrects for those,
 // Extent does not.
 //
-// Lookup (a scalar key, merges followed 8 levels deep) reads the image
-// scanners' mappings; Get, GetPair and Entries (any key node, 64 levels)
-// the CI scanners'. Text, Str and String read a scalar's value ever more
-// strictly; Key, Index and PathOf build context paths. SetImage, SetPartial
-// and StaticName read image references, partial ones with variables
-// included, and MapImage and KustomizeImage the image maps of Helm values
-// and kustomizations.
+// Lookup, Get and Entries read a mapping the way YAML decoders do: through
+// aliases, keys included, and through merge keys however deep they go.
+// Text, Str and String read a scalar's value ever more strictly; Key, Index
+// and PathOf build context paths. SetImage, SetPartial and StaticName read
+// image references, partial ones with variables included, and MapImage and
+// KustomizeImage the image maps of Helm values and kustomizations.
 package yamlref
 
 import (
@@ -63,12 +62,12 @@ func (f *File) Documents() (docs []*yaml.Node, err error) {
 	return yamlpos.Documents(f.Path, f.Data)
 }
 
-// MappingDocuments decodes every document of a CI file and keeps those whose
-// root is a mapping (through an alias if need be): a workflow, an action or
-// a pipeline is always a mapping, and any other document holds nothing a CI
-// scanner reads. A file that is not YAML is a *scan.Error with its line.
-func MappingDocuments(path string, data []byte) ([]*yaml.Node, error) {
-	docs, err := yamlpos.Documents(path, data)
+// MappingDocuments decodes every document of a CI file, as Documents does,
+// and keeps those whose root is a mapping (through an alias if need be): a
+// workflow, an action or a pipeline is always a mapping, and any other
+// document holds nothing a CI scanner reads.
+func (f *File) MappingDocuments() ([]*yaml.Node, error) {
+	docs, err := f.Documents()
 	if err != nil {
 		return nil, err
 	}
