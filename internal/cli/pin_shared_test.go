@@ -189,3 +189,24 @@ func TestCheckReferenceThatExpandsToNoImage(t *testing.T) {
 		t.Errorf("pin changed the file:\n%s", got)
 	}
 }
+
+// TestUpdateSharedArgDefault: a default that already holds a digest is read
+// with it on every line, so update moves it even when another line reads it
+// as part of a larger value.
+func TestUpdateSharedArgDefault(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	current := testregistry.Push(t, host+"/t/base:1", testregistry.Image(t, ""))
+	const old = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	rest := "\nARG DESC=\"built on ${BASE}\"\nFROM ${BASE}\n"
+	dir := writeTree(t, map[string]string{"Dockerfile": "ARG BASE=" + host + "/t/base:1@" + old + rest})
+	t.Chdir(dir)
+	code, out, errOut := stetRun(t, ctx, "update", ".")
+	if code != ExitOK {
+		t.Fatalf("stet update = %d\n%s%s", code, out, errOut)
+	}
+	if got, want := readTree(t, dir)["Dockerfile"], "ARG BASE="+host+"/t/base:1@"+current+rest; got != want {
+		t.Errorf("Dockerfile (-want +got):\n%s", cmp.Diff(want, got))
+	}
+}

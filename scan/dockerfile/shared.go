@@ -134,10 +134,12 @@ func (s *scanner) block(src *[2]int, w located, how string) {
 func (s *scanner) finish() error {
 	for _, d := range s.defaultEdits {
 		u, ok := s.blocked[d.src]
-		if !ok {
+		r := &s.res.Refs[d.i]
+		if !ok || r.Digest != "" {
+			// A default that holds a digest already is read with it
+			// everywhere; an update only puts another in its place.
 			continue
 		}
-		r := &s.res.Refs[d.i]
 		r.Edit = nil
 		argLine, _ := s.src.pos(d.src[0])
 		if s.notes == nil {

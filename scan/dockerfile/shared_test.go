@@ -180,6 +180,11 @@ func TestSharedDefaults(t *testing.T) {
 			want: []sharedView{{3, "${BASE}", "", "1>2"}},
 		},
 		{
+			name: "a default that holds a digest stays editable for update",
+			in:   "ARG BASE=nginx:1@" + digest + "\nARG DESC=\"on ${BASE}\"\nFROM ${BASE}\n",
+			want: []sharedView{{3, "${BASE}", "nginx:1@" + digest, ""}},
+		},
+		{
 			name: "global ARG copying the default, used with a suffix",
 			in:   "ARG BASE=nginx:1\nARG COPY=${BASE}\nFROM ${BASE} AS a\nFROM ${COPY}-x\n",
 			want: []sharedView{
@@ -293,15 +298,16 @@ func TestInvalidExpansion(t *testing.T) {
 			name: "suffix after a default that holds a digest",
 			in:   "ARG BASE=127.0.0.1:5555/t/base:1@" + digest + "\nFROM ${BASE} AS a\nFROM ${BASE}-alpine AS b\n",
 			line: 3, col: 6,
-			msg:  `FROM ${BASE}-alpine expands to "127.0.0.1:5555/t/base:1@` + digest + `-alpine" with the defaults in this file (a digest must end a reference): not an image reference`,
-			want: []refView{{"2:6-2:13", "${BASE}", "127.0.0.1:5555/t/base", "1", digest, false, "FROM", ""}},
+			msg: `FROM ${BASE}-alpine expands to "127.0.0.1:5555/t/base:1@` + digest + `-alpine" with the defaults in this file (a digest must end a reference): not an image reference`,
+			// The default already holds a digest: update may replace it.
+			want: []refView{{"2:6-2:13", "${BASE}", "127.0.0.1:5555/t/base", "1", digest, false, "FROM", "127.0.0.1:5555/t/base:1@" + digest}},
 		},
 		{
 			name: "tag after a name that holds a digest",
 			in:   "ARG IMG=nginx@" + digest + "\nARG V=1\nFROM ${IMG}:${V}\nFROM ${IMG}\n",
 			line: 3, col: 6,
 			msg:  `FROM ${IMG}:${V} expands to "nginx@` + digest + `:1" with the defaults in this file (a digest must end a reference): not an image reference`,
-			want: []refView{{"4:6-4:12", "${IMG}", "docker.io/library/nginx", "", digest, false, "FROM", ""}},
+			want: []refView{{"4:6-4:12", "${IMG}", "docker.io/library/nginx", "", digest, false, "FROM", "nginx@" + digest}},
 		},
 		{
 			name: "COPY --from and RUN --mount in a stage, counted",
