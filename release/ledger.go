@@ -36,10 +36,17 @@ type Ledger interface {
 	// exist. A zero Sequence or Time is filled in.
 	AppendEvent(ctx context.Context, ev Event) (Event, error)
 	// History returns env's events newest first, at most opts.Limit.
-	// An environment without events has an empty history.
+	// An environment without events has an empty history. Each event is
+	// decoded from its stored record and carries its stored ID, which
+	// VerifyChain and VerifyHead compare with the record's hash. Whatever
+	// else the backend stores to find and order events (columns, tags) is
+	// checked against the records: a disagreement is a *ChainError.
 	History(ctx context.Context, env string, opts ListOptions) ([]Event, error)
 	// Current returns the release env's newest event deployed, ErrNotFound
-	// when env has no events.
+	// when env has no events. The answer comes from the newest event's
+	// record once VerifyHead has checked it and the event before it; a
+	// break, or a release the ledger does not hold, is an error matching
+	// ErrBroken.
 	Current(ctx context.Context, env string) (Release, error)
 	// Envs lists the environments with events, sorted.
 	Envs(ctx context.Context) ([]string, error)

@@ -178,3 +178,36 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// BenchmarkDeployedTo is what list and show add to find where releases
+// run: each environment's two newest events, the newest checked against
+// its hash and its link (release.VerifyHead).
+func BenchmarkDeployedTo(b *testing.B) {
+	l := benchLedger(b)
+	ctx := context.Background()
+	for b.Loop() {
+		envs, err := l.Envs(ctx)
+		if err != nil || len(envs) < benchEnvs {
+			b.Fatal(len(envs), err)
+		}
+		for _, env := range envs {
+			h, err := l.History(ctx, env, release.ListOptions{Limit: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := release.VerifyHead(env, h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkEnvs(b *testing.B) {
+	l := benchLedger(b)
+	ctx := context.Background()
+	for b.Loop() {
+		if envs, err := l.Envs(ctx); err != nil || len(envs) != benchEnvs {
+			b.Fatal(len(envs), err)
+		}
+	}
+}

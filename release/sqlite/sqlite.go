@@ -9,6 +9,13 @@
 // Triggers refuse UPDATE and DELETE of releases and events, and refuse an
 // event that does not extend its environment's chain, whatever program
 // writes the file.
+//
+// Triggers can be dropped by anyone who can write the file, so reads do
+// not rely on them. Each row's body is the record, hashed and chained; the
+// other columns (app, number, created; env, sequence, prev, release, time)
+// are an index that lets SQLite find and order records, and every read
+// checks the columns it used against the record it returns. A row whose
+// columns were edited is reported as a break, never answered from.
 package sqlite
 
 import (
@@ -288,12 +295,23 @@ func (l *Ledger) ListReleases(ctx context.Context, app string, opts release.List
 
 // Apps lists the apps with releases.
 func (l *Ledger) Apps(ctx context.Context) ([]string, error) {
-	return l.strings(ctx, `SELECT DISTINCT app FROM releases ORDER BY app`)
+	return l.strings(ctx, distinct("app", "releases"))
 }
 
 // Envs lists the environments with events.
 func (l *Ledger) Envs(ctx context.Context) ([]string, error) {
-	return l.strings(ctx, `SELECT DISTINCT env FROM events ORDER BY env`)
+	return l.strings(ctx, distinct("env", "events"))
+}
+
+// distinct is a query listing the distinct values of col, sorted, that
+// jumps from one value to the next through the index whose first column
+// col is (UNIQUE (app, number), UNIQUE (env, sequence)): one index lookup
+// per value, where SELECT DISTINCT reads every entry of the index.
+func distinct(col, table string) string {
+	return fmt.Sprintf(`WITH RECURSIVE v(x) AS (
+		SELECT MIN(%[1]s) FROM %[2]s
+		UNION ALL SELECT (SELECT MIN(%[1]s) FROM %[2]s WHERE %[1]s > v.x) FROM v WHERE v.x IS NOT NULL
+	) SELECT x FROM v WHERE x IS NOT NULL`, col, table)
 }
 
 func (l *Ledger) strings(ctx context.Context, q string) ([]string, error) {
