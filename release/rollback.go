@@ -68,9 +68,13 @@ func PlanRollback(newestFirst []Event, target string) (RollbackPlan, error) {
 	return RollbackPlan{}, fmt.Errorf("%w: %s has no earlier release of %s to roll back to (name one explicitly)", ErrNotFound, cur.Env, cur.App)
 }
 
-// verifySegment checks consecutive events, newest first, of one
-// environment: hashes and links. The oldest one's predecessor is not there
-// to check; VerifyChain checks a whole history.
+// VerifySegment checks consecutive events of one environment, newest
+// first, as History returns them with a limit: each one's stored ID is the
+// hash of its content and names the one after it in the list. The oldest
+// one's predecessor is not there to check; VerifyChain checks a whole
+// history. A break is a *ChainError.
+func VerifySegment(newestFirst []Event) error { return verifySegment(newestFirst) }
+
 func verifySegment(newestFirst []Event) error {
 	for i, e := range newestFirst {
 		fail := func(reason string) error {

@@ -201,22 +201,38 @@ sequence number, time, action, release, who and why.`,
 				if err != nil {
 					return ledgerErr(err)
 				}
+				// The events are shown as recorded, and a break among them
+				// is named: the whole chain when all of it was read.
+				var broken error
+				if limit == 0 || len(evs) < limit {
+					oldestFirst := slices.Clone(evs)
+					slices.Reverse(oldestFirst)
+					broken = release.VerifyChain(args[0], oldestFirst)
+				} else {
+					broken = release.VerifySegment(evs)
+				}
+				if broken != nil {
+					broken = withCode(ExitFindings, fmt.Errorf("%w\nrun stet release verify", broken))
+				}
 				out := cmd.OutOrStdout()
 				if fl.format == "json" {
 					if evs == nil {
 						evs = []release.Event{}
 					}
-					return writeJSON(out, struct {
+					if err := writeJSON(out, struct {
 						Env    string          `json:"env"`
 						Events []release.Event `json:"events"`
-					}{args[0], evs})
+					}{args[0], evs}); err != nil {
+						return err
+					}
+					return broken
 				}
 				if len(evs) == 0 {
 					fmt.Fprintf(a.stderr, "nothing was deployed to %s\n", args[0])
 					return nil
 				}
 				printEvents(out, evs)
-				return nil
+				return broken
 			})
 		},
 	}

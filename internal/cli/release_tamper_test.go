@@ -130,6 +130,11 @@ func TestReleaseTamperedChain(t *testing.T) {
 			if code != ExitFindings || !strings.Contains(out, brk) {
 				t.Errorf("release verify: exit %d, want %d naming %q\n%s%s", code, ExitFindings, brk, out, errOut)
 			}
+			// history shows what is recorded, and names the break.
+			code, out, errOut = s.stet("release", "history", "production")
+			if code != ExitFindings || !strings.Contains(out, "#3") || !strings.Contains(errOut, brk) {
+				t.Errorf("release history: exit %d, want %d, the events and %q\n%s%s", code, ExitFindings, brk, out, errOut)
+			}
 			for _, args := range tc.refused {
 				code, out, errOut := s.stet(args...)
 				if code != ExitFindings || !strings.Contains(errOut, brk) {
