@@ -456,3 +456,82 @@ func TestScanInvalidYAML(t *testing.T) {
 		})
 	}
 }
+
+// TestScanValueStart checks that a value is found where yaml.v3's position
+// of its node is not: on the first line after a byte order mark, which
+// yaml.v3 does not count as a column; after an anchor and a comment, with
+// the value on the next line; after the bare tag !. Each reference's
+// position holds its text and, when it has an edit, a pin rewrites exactly
+// that text.
+func TestScanValueStart(t *testing.T) {
+	const bom = "\ufeff"
+	tests := []struct {
+		name     string
+		in       string
+		refs     []string
+		commands []string // line:column-line:column text
+		pinned   string   // the file once its images are pinned, "" when none may be
+	}{
+		{
+			name:   "byte order mark",
+			in:     bom + "runs: {using: docker, image: docker://alpine:3}\n",
+			refs:   []string{`1:42-1:50 image "alpine:3" name=docker.io/library/alpine tag=3 @runs.image edit=reference`},
+			pinned: bom + "runs: {using: docker, image: docker://alpine:3@" + yamlreftest.PinDigest + "}\n",
+		},
+		{
+			name:     "byte order mark, script",
+			in:       bom + "runs: {using: composite, steps: [{run: \"echo\\x20hi\", shell: bash}]}\n",
+			commands: []string{`1:44-1:54 "echo hi"`},
+		},
+		{
+			name: "comment after an anchor",
+			in:   "jobs:\n  a:\n    container: &c # c\n      \"alpine:3\"\n    steps:\n      - uses: &u # c\n          actions/checkout@v4\n",
+			refs: []string{
+				`4:8-4:16 image "alpine:3" name=docker.io/library/alpine tag=3 @jobs.a.container edit=reference`,
+				`7:11-7:30 action "actions/checkout@v4" name=actions/checkout tag=v4 @jobs.a.steps[0].uses edit=action`,
+			},
+			pinned: "jobs:\n  a:\n    container: &c # c\n      \"alpine:3@" + yamlreftest.PinDigest + "\"\n    steps:\n      - uses: &u # c\n          actions/checkout@v4\n",
+		},
+		{
+			name: "comment after an anchor, escaped value",
+			in:   "jobs:\n  a:\n    container: &c # c\n      \"alp\\x69ne:3\"\n",
+			refs: []string{`4:8-4:19 image "alp\\x69ne:3" name=docker.io/library/alpine tag=3 @jobs.a.container noedit`},
+		},
+		{
+			name:     "bare ! tag",
+			in:       "jobs:\n  a:\n    container: ! \"alp\\x69ne:3\"\n    steps:\n      - run: ! \"echo\\x20hi\"\n",
+			refs:     []string{`3:19-3:30 image "alp\\x69ne:3" name=docker.io/library/alpine tag=3 @jobs.a.container noedit`},
+			commands: []string{`5:17-5:27 "echo hi"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan("action.yml", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPositions(t, data, res)
+			var refs, commands []string
+			for _, r := range res.Refs {
+				refs = append(refs, short(r))
+			}
+			for _, c := range res.Commands {
+				commands = append(commands, fmt.Sprintf("%d:%d-%d:%d %q", c.Line, c.Column, c.EndLine, c.EndColumn, c.Text))
+			}
+			if diff := cmp.Diff(tt.refs, refs); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.commands, commands); diff != "" {
+				t.Errorf("commands (-want +got):\n%s", diff)
+			}
+			if tt.pinned == "" {
+				tt.pinned = tt.in
+			}
+			if diff := cmp.Diff(tt.pinned, string(yamlreftest.Pin(data, res))); diff != "" {
+				t.Errorf("pinned (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -598,3 +598,89 @@ func mergeBomb(n int) string {
 	}
 	return b.String()
 }
+
+// TestScanValueStart checks that a value is found where yaml.v3's position
+// of its node is not: on the first line after a byte order mark, which
+// yaml.v3 does not count as a column; after an anchor and a comment, with
+// the value on the next line; after the bare tag !. Each reference's
+// position holds its text and, when it has an edit, a pin rewrites exactly
+// that text.
+func TestScanValueStart(t *testing.T) {
+	const bom = "\ufeff"
+	tests := []struct {
+		name     string
+		in       string
+		refs     []string
+		commands []string // line:column-line:column text
+		pinned   string   // the file once pinned, "" when nothing may be
+	}{
+		{
+			name:     "byte order mark",
+			in:       bom + "image: alpine:3\njob:\n  script: [echo]\n",
+			refs:     []string{`1:11-1:19 "alpine:3" name=docker.io/library/alpine tag=3 @image edit`},
+			commands: []string{`3:12-3:16 "echo"`},
+			pinned:   bom + "image: alpine:3@" + yamlreftest.PinDigest + "\njob:\n  script: [echo]\n",
+		},
+		{
+			name:     "byte order mark, flow mapping",
+			in:       bom + "{job: {image: 'alpine:3', script: \"echo\\x20hi\"}}\n",
+			refs:     []string{`1:19-1:27 "alpine:3" name=docker.io/library/alpine tag=3 @job.image edit`},
+			commands: []string{`1:39-1:49 "echo hi"`},
+			pinned:   bom + "{job: {image: 'alpine:3@" + yamlreftest.PinDigest + "', script: \"echo\\x20hi\"}}\n",
+		},
+		{
+			name:   "comment after an anchor",
+			in:     "job:\n  image: &a # c\n    \"alpine:3\"\n",
+			refs:   []string{`3:6-3:14 "alpine:3" name=docker.io/library/alpine tag=3 @job.image edit`},
+			pinned: "job:\n  image: &a # c\n    \"alpine:3@" + yamlreftest.PinDigest + "\"\n",
+		},
+		{
+			name: "comment after an anchor, escaped value",
+			in:   "job:\n  image: &a # c\n    \"alp\\x69ne:3\"\n",
+			refs: []string{`3:6-3:17 "alp\\x69ne:3" name=docker.io/library/alpine tag=3 @job.image noedit`},
+		},
+		{
+			name:     "comment after a tag, script",
+			in:       "job:\n  script: !!str # c\n    \"echo\\x20hi\"\n",
+			commands: []string{`3:6-3:16 "echo hi"`},
+		},
+		{
+			name:     "bare ! tag",
+			in:       "job:\n  image: ! \"alp\\x69ne:3\"\n  script: ! \"echo\\x20hi\"\n  after_script: ! |\n    echo bye\n",
+			refs:     []string{`2:13-2:24 "alp\\x69ne:3" name=docker.io/library/alpine tag=3 @job.image noedit`},
+			commands: []string{`3:14-3:24 "echo hi"`, `5:5-5:13 "echo bye\n"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan(".gitlab-ci.yml", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPositions(t, data, res)
+			var refs, commands []string
+			for _, r := range res.Refs {
+				refs = append(refs, short(r))
+			}
+			for _, c := range res.Commands {
+				commands = append(commands, fmt.Sprintf("%d:%d-%d:%d %q", c.Line, c.Column, c.EndLine, c.EndColumn, c.Text))
+			}
+			if diff := cmp.Diff(tt.refs, refs); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.commands, commands); diff != "" {
+				t.Errorf("commands (-want +got):\n%s", diff)
+			}
+			pinned := string(yamlreftest.Pin(data, res))
+			if tt.pinned == "" {
+				tt.pinned = tt.in
+			}
+			if diff := cmp.Diff(tt.pinned, pinned); diff != "" {
+				t.Errorf("pinned (-want +got):\n%s", diff)
+			}
+			yamlreftest.RoundTrip(t, ".gitlab-ci.yml", data, res, Scan)
+		})
+	}
+}

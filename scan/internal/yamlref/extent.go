@@ -3,6 +3,7 @@ package yamlref
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -10,15 +11,83 @@ import (
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
+// Span is where a scalar node's value lies (see yamlpos.Span): false for a
+// block scalar, an alias or a node that is not in the file.
+func (f *File) Span(n *yaml.Node) (yamlpos.Span, bool) {
+	if n == nil {
+		return yamlpos.Span{}, false
+	}
+	off := f.valueStart(n)
+	if off < 0 {
+		return yamlpos.Span{}, false
+	}
+	// yamlpos counts columns in characters from the line start, a byte
+	// order mark included.
+	c := *n
+	line, bytecol := f.Index.Position(off)
+	c.Line, c.Column = line, utf8.RuneCount(f.Data[off-(bytecol-1):off])+1
+	return f.Index.Scalar(&c)
+}
+
+// valueStart returns the offset of a node's first value character (a plain
+// scalar's first character, the opening quote of a quoted one, the
+// indicator of a block scalar), or -1. It is the one place that turns
+// yaml.v3's position of a node into bytes:
+//
+//   - yaml.v3 does not count a byte order mark at the start of the file as
+//     a column of line 1;
+//   - it places a node with an anchor or a tag (&img nginx, !!str 1.0, or
+//     the bare tag ! x) at its first property, and the value follows the
+//     properties and any comment after them (&img # base image, then the
+//     value on the next line).
+func (f *File) valueStart(n *yaml.Node) int {
+	col := n.Column
+	if f.bom && n.Line == 1 {
+		col++
+	}
+	off := f.Index.Offset(n.Line, col)
+	if off >= 0 && off < len(f.Data) && (f.Data[off] == '&' || f.Data[off] == '!') {
+		off = f.skipProperties(off)
+	}
+	return off
+}
+
+// skipProperties returns the offset of the first byte after the anchors,
+// tags, blanks and comments that start at off.
+func (f *File) skipProperties(off int) int {
+	d := f.Data
+	for off < len(d) {
+		switch d[off] {
+		case '&', '!':
+			for off < len(d) && !isSpace(d[off]) {
+				off++
+			}
+		case ' ', '\t', '\n', '\r':
+			off++
+		case '#':
+			for off < len(d) && d[off] != '\n' {
+				off++
+			}
+		default:
+			return off
+		}
+	}
+	return off
+}
+
 // Extent returns the byte range [start, end) that a scalar's value occupies in
 // the file: inside the quotes of a quoted scalar, from the first to the last
 // content character of a block scalar (which starts on the line after its
 // "|" or ">" indicator), across the folded lines of a multi-line plain scalar.
+// Where Span is exact, the extent is its span.
 func (f *File) Extent(n *yaml.Node) (start, end int) {
-	if sp, ok := f.Index.Scalar(n); ok && sp.Exact {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return 0, 0
+	}
+	if sp, ok := f.Span(n); ok && sp.Exact {
 		return sp.Start, sp.End
 	}
-	pos := f.valueOffset(n)
+	pos := f.valueStart(n)
 	if pos < 0 {
 		return 0, 0
 	}
@@ -26,30 +95,11 @@ func (f *File) Extent(n *yaml.Node) (start, end int) {
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
 		return blockExtent(f.Data, pos)
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
-		end, _ := quotedEnd(f.Data, pos+1, n.Style)
-		return pos + 1, min(end, len(f.Data))
+		start = min(pos+1, len(f.Data))
+		end, _ := quotedEnd(f.Data, start, n.Style)
+		return start, min(end, len(f.Data))
 	}
 	return pos, plainEnd(f.Data, pos, n.Value)
-}
-
-// valueOffset is the offset of a node's first value character (its opening
-// quote or block indicator). yaml.v3 places an anchored or tagged node at its
-// first property (&anchor, !tag); the value follows the properties.
-func (f *File) valueOffset(n *yaml.Node) int {
-	pos := f.Index.Offset(n.Line, n.Column)
-	if pos < 0 || n.Anchor == "" && n.Style&yaml.TaggedStyle == 0 {
-		return pos
-	}
-	data := f.Data
-	for pos < len(data) && (data[pos] == '&' || data[pos] == '!') {
-		for pos < len(data) && !isSpace(data[pos]) {
-			pos++
-		}
-		for pos < len(data) && isSpace(data[pos]) {
-			pos++
-		}
-	}
-	return pos
 }
 
 // quotedEnd returns the offset of the quote that closes a scalar quoted in
@@ -148,10 +198,10 @@ func blockExtent(data []byte, hdr int) (start, end int) {
 }
 
 // Locate finds text (a trimmed scalar value) inside the node's extent. The
-// span is exact, and may be edited in place, when yamlpos found the value's
-// bytes equal to it and the value needed no trimming.
+// span is exact, and may be edited in place, when it is the node's exact
+// Span: the value needed no trimming.
 func (f *File) Locate(n *yaml.Node, text string) yamlpos.Span {
-	if sp, ok := f.Index.Scalar(n); ok && sp.Exact && n.Value == text {
+	if sp, ok := f.Span(n); ok && sp.Exact && n.Value == text {
 		return sp
 	}
 	s, e := f.Extent(n)
@@ -171,6 +221,7 @@ func OneLine(s string) bool {
 // line), as a scan.Command of the file's source at the extent of its value;
 // ok is false for a node that holds no text to judge.
 func (f *File) Command(n *yaml.Node, instruction string) (c scan.Command, ok bool) {
+	n = Deref(n)
 	v, ok := Text(n)
 	if !ok || strings.TrimSpace(v) == "" {
 		return scan.Command{}, false

@@ -4,14 +4,15 @@
 // of scan/yamlpos, and making references, edit spans and commands of them,
 // so that a pin rewrites a reference without touching another byte.
 //
-// A File is the file being scanned. Its Span and Place locate a scalar that
-// may be edited and make it a ref.Ref; Edit, Insert and AfterColon build the
-// edit spans. Extent and Locate find the text of any scalar, block scalars
-// and folded lines included, where the CI scanners read references and
-// Command reads scripts. Both start from yamlpos but differ for a value on
-// the first line of a file with a byte order mark, after a bare ! tag, or
-// after a comment that follows its anchor or tag: Span corrects for those,
-// Extent does not.
+// A File is the file being scanned, its documents decoded by Documents (or
+// MappingDocuments, for the CI scanners). Its locators find a scalar's value
+// from one start: yaml.v3's position of the node, moved past what that
+// position does not count or does not skip (a byte order mark before line
+// 1; anchors, tags, the bare ! included, and a comment after them). Span
+// finds the bytes of a one-line value and Place makes an image ref.Ref of a
+// scalar; Extent and Locate find the text of any scalar, block scalars and
+// folded lines included, where the CI scanners read references and Command
+// reads scripts. Edit, Insert and AfterColon build the edit spans.
 //
 // Lookup, Get and Entries read a mapping the way YAML decoders do: through
 // aliases, keys included, and through merge keys however deep they go.
@@ -23,7 +24,6 @@ package yamlref
 
 import (
 	"bytes"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -80,52 +80,6 @@ func (f *File) MappingDocuments() ([]*yaml.Node, error) {
 		out = append(out, doc)
 	}
 	return out, nil
-}
-
-// Span is where a scalar node's value lies, corrected for a leading byte
-// order mark.
-//
-// yaml.v3 places a node with an anchor or an explicit tag (&img nginx,
-// !!str 1.0) at its first property; the value is found after them.
-func (f *File) Span(n *yaml.Node) (yamlpos.Span, bool) {
-	if n == nil {
-		return yamlpos.Span{}, false
-	}
-	c := *n
-	if f.bom && c.Line == 1 {
-		c.Column++
-	}
-	if off := f.Index.Offset(c.Line, c.Column); off >= 0 && off < len(f.Data) && (f.Data[off] == '&' || f.Data[off] == '!') {
-		off = f.skipProperties(off)
-		line, bytecol := f.Index.Position(off)
-		c.Line = line
-		// Index columns count characters from the line start, a BOM included.
-		c.Column = utf8.RuneCount(f.Data[off-(bytecol-1):off]) + 1
-	}
-	return f.Index.Scalar(&c)
-}
-
-// skipProperties returns the offset of the first byte after the anchors,
-// tags, blanks and comments that start at off.
-func (f *File) skipProperties(off int) int {
-	d := f.Data
-	for off < len(d) {
-		switch d[off] {
-		case '&', '!':
-			for off < len(d) && d[off] != ' ' && d[off] != '\t' && d[off] != '\n' && d[off] != '\r' {
-				off++
-			}
-		case ' ', '\t', '\n', '\r':
-			off++
-		case '#':
-			for off < len(d) && d[off] != '\n' {
-				off++
-			}
-		default:
-			return off
-		}
-	}
-	return off
 }
 
 // Place returns an image Ref located at the scalar n: File, Source, Kind,

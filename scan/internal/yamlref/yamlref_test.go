@@ -95,6 +95,8 @@ func TestPlace(t *testing.T) {
 		{"anchor", "k: &a nginx:1\n", ref.Ref{Line: 1, Column: 7, EndLine: 1, EndColumn: 14, Text: "nginx:1"}, true, true},
 		{"tag", "k: !!str 1.0\n", ref.Ref{Line: 1, Column: 10, EndLine: 1, EndColumn: 13, Text: "1.0"}, true, true},
 		{"anchor, tag, comment, next line", "k: &a !!str # c\n  \"x\"\n", ref.Ref{Line: 2, Column: 4, EndLine: 2, EndColumn: 5, Text: "x"}, true, true},
+		{"bare tag", "k: ! \"a\\x3a1\"\n", ref.Ref{Line: 1, Column: 7, EndLine: 1, EndColumn: 13, Text: `a\x3a1`}, false, true},
+		{"anchor, comment, escape", "k: &a # c\n  \"a\\x3a1\"\n", ref.Ref{Line: 2, Column: 4, EndLine: 2, EndColumn: 10, Text: `a\x3a1`}, false, true},
 		{"bom and anchor", "\ufeffk: &a é\n", ref.Ref{Line: 1, Column: 10, EndLine: 1, EndColumn: 12, Text: "é"}, true, true},
 		{"block", "k: |\n  x\n", ref.Ref{}, false, false},
 		{"multi-line plain", "k: a\n  b\n", ref.Ref{}, false, false},
