@@ -198,6 +198,45 @@ func TestVerifyChain(t *testing.T) {
 	}
 }
 
+func TestVerifyHead(t *testing.T) {
+	// top returns the n newest events of a history of 5, newest first,
+	// as History returns them with a limit.
+	top := func(n int) []release.Event {
+		c := chain(5)
+		slices.Reverse(c)
+		return c[:n]
+	}
+	tests := map[string]struct {
+		events []release.Event
+		seq    int64 // of the break; 0 for none
+	}{
+		"empty":              {nil, 0},
+		"intact":             {top(2), 0},
+		"only event":         {chain(1), 0},
+		"head edited":        {func() []release.Event { c := top(2); c[0].Release = releasetest.Digest("other"); return c }(), 5},
+		"second edited":      {func() []release.Event { c := top(2); c[1].Reason = "x"; return c }(), 4},
+		"second rehashed":    {func() []release.Event { c := top(2); c[1].Reason = "x"; c[1].ID = c[1].ComputeID(); return c }(), 5},
+		"event between gone": {func() []release.Event { c := top(3); return []release.Event{c[0], c[2]} }(), 5},
+		"predecessor gone":   {top(1), 5},
+		"reordered":          {func() []release.Event { c := top(2); c[0], c[1] = c[1], c[0]; return c }(), 4},
+		"other env":          {func() []release.Event { c := chain(1); c[0].Env = "qa"; c[0].ID = c[0].ComputeID(); return c }(), 1},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := release.VerifyHead("prod", tt.events)
+			var ce *release.ChainError
+			switch {
+			case tt.seq == 0 && err != nil:
+				t.Errorf("VerifyHead = %v, want nil", err)
+			case tt.seq != 0 && !errors.As(err, &ce):
+				t.Errorf("VerifyHead = %v, want a *ChainError", err)
+			case tt.seq != 0 && ce.Sequence != tt.seq:
+				t.Errorf("break reported at %d (%v), want %d", ce.Sequence, err, tt.seq)
+			}
+		})
+	}
+}
+
 func TestPlanRollback(t *testing.T) {
 	r := func(s string) string { return releasetest.Digest(s) }
 	ev := func(action release.Action, rel, app string) release.Event {
