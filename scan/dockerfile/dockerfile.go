@@ -173,9 +173,19 @@ func (s *scanner) nameList() []string {
 func (s *scanner) collectStages(children []*parser.Node) {
 	s.names = map[string]bool{}
 	inStage := false
+	var globals []string
 	for _, n := range children {
 		if !s.stageVars {
-			s.stageVars = usesStageVars(n) || inStage && readsVars(n)
+			s.stageVars = usesStageVars(n) || inStage && readsGlobal(n, globals)
+		}
+		if !inStage && keyword(n.Value) == "arg" {
+			// The keyword and words of quoted values with spaces add names that
+			// are none, which only has stage variables evaluated.
+			for _, w := range strings.Fields(n.Original) {
+				if name, _, _ := strings.Cut(w, "="); name != "" {
+					globals = append(globals, name)
+				}
+			}
 		}
 		inStage = inStage || strings.EqualFold(n.Value, "from")
 		if !strings.EqualFold(n.Value, "from") || n.Next == nil || n.Next.Next == nil || n.Next.Next.Next == nil {
@@ -201,11 +211,20 @@ func usesStageVars(n *parser.Node) bool {
 	return false
 }
 
-// readsVars reports whether n is an ARG or ENV whose values read a
-// variable: inside a stage, it may copy a global ARG's default.
-func readsVars(n *parser.Node) bool {
+// readsGlobal reports whether n is an ARG or ENV that may read one of the
+// global ARGs: inside a stage, its value may then carry a global default,
+// whose uses count (see shared.go).
+func readsGlobal(n *parser.Node, globals []string) bool {
 	k := keyword(n.Value)
-	return (k == "arg" || k == "env") && strings.IndexByte(n.Original, '$') >= 0
+	if (k != "arg" && k != "env") || strings.IndexByte(n.Original, '$') < 0 {
+		return false
+	}
+	for _, g := range globals {
+		if strings.Contains(n.Original, "$"+g) || strings.Contains(n.Original, "${"+g) {
+			return true
+		}
+	}
+	return false
 }
 
 // scope is the scope of instructions inside the current stage; before the
