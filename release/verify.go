@@ -53,7 +53,7 @@ func Verify(ctx context.Context, l Ledger) error {
 			var ce *ChainError
 			if errors.As(err, &ce) {
 				// A backend that checks its own index against the
-				// events (release/sqlite) names the event itself.
+				// events (SQLite columns, OCI tags) names the event itself.
 				errs = append(errs, ce)
 			} else {
 				errs = append(errs, fmt.Errorf("%w: reading history of %s: %w", ErrBroken, env, err))
