@@ -19,6 +19,10 @@ import (
 // a frame claim up to 3.75 TB of window).
 const zstdMaxWindow = 128 << 20
 
+// ErrTooLarge is returned (wrapped) when a layer decompresses to more bytes
+// than the limit set with LayerReader.SetLimit.
+var ErrTooLarge = errors.New("layer decompresses to more than the limit")
+
 // LayerReader streams a layer's tar, decompressed, from its stored bytes.
 // Every byte read is hashed: the decompressed tar against the layer's DiffID
 // (whatever the source, so that what is read is the content the layer's ID
@@ -31,10 +35,30 @@ type LayerReader struct {
 	raw    io.ReadCloser
 	stored *countingHash // the stored bytes; hashed only when checked here
 	plain  *countingHash // the decompressed bytes, checked against the DiffID
-	tar    io.Reader
+	tar    *capReader
 	dec    io.Closer
 	closed bool
 	err    error
+}
+
+// SetLimit bounds the decompressed bytes of the layer, counting those Close
+// reads to check the DiffID after the tar's end: past n, reading and Close
+// fail with ErrTooLarge. 0 (the default) means no limit.
+func (r *LayerReader) SetLimit(n int64) { r.tar.max = n }
+
+// capReader counts what it passes and fails once past max.
+type capReader struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.max > 0 && c.n > c.max {
+		return n, fmt.Errorf("%w (%d bytes)", ErrTooLarge, c.max)
+	}
+	return n, err
 }
 
 // Stored returns the number of stored (compressed) bytes read so far.
@@ -100,7 +124,7 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (*LayerReader, error) {
 		}
 		plain = r.plain
 	}
-	r.tar = plain
+	r.tar = &capReader{r: plain}
 	return r, nil
 }
 
@@ -113,6 +137,10 @@ func (r *LayerReader) Read(p []byte) (int, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		// Bytes that do not decompress may simply not be the layer: say so
 		// when the digest shows it.
+		if errors.Is(err, ErrTooLarge) {
+			r.err = fmt.Errorf("reading layer %s: %w", ShortDigest(r.layer.Digest), err)
+			return n, r.err
+		}
 		if merr := r.mismatch(); merr != nil {
 			err = merr
 		}

@@ -110,6 +110,7 @@ func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileLi
 	if err != nil {
 		return nil, err
 	}
+	lr.SetLimit(s.lim.MaxLayerBytes)
 	var r io.Reader = lr
 	if s.opts.Progress != nil {
 		r = &progressReader{r: lr, lr: lr, fn: s.opts.Progress}
@@ -120,7 +121,7 @@ func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileLi
 		return nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, err)
 	}
 	if err := lr.Close(); err != nil {
-		return nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, err)
+		return nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, asLimit(err))
 	}
 	got.Digest = id
 	if err := s.opts.Cache.putNS(filesVersion, id, got); err != nil {

@@ -112,6 +112,9 @@ func TestTakeHostileImages(t *testing.T) {
 		{"gzip bomb", bomb, Limits{MaxLayerBytes: 4 << 20}, "layer expands beyond 4194304 bytes"},
 		{"zstd bomb", zbomb, Limits{MaxLayerBytes: 4 << 20}, "layer expands beyond 4194304 bytes"},
 		{"database over the size limit", bigDB, Limits{MaxDBBytes: 64}, "more than the 64-byte limit"},
+		// Zeros after the tar's end are part of the DiffID, which is
+		// checked: decompressing them counts against the limit too.
+		{"bomb after the end of the tar", trailingBomb(t), Limits{MaxLayerBytes: 4 << 20}, "layer decompresses to more than the limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,8 +124,21 @@ func TestTakeHostileImages(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
+			if tt.lim.MaxLayerBytes > 0 && !errors.Is(err, ErrLimit) {
+				t.Errorf("err = %v, want ErrLimit", err)
+			}
+			if _, err := NewScanner(Options{Limits: tt.lim}).FileList(context.Background(), im, 0); tt.lim.MaxLayerBytes > 0 && !errors.Is(err, ErrLimit) {
+				t.Errorf("file list: err = %v, want ErrLimit", err)
+			}
 		})
 	}
+}
+
+// trailingBomb is a small valid tar followed, in the same gzip stream, by
+// 16 MiB of zeros that a tar reader never asks for.
+func trailingBomb(t *testing.T) v1.Layer {
+	tb := it.Tar(t, it.File{Path: "etc/os-release", Data: "ID=alpine\n"})
+	return it.LayerFromTar(t, append(tb, make([]byte, 16<<20)...), compression.GZip)
 }
 
 func TestTakeDigestMismatch(t *testing.T) {

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -155,6 +156,9 @@ func (s *Scanner) pass(ctx context.Context, im *image.Image, i int, keep map[str
 	if err != nil {
 		return nil, nil, err
 	}
+	// Close decompresses what follows the tar's end to check the DiffID:
+	// the decompression limit covers that too.
+	lr.SetLimit(s.lim.MaxLayerBytes)
 	var r io.Reader = lr
 	if s.opts.Progress != nil {
 		r = &progressReader{r: lr, lr: lr, fn: s.opts.Progress}
@@ -169,12 +173,21 @@ func (s *Scanner) pass(ctx context.Context, im *image.Image, i int, keep map[str
 	// Close checks the digest over the whole blob, including what the tar
 	// reader did not need: nothing read from a mismatching blob is used.
 	if err := lr.Close(); err != nil {
-		return nil, nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, err)
+		return nil, nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, asLimit(err))
 	}
 	if s.opts.Progress != nil {
 		s.opts.Progress(l, lr.Stored(), l.Size)
 	}
 	return sc, links, nil
+}
+
+// asLimit marks a layer that decompressed past the reader's limit as a
+// broken limit, like one the tar walk caught.
+func asLimit(err error) error {
+	if errors.Is(err, image.ErrTooLarge) && !errors.Is(err, ErrLimit) {
+		return fmt.Errorf("%w: %w", ErrLimit, err)
+	}
+	return err
 }
 
 type progressReader struct {
