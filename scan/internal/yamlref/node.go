@@ -106,10 +106,10 @@ func pairs(m *yaml.Node) iter.Seq2[Pair, bool] {
 		if m == nil || m.Kind != yaml.MappingNode {
 			return
 		}
-		// todo holds the merged mappings still to read, the next one last;
-		// read holds those read, once there are any.
-		var todo []*yaml.Node
-		var read map[*yaml.Node]bool
+		// todo holds the merged mappings still to read, the next one last.
+		var buf [8]*yaml.Node
+		todo := buf[:0]
+		var read nodeSet
 		for merged := false; ; merged = true {
 			first := len(todo)
 			for i := 0; i+1 < len(m.Content); i += 2 {
@@ -126,13 +126,10 @@ func pairs(m *yaml.Node) iter.Seq2[Pair, bool] {
 				return
 			}
 			slices.Reverse(todo[first:]) // the first one merged is read first
-			if read == nil {
-				read = make(map[*yaml.Node]bool)
-			}
-			read[m] = true
+			read.add(m)
 			for m = nil; m == nil && len(todo) > 0; {
 				m, todo = todo[len(todo)-1], todo[:len(todo)-1]
-				if read[m] {
+				if read.has(m) {
 					m = nil
 				}
 			}
@@ -141,6 +138,37 @@ func pairs(m *yaml.Node) iter.Seq2[Pair, bool] {
 			}
 		}
 	}
+}
+
+// nodeSet is a set of nodes that allocates nothing while it is small, as
+// the mappings one lookup merges nearly always are.
+type nodeSet struct {
+	few  [8]*yaml.Node
+	n    int
+	many map[*yaml.Node]bool
+}
+
+func (s *nodeSet) add(n *yaml.Node) {
+	switch {
+	case s.many != nil:
+		s.many[n] = true
+	case s.n < len(s.few):
+		s.few[s.n] = n
+		s.n++
+	default:
+		s.many = make(map[*yaml.Node]bool, 2*len(s.few))
+		for _, f := range s.few {
+			s.many[f] = true
+		}
+		s.many[n] = true
+	}
+}
+
+func (s *nodeSet) has(n *yaml.Node) bool {
+	if s.many != nil {
+		return s.many[n]
+	}
+	return slices.Contains(s.few[:s.n], n)
 }
 
 // appendMerged appends the mappings a merge key's value v names: a
