@@ -157,7 +157,9 @@ func newPinCmd(a *app) *cobra.Command {
 digest or commit and writes it beside the tag, changing no other byte of the
 file: nginx:1-alpine becomes nginx:1-alpine@sha256:…, actions/checkout@v4
 becomes actions/checkout@<commit> # v4.2.2. For FROM ${BASE} the ARG default
-is pinned.
+is pinned, unless another line uses that default inside a longer value
+(FROM ${BASE}-alpine), which a digest would break: then it is skipped with
+the line that prevents it.
 
 References built from variables without a static value, and names that are
 outputs of a build, are skipped with a warning. If any reference cannot be
