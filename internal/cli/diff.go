@@ -27,12 +27,15 @@ that layer is the base image's; then config changes (env, entrypoint, cmd,
 user, ports, labels) and the layers shared and changed. --files adds files
 added, removed and changed (size, mode, owner, content).
 
-Images are registry/name:tag[@digest], oci:DIR[:tag] or docker-archive:FILE.
-Layers both images share are not read unless a package database lies in
-them; results are cached per layer digest (--no-cache to bypass).
+Images are registry/name:tag[@digest], oci:DIR[:tag] or docker-archive:FILE,
+in any pairing: layers are compared by content (their DiffID, the digest of
+the uncompressed layer), so an image and its docker save archive are
+"identical content" even though their digests differ. Layers both images
+share are not read unless a package database lies in them; results are
+cached per layer content (--no-cache to bypass).
 
-Exit status 0 when the images are identical, 1 when they differ, 2 for a bad
-argument, 3 when an image could not be read.`,
+Exit status 0 when the images are identical (same digest, or same content),
+1 when they differ, 2 for a bad argument, 3 when an image could not be read.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {

@@ -154,8 +154,8 @@ config and layers.
 
 IMAGE is registry/name:tag[@digest], oci:DIR[:tag] (an OCI image layout) or
 docker-archive:FILE (a docker save tarball). Layers are streamed in memory
-and checked against their digests; results are cached per layer digest
-under the user cache directory (--no-cache to bypass).
+and checked against their digests; results are cached per layer content
+(its DiffID) under the user cache directory (--no-cache to bypass).
 
 Exit status 0 on success, 2 for a bad argument, 3 when the image could not
 be read.`,
