@@ -206,7 +206,7 @@ func BenchmarkEnvs(b *testing.B) {
 	l := benchLedger(b)
 	ctx := context.Background()
 	for b.Loop() {
-		if envs, err := l.Envs(ctx); err != nil || len(envs) != benchEnvs {
+		if envs, err := l.Envs(ctx); err != nil || len(envs) < benchEnvs {
 			b.Fatal(len(envs), err)
 		}
 	}
