@@ -19,6 +19,7 @@ func FuzzScan(f *testing.F) {
 	}
 	f.Add([]byte("jobs:\n  a:\n    container: {image: &x alpine}\n    steps:\n      - uses: a/b@" + sha + " # v1\n      - uses: docker://\"x\"\n"))
 	f.Add([]byte("runs:\n  image: >-\n    docker://alpine\n  steps: [{uses: \"a/b@\\x76\"}, {run: |2\n     x\n}]\n"))
+	f.Add([]byte("\ufeffruns: {using: docker, image: ! \"docker://alp\\x69ne\"}\njobs:\n  a:\n    container: ! \"alp\\x69ne\"\n    steps:\n      - uses: &u # c\n          a/b@v1\n        run: !!str # c\n          |\n            echo\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("wf.yml", data)
 		if err != nil {

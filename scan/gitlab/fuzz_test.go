@@ -19,6 +19,7 @@ func FuzzScan(f *testing.F) {
 	}
 	f.Add([]byte("variables:\n  A: &a $B\n  B: ${A}x\njob:\n  <<: *j\n  image: {name: &n \"$A\"}\n  services: [!reference [x, y], *n, $$C]\n"))
 	f.Add([]byte("a:\n  image: >-\n    alpine\n  script: [|2\n     x\n, [\"y\\x20\"]]\n"))
+	f.Add([]byte("\ufeffimage: &a # c\n  \"alp\\x69ne:3\"\njob: {*a : x, !!merge image: ! \"y\", script: ! \"echo\\x20hi\"}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan(".gitlab-ci.yml", data)
 		if err != nil {
