@@ -38,9 +38,8 @@ type Side struct {
 	Digest      string `json:"digest"`
 	IndexDigest string `json:"indexDigest,omitempty"`
 	// ConfigDigest is the config's digest: the same wherever the image is
-	// stored. (Not in the JSON document, whose fields other documents
-	// embed; nor are a layer's DiffID and Compression.)
-	ConfigDigest string `json:"-"`
+	// stored.
+	ConfigDigest string `json:"configDigest"`
 	Platform     string `json:"platform"`
 	Layers       int    `json:"layers"`
 	// Size is the sum of the layers' sizes as the source stores them
@@ -95,11 +94,11 @@ type LayerInfo struct {
 	Digest string `json:"digest"`
 	// DiffID is the digest of the uncompressed tar, which layers are
 	// compared by.
-	DiffID string `json:"-"`
+	DiffID string `json:"diffID"`
 	// Size is the size as the source stores the layer (see Compression).
 	Size int64 `json:"size"`
 	// Compression is how the source stores it: gzip, zstd or none.
-	Compression string `json:"-"`
+	Compression string `json:"compression,omitempty"`
 	CreatedBy   string `json:"createdBy,omitempty"`
 	Base        bool   `json:"base,omitempty"`
 }
