@@ -48,6 +48,11 @@ type Edit struct {
 	// after a pin ("v4.2.2"), or the ref written back by an unpin. Empty
 	// leaves an existing comment alone on a pin.
 	Version string
+	// ImpliedTag, on a pin of an image reference that names neither tag nor
+	// digest, is written before the digest: stet pin writes nginx as
+	// nginx:latest@sha256:…, so that update and unpin still know the tag.
+	// Empty writes the digest alone (a render writes a release's digest).
+	ImpliedTag string
 }
 
 // Sentinel errors, wrapped by *Error.
@@ -196,11 +201,8 @@ func plan(data []byte, e Edit) ([]patch, error) {
 			return nil, fmt.Errorf("%w: %q has a malformed digest", ErrSpan, cur)
 		}
 		if e.Op == Pin {
-			if s.Form == ref.FormReference && dg == "" && !hasTag(base) {
-				// nginx means nginx:latest: the tag is written out so that
-				// update and unpin still know it (a reference that was
-				// digest-only stays digest-only).
-				base += ":latest"
+			if e.ImpliedTag != "" && s.Form == ref.FormReference && dg == "" && !hasTag(base) {
+				base += ":" + e.ImpliedTag // a digest-only reference stays digest-only
 			}
 			return []patch{at(s.Start, s.End, base+"@"+e.Digest)}, nil
 		}

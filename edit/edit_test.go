@@ -29,8 +29,8 @@ const (
 // op is pin or unpin; form is reference, tag, digest, insert or action;
 // text is a Go-quoted string located in the input (its occurrence-th
 // appearance); when it holds "[[]]" or "[[…]]" the span is the part between
-// the brackets, otherwise the whole text. extra is the Prefix for insert and
-// the Version for action.
+// the brackets, otherwise the whole text. extra is the ImpliedTag for
+// reference, the Prefix for insert and the Version for action.
 func parseSpec(t *testing.T, data []byte, spec string) []Edit {
 	t.Helper()
 	var edits []Edit
@@ -74,6 +74,8 @@ func parseSpec(t *testing.T, data []byte, spec string) []Edit {
 		e.Span.Column = e.Span.Start - (bytes.LastIndexByte(data[:e.Span.Start], '\n') + 1) + 1
 		if len(f) > 4 {
 			switch form {
+			case ref.FormReference:
+				e.ImpliedTag = f[4]
 			case ref.FormInsert:
 				e.Span.Prefix = f[4]
 			case ref.FormAction:

@@ -20,7 +20,11 @@ func ForPin(r ref.Ref, digest, version string) (e Edit, ok bool) {
 	if r.Edit == nil || r.Dynamic {
 		return Edit{}, false
 	}
-	return Edit{Span: *r.Edit, Op: Pin, Digest: digest, Version: version}, true
+	e = Edit{Span: *r.Edit, Op: Pin, Digest: digest, Version: version}
+	if r.Kind == ref.Image {
+		e.ImpliedTag = "latest" // what a reference without a tag means
+	}
+	return e, true
 }
 
 // ForUnpin returns the edit that removes r's digest; for a commit-pinned

@@ -326,6 +326,7 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 	edits := make([]edit.Edit, 0, len(jobs))
 	for _, j := range jobs {
 		e, _ := edit.ForPin(j.r, j.img.Digest, "")
+		e.ImpliedTag = "" // a reference without a tag keeps none: the digest decides
 		e.Span.Start, e.Span.End = shift(e.Span.Start, tags, false), shift(e.Span.End, tags, true)
 		if err := edit.Check(mid, e); err != nil {
 			return nil, fmt.Errorf("rendering %s: %w", path, err)

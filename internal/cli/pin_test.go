@@ -556,3 +556,29 @@ func TestPinHelmAppVersionTag(t *testing.T) {
 		t.Errorf("unpinned values:\n%s", got)
 	}
 }
+
+// TestPinTaglessRoundTrip: an image named without a tag is pinned with the
+// latest it stands for, so update can move it and unpin can restore it.
+func TestPinTaglessRoundTrip(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	d1 := testregistry.Push(t, host+"/ghcr/org/tool:latest", testregistry.Image(t, ""))
+	dir := writeTree(t, map[string]string{
+		".stet.yaml": mirrorConfig(host),
+		"Dockerfile": "FROM ghcr.io/org/tool\n",
+	})
+	step := func(verb, want string) {
+		t.Helper()
+		if code, out, errOut := stetRun(t, ctx, verb, dir); code != ExitOK {
+			t.Fatalf("%s = %d\n%s%s", verb, code, out, errOut)
+		}
+		if got := readTree(t, dir)["Dockerfile"]; got != want {
+			t.Errorf("after %s (-want +got):\n%s", verb, cmp.Diff(want, got))
+		}
+	}
+	step("pin", "FROM ghcr.io/org/tool:latest@"+d1+"\n")
+	d2 := testregistry.Push(t, host+"/ghcr/org/tool:latest", testregistry.Image(t, ""))
+	step("update", "FROM ghcr.io/org/tool:latest@"+d2+"\n")
+	step("unpin", "FROM ghcr.io/org/tool:latest\n")
+}
