@@ -186,9 +186,14 @@ func ledgerLocation(c *config.Config, flag string) string {
 func (e *releaseEnv) openLedger(ctx context.Context, loc string) (release.Ledger, error) {
 	switch {
 	case strings.HasPrefix(loc, sqlite.Scheme):
+		p := strings.TrimPrefix(loc, sqlite.Scheme)
+		fresh := !fileExists(p)
 		l, err := sqlite.Open(ctx, loc)
 		if err != nil {
 			return nil, withCode(ExitFailure, err)
+		}
+		if fresh && filepath.Base(filepath.Dir(p)) == filepath.Dir(sqlite.DefaultPath) {
+			keepOutOfGit(filepath.Dir(p))
 		}
 		return l, nil
 	case strings.HasPrefix(loc, oci.Scheme):
@@ -446,4 +451,16 @@ func splitPairs(flag string, vals []string) (map[string]string, error) {
 		out[k] = val
 	}
 	return out, nil
+}
+
+// keepOutOfGit writes a .gitignore that ignores everything into dir (the
+// .stet directory of a new local ledger), so the ledger stays local state
+// without touching the repository's own .gitignore. An existing one is
+// left alone; a failure only costs a line in git status.
+func keepOutOfGit(dir string) {
+	p := filepath.Join(dir, ".gitignore")
+	if _, err := os.Lstat(p); err == nil {
+		return
+	}
+	_ = os.WriteFile(p, []byte("# Written by stet: the release ledger is local state, kept out of git.\n*\n"), 0o644)
 }

@@ -474,6 +474,10 @@ func TestReleaseFromLockAndGit(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.dir, ".stet", "ledger.db")); err != nil {
 		t.Errorf("default ledger: %v", err)
 	}
+	// The local ledger keeps itself out of git.
+	if st := git("status", "--porcelain", "--untracked-files=all"); st != "" {
+		t.Errorf("git status after the first release:\n%s", st)
+	}
 
 	s.b2, s.s2 = s.build("1.17.2-r0", "1.17.2")
 	s.must("lock", s.dir)
