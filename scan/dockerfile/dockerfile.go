@@ -92,9 +92,13 @@ func scanFile(path string, data []byte) (*scanner, error) {
 		onbuild: newScope(dynamic),
 	}
 	s.syntax()
+	long := s.src.longLine()
 	children, lines, ok := fastParse(s.src)
 	if ok && len(children) == 0 {
 		return s, nil
+	}
+	if !ok && long > 0 {
+		return nil, s.longLineError(long)
 	}
 	if !ok {
 		tree, err := parser.Parse(bytes.NewReader(data))
@@ -119,7 +123,38 @@ func scanFile(path string, data []byte) (*scanner, error) {
 			return nil, err
 		}
 	}
+	if long > 0 {
+		// The fast path read past the line BuildKit stops at, so what
+		// follows it is reported in its place, beside the error.
+		s.invalid = append(s.invalid, tooLong(path, long, s.src))
+		slices.SortStableFunc(s.invalid, func(a, b *scan.Error) int { return a.Line - b.Line })
+	}
 	return s, s.finish()
+}
+
+// tooLong is the error for line n, which BuildKit's parser cannot read.
+func tooLong(path string, n int, src *source) *scan.Error {
+	raw, _ := src.line(n)
+	return &scan.Error{File: path, Line: n, Column: 1,
+		Err: fmt.Errorf("parsing Dockerfile: line is %d bytes long; BuildKit's parser, and so docker build, reads at most %d", len(trimNewline(raw)), maxLine-1)}
+}
+
+// longLineError is the error of a file that the fast path cannot read and
+// that holds line long, too long for BuildKit's parser, which stops there.
+// An error the parser finds in the instructions before that line comes
+// first, as it does for docker build; one in the instruction that runs into
+// the long line (a continuation, a heredoc) would only be the effect of
+// the cut, and the long line is reported instead.
+func (s *scanner) longLineError(long int) error {
+	_, err := parser.Parse(bytes.NewReader(s.src.data[:s.src.lineStart[long-1]]))
+	var le *parser.LocationError
+	if err != nil && errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		r := le.Locations[0]
+		if last := r[len(r)-1].End.Line; last > 0 && last < long-1 && !strings.Contains(err.Error(), "file with no instructions") {
+			return parseError(s.path, err)
+		}
+	}
+	return tooLong(s.path, long, s.src)
 }
 
 func parseError(path string, err error) error {

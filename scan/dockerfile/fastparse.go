@@ -1,7 +1,6 @@
 package dockerfile
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"strings"
@@ -18,22 +17,14 @@ import (
 // does. It gives up (ok false) on anything parser.Parse could reject, so
 // the caller then asks the real parser, which stays the judge of what a
 // valid Dockerfile is. A differential fuzz test holds the two together.
+// The one exception is a line longer than parser.Parse reads (see
+// source.longLine): the caller checks for it, and the fast path reads past
+// it so that what follows keeps its place.
 //
 // The nodes carry Value, Original, Flags, StartLine, EndLine, Heredocs and
 // the json attribute; Next is filled for FROM, RUN and ADD, and Children for
 // ONBUILD. PrevComment is not.
 func fastParse(src *source) (children []*parser.Node, lines []parsed, ok bool) {
-	// bufio.Scanner in parser.Parse rejects longer lines; leave those to it.
-	const maxLine = bufio.MaxScanTokenSize - 1024
-	for i := range len(src.lineStart) {
-		end := len(src.data)
-		if i+1 < len(src.lineStart) {
-			end = src.lineStart[i+1]
-		}
-		if end-src.lineStart[i] > maxLine {
-			return nil, nil, false
-		}
-	}
 	var dp parser.DirectiveParser
 	var lex *shell.Lex
 	n := src.lines()

@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"bufio"
 	"bytes"
 	"slices"
 	"sort"
@@ -33,6 +34,27 @@ func newSource(data []byte) *source {
 		starts = append(starts, i)
 	}
 	return &source{data: data, str: string(data), lineStart: starts, escape: '\\'}
+}
+
+// maxLine is the longest physical line, its newline included, that
+// BuildKit's parser reads: it splits the file with a bufio.Scanner of the
+// default size, and fails on a longer line, so docker build does too.
+const maxLine = bufio.MaxScanTokenSize
+
+// longLine returns the first 1-based line that BuildKit's parser cannot
+// read, or 0. A last line without a newline may be one byte shorter: the
+// scanner's buffer must have room left to see the end of the file.
+func (s *source) longLine() int {
+	for i, start := range s.lineStart {
+		end, limit := len(s.data), maxLine-1
+		if i+1 < len(s.lineStart) {
+			end, limit = s.lineStart[i+1], maxLine
+		}
+		if end-start > limit {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // lines is the number of lines, counting a final line without a newline.
