@@ -296,6 +296,10 @@ func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
 // image reads an image reference from scalar n, skipping skip bytes of
 // prefix (docker://).
 func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
+	if r, ok := s.f.BlockLines(n, ctx); ok && !s.seen[n] {
+		s.add(n, r)
+		return
+	}
 	r, value, sp, ok := s.newRef(n, ctx, skip)
 	if !ok {
 		return

@@ -300,7 +300,7 @@ runs:
 			},
 		},
 		{
-			name: "block and escaped scalars are located but not edited",
+			name: "a block of one line is edited there, escaped scalars are located but not edited",
 			in: `jobs:
   a:
     container: >-
@@ -309,7 +309,7 @@ runs:
       - uses: "actions/checkout@\x76\x34"
 `,
 			want: []string{
-				`4:7-4:18 image "alpine:3.20" name=docker.io/library/alpine tag=3.20 @jobs.a.container noedit`,
+				`4:7-4:18 image "alpine:3.20" name=docker.io/library/alpine tag=3.20 @jobs.a.container edit=reference`,
 				`6:16-6:41 action "actions/checkout@\\x76\\x34" name=actions/checkout tag=v4 @jobs.a.steps[0].uses noedit`,
 			},
 		},
@@ -335,6 +335,27 @@ runs: plain
 			want: []string{
 				`4:15-4:34 action "actions/checkout@v4" name=actions/checkout tag=v4 @jobs.a.steps[0].uses edit=action`,
 				`5:16-5:70 action "actions/cache@` + sha + `" name=actions/cache tag=v4.1.0 digest=` + sha + ` @jobs.a.steps[1].uses edit=action`,
+			},
+		},
+		{
+			name: "block scalars: one line is the value, several lines are no image",
+			in: `jobs:
+  a:
+    container:
+      image: |
+        node:20
+    services:
+      db:
+        image: >-
+          postgres:16
+          -alpine
+      cache: |- # the cache
+        redis:7
+`,
+			want: []string{
+				`5:9-5:16 image "node:20" name=docker.io/library/node tag=20 @jobs.a.container.image edit=reference`,
+				"9:11-10:18 image \"postgres:16\\n          -alpine\" name= tag= dynamic @jobs.a.services.db.image noedit",
+				`12:9-12:16 image "redis:7" name=docker.io/library/redis tag=7 @jobs.a.services.cache edit=reference`,
 			},
 		},
 		{

@@ -155,6 +155,10 @@ func (s *scanner) direct(m, v *yaml.Node) bool {
 // prefix of the value that is not part of the reference (the name= and
 // docker-image:// of a build context).
 func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
+	if r, ok := s.f.BlockLines(n, ctx); ok {
+		s.res.Refs = append(s.res.Refs, r)
+		return
+	}
 	val, ok := yamlref.String(n)
 	if !ok || len(val) <= skip {
 		return

@@ -174,7 +174,17 @@ func TestScan(t *testing.T) {
 		{
 			name: "extension fields and odd values",
 			in: "x-image: nginx:1\nservices:\n  a:\n    image: 12\n  b:\n    image:\n  c:\n  d: [1]\n" +
-				"  e:\n    image: |\n      nginx:1\n  f:\n    image: Not/Valid\n",
+				"  f:\n    image: Not/Valid\n",
+		},
+		{
+			name: "block scalars: one line is the value, several lines are no image",
+			in: "services:\n  a:\n    image: |\n      nginx:1\n  b:\n    image: >- # the database\n\n      mysql:8\n\n" +
+				"  c:\n    image: |-\n      redis:7\n      -alpine\n",
+			want: []got{
+				{4, 7, "nginx:1", "docker.io/library/nginx", "1", "", false, "services.a.image", "nginx:1"},
+				{8, 7, "mysql:8", "docker.io/library/mysql", "8", "", false, "services.b.image", "mysql:8"},
+				{12, 7, "redis:7\n      -alpine", "", "", "", true, "services.c.image", "-"},
+			},
 		},
 		{
 			name: "version 1 layout",

@@ -177,6 +177,10 @@ func (s *scanner) script(n *yaml.Node, depth int) {
 
 // image reports the image reference in scalar n.
 func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
+	if r, ok := s.f.BlockLines(n, ctx); ok && !s.seen[n] {
+		s.add(n, r)
+		return
+	}
 	v, ok := yamlref.Text(n)
 	value := strings.TrimSpace(v)
 	if !ok || !yamlref.OneLine(value) || s.seen[n] {

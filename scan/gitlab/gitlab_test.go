@@ -360,7 +360,26 @@ c:
 			},
 		},
 		{
-			name: "block and escaped scalars are located but not edited",
+			name: "block scalars: one line is the value, several lines are no image",
+			in: `a:
+  image: |
+    node:20
+  services:
+    - name: >-
+        postgres:16
+        -alpine
+    - |+
+      redis:7
+
+`,
+			want: []string{
+				`3:5-3:12 "node:20" name=docker.io/library/node tag=20 @a.image edit`,
+				"6:9-7:16 \"postgres:16\\n        -alpine\" name= tag= dynamic @a.services[0].name noedit",
+				`9:7-9:14 "redis:7" name=docker.io/library/redis tag=7 @a.services[1] edit`,
+			},
+		},
+		{
+			name: "a block of one line is edited there, escaped scalars are located but not edited",
 			in: `a:
   image: >-
     alpine:3.20
@@ -368,7 +387,7 @@ b:
   image: "alpine:\x33"
 `,
 			want: []string{
-				`3:5-3:16 "alpine:3.20" name=docker.io/library/alpine tag=3.20 @a.image noedit`,
+				`3:5-3:16 "alpine:3.20" name=docker.io/library/alpine tag=3.20 @a.image edit`,
 				`5:11-5:22 "alpine:\\x33" name=docker.io/library/alpine tag=3 @b.image noedit`,
 			},
 		},

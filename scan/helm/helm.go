@@ -138,6 +138,10 @@ func (s *scanner) walk(n *yaml.Node, ctx string, depth int) {
 // stringImage reports image: name:tag, taking a missing tag from a sibling
 // <key>Tag when the map has one.
 func (s *scanner) stringImage(parent, k, v *yaml.Node, ctx string) {
+	if r, ok := s.f.BlockLines(v, ctx); ok && k.Value == "image" {
+		s.res.Refs = append(s.res.Refs, r)
+		return
+	}
 	val, ok := yamlref.String(v)
 	if !ok || val == "" || strings.ContainsAny(val, "{$ ") {
 		return

@@ -248,6 +248,10 @@ func (s *scanner) container(n *yaml.Node, ctx string) {
 		return // an alias is reported where its anchor is written, if there
 	}
 	s.seen[n] = true
+	if r, ok := s.f.BlockLines(n, ctx); ok {
+		s.res.Refs = append(s.res.Refs, r)
+		return
+	}
 	val, ok := yamlref.String(n)
 	if !ok || val == "" || strings.Contains(val, "{{") {
 		return

@@ -83,7 +83,17 @@ func TestScan(t *testing.T) {
 		},
 		{
 			name: "template expressions and junk are skipped",
-			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n  - image: Bad Image\n  - image: 7\n  - image: |\n      nginx\n  - image:\n",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n  - image: Bad Image\n  - image: 7\n  - image:\n",
+		},
+		{
+			name: "block scalars: one line is the value, several lines are no image",
+			in: "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: |\n      nginx\n  - image: >-\n      mysql:8\n" +
+				"  initContainers:\n  - image: |-\n      busybox:1\n      --help\n",
+			want: []brief{
+				b(6, 7, "nginx", "docker.io/library/nginx", "latest", "", false, "spec.containers[0].image", "reference:nginx"),
+				b(8, 7, "mysql:8", "docker.io/library/mysql", "8", "", false, "spec.containers[1].image", "reference:mysql:8"),
+				b(11, 7, "busybox:1\n      --help", "", "", "", true, "spec.initContainers[0].image", ""),
+			},
 		},
 		{
 			name: "configmap and secret data are not images",

@@ -7,15 +7,30 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
 	"github.com/stet-dev/stet/scan/yamlpos"
 )
 
-// Span is where a scalar node's value lies (see yamlpos.Span): false for a
-// block scalar, an alias or a node that is not in the file.
+// Span is where a scalar node's value lies (see yamlpos.Span): false for an
+// alias, a node that is not in the file, and a block scalar (| or >) that
+// holds no content or several lines.
+//
+// A block scalar with one content line is read as that line: the span
+// covers it without its blanks, and is exact when it holds the block's
+// value trimmed (see Str). Text written there stays the block's value
+// whatever the block's style and chomping (mysql:8 becomes
+// mysql:8@sha256:…, followed by the line break that | and > keep).
 func (f *File) Span(n *yaml.Node) (yamlpos.Span, bool) {
 	if n == nil {
 		return yamlpos.Span{}, false
+	}
+	if isBlock(n) {
+		s, e, ok := f.blockContent(n)
+		if !ok || bytes.IndexByte(f.Data[s:e], '\n') >= 0 {
+			return yamlpos.Span{}, false
+		}
+		return yamlpos.Span{Start: s, End: e, Exact: string(f.Data[s:e]) == strings.TrimSpace(n.Value)}, true
 	}
 	off := f.valueStart(n)
 	if off < 0 {
@@ -100,6 +115,48 @@ func (f *File) Extent(n *yaml.Node) (start, end int) {
 		return start, min(end, len(f.Data))
 	}
 	return pos, plainEnd(f.Data, pos, n.Value)
+}
+
+// isBlock reports whether n is a block scalar, literal (|) or folded (>).
+func isBlock(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+}
+
+// blockContent returns the bytes from the first to the last content
+// character of a block scalar; ok is false for a block without content.
+func (f *File) blockContent(n *yaml.Node) (start, end int, ok bool) {
+	pos := f.valueStart(n)
+	if pos < 0 || pos >= len(f.Data) {
+		return 0, 0, false
+	}
+	start, end = blockExtent(f.Data, pos)
+	for start < end && isSpace(f.Data[start]) {
+		start++
+	}
+	for end > start && isSpace(f.Data[end-1]) {
+		end--
+	}
+	return start, end, start < end
+}
+
+// BlockLines returns a dynamic image reference for a block scalar of
+// several content lines written where an image belongs: no image name
+// spans lines, so what runs is not what the file reads as a reference,
+// and the value is reported rather than dropped. Text is the content from
+// its first to its last character, line breaks included; the reference has
+// no Name and no Edit. ok is false for any other node.
+func (f *File) BlockLines(n *yaml.Node, ctx string) (r ref.Ref, ok bool) {
+	if n == nil || !isBlock(n) || n.Tag == "!!null" {
+		return r, false
+	}
+	s, e, ok := f.blockContent(n)
+	if !ok || bytes.IndexByte(f.Data[s:e], '\n') < 0 {
+		return r, false
+	}
+	r = ref.Ref{File: f.Path, Kind: ref.Image, Source: f.Source, Text: string(f.Data[s:e]), Context: ctx, Dynamic: true}
+	r.Line, r.Column = f.Index.Position(s)
+	r.EndLine, r.EndColumn = f.Index.Position(e)
+	return r, true
 }
 
 // quotedEnd returns the offset of the quote that closes a scalar quoted in
@@ -201,7 +258,7 @@ func blockExtent(data []byte, hdr int) (start, end int) {
 // span is exact, and may be edited in place, when it is the node's exact
 // Span: the value needed no trimming.
 func (f *File) Locate(n *yaml.Node, text string) yamlpos.Span {
-	if sp, ok := f.Span(n); ok && sp.Exact && n.Value == text {
+	if sp, ok := f.Span(n); ok && sp.Exact && string(f.Data[sp.Start:sp.End]) == text {
 		return sp
 	}
 	s, e := f.Extent(n)

@@ -4,6 +4,8 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -207,12 +209,22 @@ func Text(n *yaml.Node) (string, bool) {
 	return n.Value, true
 }
 
-// Str is Text for a value written inline: a block scalar or a !!binary does
-// not count. Numbers and booleans do, as written: tag: 1.20 is "1.20".
+// Str is Text for a value that reads as one word: a !!binary does not
+// count, and a block scalar (| or >) counts when it holds one content line
+// without blanks inside, read as that line (the line break the block keeps
+// is no part of an image, a tag or a path). Numbers and booleans count, as
+// written: tag: 1.20 is "1.20".
 func Str(n *yaml.Node) (string, bool) {
 	n = Deref(n)
-	if n != nil && (n.Tag == "!!binary" || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0) {
+	if n != nil && n.Tag == "!!binary" {
 		return "", false
+	}
+	if n != nil && isBlock(n) {
+		v := strings.TrimSpace(n.Value)
+		if v == "" || strings.ContainsFunc(v, unicode.IsSpace) || n.Tag == "!!null" {
+			return "", false
+		}
+		return v, true
 	}
 	return Text(n)
 }

@@ -87,7 +87,8 @@ func (f *File) MappingDocuments() ([]*yaml.Node, error) {
 // are left for the caller. Text is the value as written. When the value is
 // exact (see yamlpos.Span) Text is the value itself; a quoted value with
 // escapes or line folding is reported by its raw source text between the
-// quotes. ok is false for block scalars, aliases and anything that cannot be
+// quotes; a block scalar of one content line is that line (see Span). ok is
+// false for other block scalars, aliases and anything that cannot be
 // located in the file.
 func (f *File) Place(n *yaml.Node, context string) (r ref.Ref, sp yamlpos.Span, ok bool) {
 	if n == nil || n.Kind != yaml.ScalarNode {
@@ -98,7 +99,9 @@ func (f *File) Place(n *yaml.Node, context string) (r ref.Ref, sp yamlpos.Span, 
 		return r, sp, false
 	}
 	text := n.Value
-	if !sp.Exact {
+	if sp.Exact {
+		text = string(f.Data[sp.Start:sp.End])
+	} else {
 		end, found := f.rawEnd(n, sp.Start)
 		if !found {
 			return r, sp, false

@@ -1,6 +1,7 @@
 package yamlref
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -98,7 +99,11 @@ func TestPlace(t *testing.T) {
 		{"bare tag", "k: ! \"a\\x3a1\"\n", ref.Ref{Line: 1, Column: 7, EndLine: 1, EndColumn: 13, Text: `a\x3a1`}, false, true},
 		{"anchor, comment, escape", "k: &a # c\n  \"a\\x3a1\"\n", ref.Ref{Line: 2, Column: 4, EndLine: 2, EndColumn: 10, Text: `a\x3a1`}, false, true},
 		{"bom and anchor", "\ufeffk: &a é\n", ref.Ref{Line: 1, Column: 10, EndLine: 1, EndColumn: 12, Text: "é"}, true, true},
-		{"block", "k: |\n  x\n", ref.Ref{}, false, false},
+		{"block", "k: |\n  x\n", ref.Ref{Line: 2, Column: 3, EndLine: 2, EndColumn: 4, Text: "x"}, true, true},
+		{"folded block, strip, comment", "k: >- # c\n\n    nginx:1  \n", ref.Ref{Line: 3, Column: 5, EndLine: 3, EndColumn: 12, Text: "nginx:1"}, true, true},
+		{"block, anchor, indentation indicator", "k: &a |2\n    nginx:1\n", ref.Ref{Line: 2, Column: 5, EndLine: 2, EndColumn: 12, Text: "nginx:1"}, true, true},
+		{"block, several lines", "k: |\n  x\n  y\n", ref.Ref{}, false, false},
+		{"block, empty", "k: |\nj: 1\n", ref.Ref{}, false, false},
 		{"multi-line plain", "k: a\n  b\n", ref.Ref{}, false, false},
 	}
 	for _, tt := range tests {
@@ -179,5 +184,86 @@ func TestStaticName(t *testing.T) {
 		if got := StaticName(prefix); got != want {
 			t.Errorf("StaticName(%q) = %q, want %q", prefix, got, want)
 		}
+	}
+}
+
+// TestBlockScalarPin checks that a block scalar of one content line is read
+// as that line, and that a pin written over its span leaves the block's
+// value the pinned reference with the same blanks and line breaks around it,
+// whatever its style, chomping, indentation indicator and the blank lines
+// around the content.
+func TestBlockScalarPin(t *testing.T) {
+	t.Parallel()
+	const digest = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"
+	tests := []struct{ name, in, value string }{
+		{"literal", "k: |\n  mysql:8\nz: 1\n", "mysql:8\n"},
+		{"literal strip", "k: |-\n  mysql:8\nz: 1\n", "mysql:8"},
+		{"literal keep", "k: |+\n  mysql:8\n\nz: 1\n", "mysql:8\n\n"},
+		{"folded", "k: >\n  mysql:8\nz: 1\n", "mysql:8\n"},
+		{"folded strip", "k: >-\n  mysql:8\nz: 1\n", "mysql:8"},
+		{"folded keep, no final break", "k: >+\n  mysql:8", "mysql:8"},
+		{"indentation indicator", "k: |2-\n    mysql:8\n", "  mysql:8"},
+		{"blank lines and comment", "k: >- # the database\n\n  mysql:8   \n\nz: 1\n", "\nmysql:8   "},
+		{"crlf", "k: |-\r\n  mysql:8\r\nz: 1\r\n", "mysql:8"},
+		{"tag and anchor", "k: !!str &db |\n  mysql:8\n", "mysql:8\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := New("x.yaml", ref.SourceCompose, []byte(tt.in))
+			n := Get(decode(t, f), "k")
+			if n.Value != tt.value {
+				t.Fatalf("value %q, want %q", n.Value, tt.value)
+			}
+			if v, ok := Str(n); !ok || v != "mysql:8" {
+				t.Fatalf("Str = %q, %v; want mysql:8", v, ok)
+			}
+			r, sp, ok := f.Place(n, "k")
+			if !ok || !sp.Exact || r.Text != "mysql:8" {
+				t.Fatalf("Place = %+v %+v %v", r, sp, ok)
+			}
+			e := f.Edit(sp, ref.FormReference)
+			pinned := string(f.Data[:e.Start]) + "mysql:8@" + digest + string(f.Data[e.End:])
+			var doc struct{ K string }
+			if err := yaml.Unmarshal([]byte(pinned), &doc); err != nil {
+				t.Fatalf("pinned file: %v\n%s", err, pinned)
+			}
+			if want := strings.Replace(tt.value, "mysql:8", "mysql:8@"+digest, 1); doc.K != want {
+				t.Errorf("pinned value %q, want %q", doc.K, want)
+			}
+			g := New("x.yaml", ref.SourceCompose, []byte(pinned))
+			if v, ok := Str(Get(decode(t, g), "k")); !ok || v != "mysql:8@"+digest {
+				t.Errorf("pinned Str = %q, %v", v, ok)
+			}
+		})
+	}
+}
+
+// TestBlockLines checks the reference a block of several lines gives.
+func TestBlockLines(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     ref.Ref
+		ok       bool
+	}{
+		{"literal", "k: |\n  mysql:8\n  extra\n", ref.Ref{Line: 2, Column: 3, EndLine: 3, EndColumn: 8, Text: "mysql:8\n  extra", Dynamic: true, Kind: ref.Image, Context: "k"}, true},
+		{"folded, blank between", "k: >-\n   a\n\n   b  \n", ref.Ref{Line: 2, Column: 4, EndLine: 4, EndColumn: 5, Text: "a\n\n   b", Dynamic: true, Kind: ref.Image, Context: "k"}, true},
+		{"one line", "k: |\n  mysql:8\n", ref.Ref{}, false},
+		{"plain", "k: mysql:8\n", ref.Ref{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := New("x.yaml", "", []byte(tt.in))
+			r, ok := f.BlockLines(Get(decode(t, f), "k"), "k")
+			r.File = ""
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v", ok, tt.ok)
+			}
+			if diff := cmp.Diff(tt.want, r); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }
