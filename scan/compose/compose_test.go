@@ -239,6 +239,7 @@ func TestScan(t *testing.T) {
 				t.Fatal(err)
 			}
 			yamlreftest.Check(t, data, res)
+			yamlreftest.RoundTrip(t, "compose.yaml", data, res, Scan)
 			if diff := cmp.Diff(tt.want, summarize(data, res)); diff != "" {
 				t.Errorf("refs (-want +got):\n%s", diff)
 			}
@@ -396,6 +397,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("x: &a {image: nginx}\nservices: {a: {<<: *a}, b: *a}\n"))
 	f.Add([]byte("\ufeffservices:\r\n  a:\r\n    image: \"n\\\n  ginx\"\r\n"))
 	f.Add([]byte("services:\n  a:\n    build:\n      additional_contexts: {b: \"docker-image://\\x61lpine\", c: docker-image://}\n  d:\n    build: {additional_contexts: ['=docker-image://x', \"e=docker-image://n\\\n  ginx\"]}\n"))
+	f.Add([]byte("services:\n  a:\n    image: |+ # c\n\n      nginx:1  \n\n  b:\n    image: >-\n      a\n      b\n"))
 	yamlreftest.Seeds(f, "../../testdata/corpus", "compose")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("compose.yaml", data)

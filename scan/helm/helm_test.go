@@ -52,6 +52,16 @@ func TestScan(t *testing.T) {
 			want: []brief{b(2, 15, "a/b", "docker.io/a/b", "v1", "", false, "image", "digest:~")},
 		},
 		{
+			name: "block scalars: one line is the value, several lines are no image",
+			in: "a:\n  image:\n    repository: >-\n      bitnami/redis\n    tag: |\n      7.4\nb:\n  image: |-\n    nginx:1\n" +
+				"c:\n  image: |\n    nginx:1\n    --debug\n",
+			want: []brief{
+				b(4, 7, "bitnami/redis", "docker.io/bitnami/redis", "7.4", "", false, "a.image", "tag:7.4"),
+				b(9, 5, "nginx:1", "docker.io/library/nginx", "1", "", false, "b.image", "reference:nginx:1"),
+				b(12, 5, "nginx:1\n    --debug", "", "", "", true, "c.image", ""),
+			},
+		},
+		{
 			name: "no digest key: the tag is written, numbers as written",
 			in:   "controller:\n  image:\n    repository: registry.k8s.io/kubectl\n    tag: 1.20\n",
 			want: []brief{b(3, 17, "registry.k8s.io/kubectl", "registry.k8s.io/kubectl", "1.20", "", false, "controller.image", "tag:1.20")},
@@ -229,6 +239,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("global: {imageRegistry: r.io}\nimage:\n  registry: docker.io\n  repository: bitnami/nginx\n  tag: 1.29\n  digest:\n"), "")
 	f.Add([]byte("a:\n  initImage: &i {name: x, tag: \"\"}\n  b: *i\n  image: x/y:1\n  imageTag: 2\n"), "1.0")
 	f.Add([]byte("image: {repository: x, tag: \"\"}\n"), "1/0:latest") // not a tag
+	f.Add([]byte("image:\n  repository: |\n    x/y\n  tag: >-\n    1.2\n  digest: |\n\nb:\n  image: |-\n    a:1\n    b\n"), "")
 	yamlreftest.Seeds(f, "../../testdata/corpus", "helm-values", "")
 	f.Fuzz(func(t *testing.T, data []byte, appVersion string) {
 		res, err := ScanWithAppVersion("values.yaml", data, appVersion)

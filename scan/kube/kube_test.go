@@ -227,6 +227,7 @@ func TestScan(t *testing.T) {
 				t.Fatal(err)
 			}
 			yamlreftest.Expect(t, "k8s.yaml", ref.SourceKube, data, res, tt.want)
+			yamlreftest.RoundTrip(t, "k8s.yaml", data, res, Scan)
 		})
 	}
 }
@@ -297,6 +298,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec: {template: {spec: {containers: [{image: nginx}]}}}\n"))
 	f.Add([]byte("apiVersion: a.io/v1\nkind: X\nspec:\n  image: \"a\\\n  b:1\"\n  x: [{image: $(A)}]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - &c {image: nginx}\n  initContainers: [*c]\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: !!str &i |2-\n       nginx:1\n  - image: >\n      a\n\n      b\n"))
 	yamlreftest.Seeds(f, "../../testdata/corpus", "k8s")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("k8s.yaml", data)

@@ -31,6 +31,11 @@ func TestScan(t *testing.T) {
 			want: []brief{b(3, 12, "ghcr.io/me/argocd", "ghcr.io/me/argocd", "v2.14.0", "", false, "images[0]", `insert:"\n  digest: "`)},
 		},
 		{
+			name: "block scalars of one line: the digest line goes after the block",
+			in:   "images:\n- name: >-\n    nginx\n  newTag: |\n    1.27\nresources: [a.yaml]\n",
+			want: []brief{b(3, 5, "nginx", "docker.io/library/nginx", "1.27", "", false, "images[0]", `insert:"\n  digest: "`)},
+		},
+		{
 			name: "name and newTag",
 			in:   "images:\n  - name: quay.io/argoproj/argo-rollouts\n    newTag: latest # moving\n",
 			want: []brief{b(2, 11, "quay.io/argoproj/argo-rollouts", "quay.io/argoproj/argo-rollouts", "latest", "", false, "images[0]", `insert:"\n    digest: "`)},
@@ -112,6 +117,7 @@ func TestScan(t *testing.T) {
 				t.Fatal(err)
 			}
 			yamlreftest.Expect(t, "kustomization.yaml", ref.SourceKustomize, data, res, tt.want)
+			yamlreftest.RoundTrip(t, "kustomization.yaml", data, res, Scan)
 		})
 	}
 }
@@ -193,6 +199,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("images:\n- name: a\n  newName: b/c\n  newTag: v1\n- name: d\n  digest: " + digest + "\n"))
 	f.Add([]byte("images: [{name: n, newTag: '1'}]\r\n"))
 	f.Add([]byte("x: &e {name: a, newTag: '1'}\nimages:\n- *e\n- <<: *e\n  newTag: 2\n"))
+	f.Add([]byte("images:\n- name: >-\n    nginx\n  newTag: |\n    1.27\n- name: a\n  newTag: |+\n    1\n\n  digest: |\n"))
 	yamlreftest.Seeds(f, "../../testdata/corpus", "kustomize")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Scan("kustomization.yaml", data)
