@@ -28,7 +28,21 @@
 //
 // A value containing a ${{ … }} expression is Dynamic: its Name is filled
 // when the part before the expression names the repository, nothing is
-// guessed and it has no Edit. Values that are not references at all
+// guessed and it has no Edit. One exception: an image written as one matrix
+// property and nothing else (container: ${{ matrix.image }}, and likewise
+// container.image, services.<name>[.image], a step's uses: docker://… and
+// the image inputs above) is read from the job's strategy.matrix when every
+// value it may take is written there: the axis items and the include
+// entries' values (exclude only removes combinations). Each value is a
+// reference of its own, at its place in the matrix and edited there, with
+// the context of its use and its place in the matrix
+// (jobs.test.container ← matrix.image[1]). A matrix, axis, include list or
+// value that is an expression keeps the use Dynamic, and so does a property
+// inside a longer value (node:${{ matrix.version }}).
+//
+// A block scalar (container: >- on one line, the image on the next) is read
+// as its one content line and edited there; a block of several lines, which
+// no image name is, is reported Dynamic at its content. Values that are not references at all
 // (uses: actions/checkout without @ref, an image name that does not parse)
 // are left out: GitHub rejects them before anything runs.
 //
@@ -80,6 +94,8 @@ type scanner struct {
 	// seen holds the scalars already reported, so that a value reached again
 	// through an alias or a merge key is reported once.
 	seen map[*yaml.Node]bool
+	// matrix is the strategy.matrix of the job being read, or nil.
+	matrix *yaml.Node
 }
 
 func (s *scanner) jobs(jobs *yaml.Node) {
@@ -89,6 +105,7 @@ func (s *scanner) jobs(jobs *yaml.Node) {
 			continue
 		}
 		ctx := "jobs." + p.Name
+		s.matrix = yamlref.Get(yamlref.Get(job, "strategy"), "matrix")
 		if k, v := yamlref.Lookup(job, "uses"); yamlref.Deref(v) != nil {
 			v = yamlref.Deref(v)
 			s.uses(k, v, ctx+".uses", flowLine(job, v))
@@ -99,6 +116,7 @@ func (s *scanner) jobs(jobs *yaml.Node) {
 		}
 		s.steps(yamlref.Get(job, "steps"), ctx+".steps")
 	}
+	s.matrix = nil
 }
 
 // runs reads an action's runs: composite steps and a docker action's image.
@@ -306,6 +324,9 @@ func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 	}
 	r.Kind = ref.Image
 	if strings.Contains(value, "${{") {
+		if s.matrixImages(n, value, ctx, skip) {
+			return
+		}
 		r.Dynamic = true
 		r.Name = yamlref.StaticName(value[:strings.Index(value, "${{")])
 		s.add(n, r)
