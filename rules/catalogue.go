@@ -49,8 +49,10 @@ var catalogue = []Rule{
 	{
 		ID: "STET004", Name: "dynamic-reference", Severity: Error, Owner: ownerCheck,
 		Summary: "reference built from a variable with no static value",
-		Help: "When an image or action is built from a variable that has no value in the file (`FROM ${BASE}` without a default, `image: ${{ matrix.image }}`), " +
-			"what runs is decided outside the repository and cannot be checked or pinned here.\n\n" +
+		Help: "When an image or action is built from a variable that has no value in the file (`FROM ${BASE}` without a default, `container: ${{ inputs.image }}`, " +
+			"`container: ${{ matrix.image }}` with a matrix from `fromJSON(…)`), what runs is decided outside the repository and cannot be checked or pinned here. " +
+			"A matrix whose values are all written in the workflow is read instead: each value is a reference of its own, pinned where the matrix writes it. " +
+			"An image field holding a YAML block of several lines is reported here too: no image name spans lines, so the file does not say what runs.\n\n" +
 			"Give the variable a default in the file (an `ARG` default, `${VAR:-default}` in Compose), so stet can read it; a reference that is the variable alone is then pinned at its default (see STET001), " +
 			"or suppress the finding where the value is pinned elsewhere and say where in the reason.",
 		Bad:  Example{File: "Dockerfile", Lang: "dockerfile", Code: "ARG BASE\nFROM ${BASE}\n"},
