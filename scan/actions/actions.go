@@ -33,7 +33,8 @@
 // container.image, services.<name>[.image], a step's uses: docker://… and
 // the image inputs above) is read from the job's strategy.matrix when every
 // value it may take is written there: the axis items and the include
-// entries' values (exclude only removes combinations). Each value is a
+// entries' values (exclude only removes combinations; its values are
+// reported too, so that pinned they still match). Each value is a
 // reference of its own, at its place in the matrix and edited there, with
 // the context of its use and its place in the matrix
 // (jobs.test.container ← matrix.image[1]). A matrix, axis, include list or

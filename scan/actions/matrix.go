@@ -52,19 +52,34 @@ type matrixValue struct {
 
 // matrixValues returns every value that the property name takes in a
 // job's strategy.matrix: the items of its axis and the values that include
-// entries give it. exclude only removes combinations, so it adds no value.
-// ok is false when a value may come from outside the file: the matrix, the
-// axis, include or one of its entries is an expression (${{ fromJSON(…) }}),
-// a value is an expression or not a scalar, or no value is written at all.
-// Property names are read as GitHub reads them, regardless of case.
+// entries give it. ok is false when a value may come from outside the file:
+// the matrix, the axis, include or one of its entries is an expression
+// (${{ fromJSON(…) }}), a value is an expression or not a scalar, or no
+// value is written at all. Property names are read as GitHub reads them,
+// regardless of case.
+//
+// exclude only removes combinations, so it decides nothing about the
+// values; but an exclude entry matches a combination by its values, so its
+// literal values are returned too: pinned with the others, they still match.
 func matrixValues(m *yaml.Node, name string) (vals []matrixValue, ok bool) {
 	m = yamlref.Deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil, false
 	}
+	taken := 0 // values that are not exclude entries'
 	for _, p := range yamlref.Entries(m) {
 		switch {
 		case p.Name == "exclude":
+			if yamlref.IsNull(p.Value) || p.Value.Kind != yaml.SequenceNode {
+				continue
+			}
+			for i, e := range p.Value.Content {
+				for _, q := range yamlref.Entries(yamlref.Deref(e)) {
+					if strings.EqualFold(q.Name, name) && literal(q.Value) {
+						vals = append(vals, matrixValue{q.Value, yamlref.Key(yamlref.Index("exclude", i), q.Name)})
+					}
+				}
+			}
 		case p.Name == "include":
 			if yamlref.IsNull(p.Value) {
 				continue
@@ -85,6 +100,7 @@ func matrixValues(m *yaml.Node, name string) (vals []matrixValue, ok bool) {
 						return nil, false
 					}
 					vals = append(vals, matrixValue{q.Value, yamlref.Key(yamlref.Index("include", i), q.Name)})
+					taken++
 				}
 			}
 		case strings.EqualFold(p.Name, name):
@@ -97,10 +113,11 @@ func matrixValues(m *yaml.Node, name string) (vals []matrixValue, ok bool) {
 					return nil, false
 				}
 				vals = append(vals, matrixValue{v, yamlref.Index(p.Name, i)})
+				taken++
 			}
 		}
 	}
-	return vals, len(vals) > 0
+	return vals, taken > 0
 }
 
 // literal reports whether a matrix value is written in the file: a scalar

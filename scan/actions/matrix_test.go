@@ -67,6 +67,7 @@ func TestScanMatrix(t *testing.T) {
 				`7:13-7:24 image "postgres:16" name=docker.io/library/postgres tag=16 @jobs.test.container.image ← matrix.db[0] edit=reference`,
 				`8:14-8:23 image "mysql:8.4" name=docker.io/library/mysql tag=8.4 @jobs.test.container.image ← matrix.db[1] edit=reference`,
 				`9:16-9:27 image "alpine:3.20" name=docker.io/library/alpine tag=3.20 @jobs.test.steps[0].uses ← matrix.tool[0] edit=reference`,
+				`11:17-11:26 image "mysql:8.4" name=docker.io/library/mysql tag=8.4 @jobs.test.container.image ← matrix.exclude[0].db edit=reference`,
 				`13:17-13:27 image "mariadb:11" name=docker.io/library/mariadb tag=11 @jobs.test.container.image ← matrix.include[0].db edit=reference`,
 			},
 		},
@@ -127,6 +128,9 @@ jobs:
     container: ${{ matrix.image }}
   no-matrix:
     container: ${{ matrix.image }}
+  exclude-only:
+    strategy: {matrix: {v: [1], exclude: [{image: node:20}]}}
+    container: ${{ matrix.image }}
   partial:
     strategy: {matrix: {v: ["18", "20"]}}
     container: node:${{ matrix.v }}
@@ -139,7 +143,8 @@ jobs:
 				`16:16-16:35 image "${{ matrix.image }}" name= tag= dynamic @jobs.expression-include-entry.container noedit`,
 				`19:16-19:35 image "${{ matrix.image }}" name= tag= dynamic @jobs.object-values.container noedit`,
 				`21:16-21:35 image "${{ matrix.image }}" name= tag= dynamic @jobs.no-matrix.container noedit`,
-				`24:16-24:36 image "node:${{ matrix.v }}" name=docker.io/library/node tag= dynamic @jobs.partial.container noedit`,
+				`24:16-24:35 image "${{ matrix.image }}" name= tag= dynamic @jobs.exclude-only.container noedit`,
+				`27:16-27:36 image "node:${{ matrix.v }}" name=docker.io/library/node tag= dynamic @jobs.partial.container noedit`,
 			},
 		},
 		{
