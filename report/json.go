@@ -46,7 +46,7 @@ func checkJSON(w io.Writer, c Check) error {
 }
 
 // jsonRef is a reference in `stet refs --format json`: ref.Ref's fields in
-// the documented order, with pinned added.
+// the documented order, with pinned added; notEditable only when set.
 type jsonRef struct {
 	File      string   `json:"file"`
 	Line      int      `json:"line"`
@@ -62,6 +62,8 @@ type jsonRef struct {
 	Pinned    bool     `json:"pinned"`
 	Dynamic   bool     `json:"dynamic"`
 	Context   string   `json:"context"`
+	// NotEditable is ref.Ref.NotEditable: why a pin cannot rewrite it.
+	NotEditable string `json:"notEditable,omitempty"`
 }
 
 type jsonRefs struct {
@@ -75,7 +77,7 @@ func refsJSON(w io.Writer, r Refs) error {
 		out.References = append(out.References, jsonRef{
 			File: x.File, Line: x.Line, Column: x.Column, EndLine: x.EndLine, EndColumn: x.EndColumn,
 			Kind: x.Kind, Source: x.Source, Text: x.Text, Name: x.Name, Tag: x.Tag, Digest: x.Digest,
-			Pinned: x.Pinned(), Dynamic: x.Dynamic, Context: x.Context,
+			Pinned: x.Pinned(), Dynamic: x.Dynamic, Context: x.Context, NotEditable: x.NotEditable,
 		})
 	}
 	return encode(w, out)

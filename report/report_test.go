@@ -69,12 +69,17 @@ func fixtureRefs(t *testing.T) Refs {
 	pinnedAction.Tag = "v5.1.0"
 	dyn := ref.Ref{File: "compose.yaml", Line: 4, Column: 12, EndLine: 4, EndColumn: 20, Kind: ref.Image, Source: ref.SourceCompose,
 		Text: "${IMAGE}", Dynamic: true, Context: "services.web.image"}
+	shared := mk("Dockerfile", 10, 6, ref.SourceDockerfile, "FROM", "python:3")
+	shared.Text, shared.EndColumn = "${PY}", 11
+	shared.NotEditable = "its value, the default at line 2, is also used at line 12 in ${PY}-slim, which a digest appended to it would break; " +
+		"give this reference a variable of its own to pin it"
 	return Refs{
 		Refs: []ref.Ref{
 			mk(".github/workflows/ci.yml", 9, 15, ref.SourceActions, "jobs.build.steps[0].uses", "actions/checkout@v4"),
 			pinnedAction,
 			mk("Dockerfile", 1, 6, ref.SourceDockerfile, "FROM", "nginx:1-alpine"),
 			mk("Dockerfile", 8, 6, ref.SourceDockerfile, "FROM", "ghcr.io/acme/base:2.1@"+digest),
+			shared,
 			dyn,
 		},
 		Errors: []error{scan.Errorf("charts/x/values.yaml", 10, 4, "yaml: mapping values are not allowed in this context")},

@@ -26,7 +26,6 @@ import (
 	"github.com/stet-dev/stet/registry"
 	"github.com/stet-dev/stet/resolve"
 	"github.com/stet-dev/stet/scan"
-	"github.com/stet-dev/stet/scan/dockerfile"
 )
 
 // resolveFlags are the flags of every verb that asks registries.
@@ -235,12 +234,10 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 			candidates = append(candidates, i)
 		}
 	}
-	shared := map[string][]byte{}
 	for _, r := range refs {
 		if why, ok := precheck(r, o.op); ok {
 			todo = append(todo, r)
 		} else if why != "" {
-			why = cmp.Or(sharedDefault(r, shared), why)
 			result.Skipped = append(result.Skipped, skip{File: r.File, Line: r.Line, Reference: display(r), Reason: why})
 		}
 	}
@@ -490,6 +487,11 @@ func precheck(r ref.Ref, op rewriteOp) (reason string, ok bool) {
 		if op == opPin && r.Digest != "" {
 			return "", false
 		}
+		if r.NotEditable != "" {
+			// The scanner knew: a default shared with a larger value,
+			// a reference split by a line continuation …
+			return r.NotEditable, false
+		}
 		if strings.Contains(r.Text, "$") {
 			// A digest beside a template would not follow its variables:
 			// a build with another value would still get this image.
@@ -533,22 +535,6 @@ func precheck(r ref.Ref, op rewriteOp) (reason string, ok bool) {
 		}
 	}
 	return "", true
-}
-
-// sharedDefault is why a Dockerfile reference that is one variable, FROM
-// ${BASE}, has no edit span when another line reads the same ARG default
-// as part of a larger value (see dockerfile.SharedDefault); "" otherwise.
-// files caches the Dockerfiles read.
-func sharedDefault(r ref.Ref, files map[string][]byte) string {
-	if r.Source != ref.SourceDockerfile || r.Edit != nil || r.Dynamic || !strings.Contains(r.Text, "$") {
-		return ""
-	}
-	data, ok := files[r.File]
-	if !ok {
-		data, _ = os.ReadFile(filepath.FromSlash(r.File))
-		files[r.File] = data
-	}
-	return dockerfile.SharedDefault(data, r)
 }
 
 // applicable checks r's edit against the file's bytes.

@@ -210,3 +210,58 @@ func TestUpdateSharedArgDefault(t *testing.T) {
 		t.Errorf("Dockerfile (-want +got):\n%s", cmp.Diff(want, got))
 	}
 }
+
+// TestPinSkipsWithScannerReason: where the Dockerfile scanner knows why a
+// reference cannot be pinned in place, pin says that and changes nothing,
+// without asking a registry; refs --format json carries the same reason.
+func TestPinSkipsWithScannerReason(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	files := map[string]string{
+		"split/Dockerfile":    "FROM nginx:\\\n1\n",
+		"composed/Dockerfile": "ARG REG=ghcr.io/acme\nARG BASE=${REG}/base:2\nFROM ${BASE}\n",
+		"copy/Dockerfile":     "ARG BASE=nginx:1\nARG COPY=${BASE}\nFROM ${COPY}\n",
+	}
+	dir := writeTree(t, files)
+	t.Chdir(dir)
+	code, out, pinErr := stetRun(t, ctx, "pin", ".")
+	if code != ExitOK {
+		t.Fatalf("stet pin = %d\n%s%s", code, out, pinErr)
+	}
+	if diff := cmp.Diff(files, readTree(t, dir)); diff != "" {
+		t.Errorf("pin changed files (-want +got):\n%s", diff)
+	}
+	reasons := []string{
+		"split/Dockerfile:1: skipping ",
+		": it is split across lines by a line continuation; join it on one line to pin it",
+		"composed/Dockerfile:3: skipping ghcr.io/acme/base:2: its value, set by ARG BASE at line 2, is built from other variables",
+		"copy/Dockerfile:3: skipping nginx:1: its value is copied from another variable, whose default at line 1 is where a digest would go",
+	}
+	for _, w := range reasons {
+		if !strings.Contains(pinErr, w) {
+			t.Errorf("pin's warnings lack %q:\n%s", w, pinErr)
+		}
+	}
+
+	code, out, errOut := stetRun(t, ctx, "refs", "--format", "json", ".")
+	if code != ExitOK {
+		t.Fatalf("stet refs = %d\n%s%s", code, out, errOut)
+	}
+	var res struct {
+		References []struct {
+			File        string
+			NotEditable string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(res.References) != len(files) {
+		t.Fatalf("%d references, want %d:\n%s", len(res.References), len(files), out)
+	}
+	for _, r := range res.References {
+		if r.NotEditable == "" || !strings.Contains(pinErr, r.NotEditable) {
+			t.Errorf("%s: notEditable %q is not pin's reason", r.File, r.NotEditable)
+		}
+	}
+}

@@ -54,6 +54,9 @@ func checkResult(t *testing.T, data []byte, res *scan.Result) {
 		if r.Source != ref.SourceDockerfile || r.Kind != ref.Image {
 			t.Fatalf("%+v: wrong source or kind", r)
 		}
+		if r.NotEditable != "" && (r.Edit != nil || r.Dynamic) {
+			t.Fatalf("%+v: a reason for no edit span beside an edit span or Dynamic", r)
+		}
 		if r.Edit != nil {
 			if r.Dynamic {
 				t.Fatalf("%+v: dynamic reference with an edit span", r)

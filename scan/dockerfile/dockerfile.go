@@ -70,7 +70,8 @@ var _ scan.Scanner = Scan
 // For the same reason an ARG default is an edit span only when no other line
 // reads it as part of a larger value or as a stage name (ARG B=${BASE}-slim,
 // COPY --from=${BASE}-alpine in a stage that re-declares BASE): the digest
-// would land there too (see SharedDefault).
+// would land there too. NotEditable then names that line, and says why
+// wherever else Edit is nil and Text or Dynamic does not show it.
 //
 // ONBUILD triggers run in a downstream build whose variables are unknown, so
 // every variable in them is dynamic.
@@ -191,8 +192,6 @@ type scanner struct {
 	blocked map[*[2]int]sharedUse
 	// defaultEdits are the references whose edit span is a default.
 	defaultEdits []defaultEdit
-	// notes say why a reference (by index) lost its edit span.
-	notes map[int]string
 	// invalid are the references whose value is no image reference.
 	invalid []*scan.Error
 }
@@ -465,13 +464,25 @@ func (s *scanner) addRef(w located, x expansion, context string, quoted bool) {
 		if x.origin != nil {
 			r.Edit = s.span(x.origin[0], x.origin[1], ref.FormReference)
 			s.defaultEdits = append(s.defaultEdits, defaultEdit{i: len(s.res.Refs), src: x.origin})
+		} else {
+			r.NotEditable = x.noOrigin
+			if x.copyOf != nil {
+				line, _ := s.src.pos(x.copyOf[0])
+				r.NotEditable = fmt.Sprintf("its value is copied from another variable, whose default at line %d is where a digest would go; "+
+					"read that variable here to pin it", line)
+			}
 		}
-	case !x.vars && t.contiguous() && r.Text == t.s && !strings.ContainsAny(t.s, `"'`) && strings.IndexByte(t.s, s.src.escape) < 0:
+	case x.vars:
 		// Only a reference written out literally is pinned where it
 		// stands. golang:${GO_VERSION}-alpine@sha256:… would hold the
 		// digest of the default while --build-arg GO_VERSION=… names
 		// another tag, and the digest wins: the build would silently
-		// run the default's image.
+		// run the default's image. Text shows why.
+	case strings.IndexByte(r.Text, '\n') >= 0:
+		r.NotEditable = "it is split across lines by a line continuation; join it on one line to pin it"
+	case !t.contiguous() || r.Text != t.s || strings.ContainsAny(t.s, `"'`) || strings.IndexByte(t.s, s.src.escape) >= 0:
+		r.NotEditable = "it is written with quotes or escape characters inside it; write it plainly to pin it"
+	default:
 		r.Edit = s.span(a, b, ref.FormReference)
 	}
 	s.res.Refs = append(s.res.Refs, r)
@@ -688,7 +699,7 @@ func (s *scanner) arg(l *logical, in instr) {
 			continue
 		}
 		start := wd[0] + len(name) + 1
-		v := s.assign(sc, s.word(l, start, wd[1]))
+		v := s.assign(sc, "ARG "+name, s.word(l, start, wd[1]))
 		if platformArgs[name] {
 			v.state, v.origin, v.src = dynamic, nil, nil
 		}
@@ -714,7 +725,7 @@ func (s *scanner) env(l *logical, in instr) {
 		for i < len(args) && isASCIISpace(args[i]) {
 			i++
 		}
-		v := s.assign(sc, s.word(l, in.argStart+i, in.argStart+len(args)))
+		v := s.assign(sc, "ENV "+name, s.word(l, in.argStart+i, in.argStart+len(args)))
 		v.env = true
 		sc.vars[name] = v
 		return
@@ -722,14 +733,15 @@ func (s *scanner) env(l *logical, in instr) {
 	for _, wd := range ws {
 		raw := l.text[wd[0]:wd[1]]
 		name, _, _ := strings.Cut(raw, "=")
-		v := s.assign(sc, s.word(l, wd[0]+len(name)+1, wd[1]))
+		v := s.assign(sc, "ENV "+name, s.word(l, wd[0]+len(name)+1, wd[1]))
 		v.env = true
 		sc.vars[name] = v
 	}
 }
 
-// assign evaluates the value word of an ARG or ENV in scope sc.
-func (s *scanner) assign(sc *scope, w located) *variable {
+// assign evaluates the value word of an ARG or ENV (decl, "ARG NAME") in
+// scope sc.
+func (s *scanner) assign(sc *scope, decl string, w located) *variable {
 	src := s.trackUses(sc, w, useValue)
 	x, err := sc.expand(s.lex, s.src.escape, w)
 	if err != nil || x.dynamic {
@@ -737,10 +749,27 @@ func (s *scanner) assign(sc *scope, w located) *variable {
 	}
 	v := &variable{state: static, value: x.value, src: src}
 	lit := textSpan(w, true)
-	if lit.s != "" && !strings.ContainsAny(lit.s, `$"'`) && strings.IndexByte(lit.s, s.src.escape) < 0 && lit.contiguous() {
+	how := ""
+	switch {
+	case strings.IndexByte(lit.s, '$') >= 0:
+		how = "is built from other variables"
+	case strings.ContainsAny(lit.s, `"'`) || strings.IndexByte(lit.s, s.src.escape) >= 0 || !lit.contiguous():
+		// Escapes and quotes are gone from a word the parser copied
+		// byte by byte; its bytes in the file are then not contiguous.
+		how = "is written with quotes or escape characters inside it"
+		if a, b := lit.span(); bytes.IndexByte(s.src.data[a:b], '\n') >= 0 {
+			how = "is split across lines by a line continuation"
+		}
+	case lit.s != "":
 		a, b := lit.span()
 		v.origin = &[2]int{a, b}
 		v.src = v.origin
+		return v
+	}
+	if how != "" {
+		line, _ := s.src.pos(w.l.fileOff(w.at(0)))
+		v.noOrigin = fmt.Sprintf("its value, set by %s at line %d, %s, so there is no one place for a digest; "+
+			"write the whole reference as one literal default to pin it", decl, line, how)
 	}
 	return v
 }

@@ -37,6 +37,8 @@ type variable struct {
 	// ARG A re-declared in a stage). A pin of src changes this variable too.
 	src *[2]int
 	env bool // set by ENV, which ARG cannot override
+	// noOrigin says why a static value has no origin.
+	noOrigin string
 }
 
 // platformArgs are the arguments BuildKit defines from the build and target
@@ -101,6 +103,10 @@ type expansion struct {
 	// where a pin must write.
 	whole  bool
 	origin *[2]int
+	// noOrigin says why origin is nil for a whole, static word; copyOf is
+	// then the literal default the word's variable copies, if any.
+	noOrigin string
+	copyOf   *[2]int
 	// vars is set when the word holds a variable expression at all.
 	vars bool
 	// empty is set when a variable the word reads has an empty default:
@@ -143,7 +149,7 @@ func (sc *scope) expand(lex *shell.Lex, esc byte, w located) (expansion, error) 
 		x.value = res.Result
 		if len(refs) == 1 && refs[0].start == 0 && refs[0].end == len(w.s) {
 			x.whole = true
-			x.origin = sc.origin(&p, refs[0], w)
+			x.origin, x.copyOf, x.noOrigin = sc.origin(&p, refs[0], w)
 		}
 		return x, nil
 	}
@@ -203,31 +209,36 @@ func (sc *scope) refDynamic(p *varParser, r varRef) bool {
 
 // origin finds where the value of a word that is exactly the variable
 // expression r was written: the literal default of its ARG (or ENV), or the
-// literal default inside ${X:-default}.
-func (sc *scope) origin(p *varParser, r varRef, w located) *[2]int {
+// literal default inside ${X:-default}. When there is none, why says so,
+// and copyOf is the literal default the variable copies unchanged, if any.
+func (sc *scope) origin(p *varParser, r varRef, w located) (origin, copyOf *[2]int, why string) {
 	v := sc.lookup(r.name)
 	useDefault := false
 	switch r.op {
 	case "":
 		if v.state != static {
-			return nil
+			return nil, nil, ""
 		}
 	case "-":
 		useDefault = v.state != static
 	case ":-":
 		useDefault = v.state != static || v.value == ""
 	default:
-		return nil
+		return nil, nil, "it reads " + r.name + " through the " + r.op + " operator of " + w.s + ", so its value is written nowhere as it is; " +
+			"write the reference as one ARG default (ARG " + r.name + "=…, FROM ${" + r.name + "}) to pin it"
 	}
 	if !useDefault {
-		return v.origin
+		if v.origin == nil {
+			return nil, v.src, v.noOrigin
+		}
+		return v.origin, nil, ""
 	}
 	def := w.slice(r.argStart, r.argEnd)
 	if def.s == "" || strings.ContainsAny(def.s, `$"'`) || strings.IndexByte(def.s, p.esc) >= 0 || !def.contiguous() {
-		return nil
+		return nil, nil, "its value, the default inside " + w.s + ", is not one plain literal (it is built from variables, or quoted, escaped or split across lines), so there is no one place for a digest"
 	}
 	a, b := def.span()
-	return &[2]int{a, b}
+	return &[2]int{a, b}, nil, ""
 }
 
 // varRef is one $NAME or ${NAME…} expression in a word.

@@ -142,10 +142,7 @@ func (s *scanner) finish() error {
 		}
 		r.Edit = nil
 		argLine, _ := s.src.pos(d.src[0])
-		if s.notes == nil {
-			s.notes = map[int]string{}
-		}
-		s.notes[d.i] = fmt.Sprintf("its value, the default at line %d, is also used at line %d %s, which a digest appended to it would break; "+
+		r.NotEditable = fmt.Sprintf("its value, the default at line %d, is also used at line %d %s, which a digest appended to it would break; "+
 			"give this reference a variable of its own to pin it", argLine, u.line, u.how)
 	}
 	if len(s.invalid) == 0 {
@@ -168,22 +165,4 @@ func (s *scanner) invalidRef(r ref.Ref, value string) {
 	}
 	s.invalid = append(s.invalid, &scan.Error{File: s.path, Line: r.Line, Column: r.Column,
 		Err: fmt.Errorf("%s %s expands to %q with the defaults in this file%s: %w", r.Context, r.Text, value, hint, ref.ErrNotImage)})
-}
-
-// SharedDefault says why a reference that Scan reported from data without
-// an edit span is not pinned at its ARG (or ENV) default although it is
-// exactly one variable: another line uses the same default as part of a
-// larger value or as a stage name, which a digest would break. It returns
-// "" when that is not the reason, or when r is not a reference of data.
-func SharedDefault(data []byte, r ref.Ref) string {
-	s, _ := scanFile(r.File, data)
-	if s == nil {
-		return ""
-	}
-	for i, got := range s.res.Refs {
-		if got.Line == r.Line && got.Column == r.Column && got.Context == r.Context && got.Text == r.Text {
-			return s.notes[i]
-		}
-	}
-	return ""
 }

@@ -13,20 +13,25 @@ import (
 )
 
 // sharedView is a reference as the shared-default tables state it: its
-// text, the bytes of its edit span ("" for none) and the line numbers
-// SharedDefault names ("" when it gives no reason).
+// text, the bytes of its edit span ("" for none) and the line numbers its
+// NotEditable names ("" when it gives no reason).
 type sharedView struct {
 	Line       int
 	Text, Edit string
 	Note       string
 }
 
+var copyRE = regexp.MustCompile(`^its value is copied from another variable, whose default at line (\d+) `)
+
 var noteRE = regexp.MustCompile(`^its value, the default at line (\d+), is also used at line (\d+) `)
 
-// noteLines reduces a SharedDefault reason to "default line>use line".
+// noteLines reduces a shared-default NotEditable to "default line>use line".
 func noteLines(note string) string {
 	if note == "" {
 		return ""
+	}
+	if m := copyRE.FindStringSubmatch(note); m != nil {
+		return "copy of " + m[1]
 	}
 	m := noteRE.FindStringSubmatch(note)
 	if m == nil {
@@ -197,7 +202,7 @@ func TestSharedDefaults(t *testing.T) {
 			in:   "ARG BASE=nginx:1\nARG COPY=${BASE}\nFROM ${BASE} AS a\nFROM ${COPY}\n",
 			want: []sharedView{
 				{3, "${BASE}", "nginx:1", ""},
-				{4, "${COPY}", "", ""},
+				{4, "${COPY}", "", "copy of 1"},
 			},
 		},
 		{
@@ -252,7 +257,7 @@ func TestSharedDefaults(t *testing.T) {
 			checkResult(t, data, res)
 			var got []sharedView
 			for _, r := range res.Refs {
-				v := sharedView{Line: r.Line, Text: r.Text, Note: noteLines(SharedDefault(data, r))}
+				v := sharedView{Line: r.Line, Text: r.Text, Note: noteLines(r.NotEditable)}
 				if r.Edit != nil {
 					v.Edit = string(data[r.Edit.Start:r.Edit.End])
 				}
@@ -265,23 +270,101 @@ func TestSharedDefaults(t *testing.T) {
 	}
 }
 
-func TestSharedDefaultReason(t *testing.T) {
+// TestNotEditable: where the scanner knows why a reference has no edit
+// span and neither Text nor Dynamic shows it, NotEditable says so.
+func TestNotEditable(t *testing.T) {
 	t.Parallel()
-	data := []byte("ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM ${BASE}-alpine\n")
-	res, err := Scan("Dockerfile", data)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		in   string
+		// want is NotEditable of each reference, in order.
+		want []string
+	}{
+		{
+			name: "shared default",
+			in:   "ARG BASE=nginx:1\nFROM ${BASE} AS a\nFROM ${BASE}-alpine\n",
+			want: []string{
+				"its value, the default at line 1, is also used at line 3 in ${BASE}-alpine, which a digest appended to it would break; " +
+					"give this reference a variable of its own to pin it",
+				"", // assembled from variables: Text shows it
+			},
+		},
+		{
+			name: "split by a line continuation",
+			in:   "FROM nginx:\\\n1\n",
+			want: []string{"it is split across lines by a line continuation; join it on one line to pin it"},
+		},
+		{
+			name: "quotes inside",
+			in:   "FROM alpine:3\nCOPY --from=ngi\"nx\":1 / /\nFROM ngi\"nx:1\"\n",
+			want: []string{
+				"",
+				"it is written with quotes or escape characters inside it; write it plainly to pin it",
+				"it is written with quotes or escape characters inside it; write it plainly to pin it",
+			},
+		},
+		{
+			name: "default built from variables",
+			in:   "ARG REG=ghcr.io\nARG BASE=${REG}/o/app:1\nFROM ${BASE}\n",
+			want: []string{"its value, set by ARG BASE at line 2, is built from other variables, so there is no one place for a digest; " +
+				"write the whole reference as one literal default to pin it"},
+		},
+		{
+			name: "default with quotes inside, and split by a continuation",
+			in:   "ARG A=ngi\"nx:1\" \\\n B=ngi\\\nnx:1\nFROM ${A}\nFROM ${B}\n",
+			want: []string{
+				"its value, set by ARG A at line 1, is written with quotes or escape characters inside it, so there is no one place for a digest; " +
+					"write the whole reference as one literal default to pin it",
+				"its value, set by ARG B at line 2, is split across lines by a line continuation, so there is no one place for a digest; " +
+					"write the whole reference as one literal default to pin it",
+			},
+		},
+		{
+			name: "ENV value built from variables",
+			in:   "FROM alpine:3\nARG V=1\nENV IMG=nginx:${V}\nCOPY --from=${IMG} / /\n",
+			want: []string{"", "its value, set by ENV IMG at line 3, is built from other variables, so there is no one place for a digest; " +
+				"write the whole reference as one literal default to pin it"},
+		},
+		{
+			name: "inline default built from variables",
+			in:   "ARG V=1\nFROM ${BASE:-nginx:$V}\n",
+			want: []string{"its value, the default inside ${BASE:-nginx:$V}, is not one plain literal " +
+				"(it is built from variables, or quoted, escaped or split across lines), so there is no one place for a digest"},
+		},
+		{
+			name: "a copy of another default",
+			in:   "ARG BASE=nginx:1\nARG COPY=${BASE}\nFROM ${COPY}\n",
+			want: []string{"its value is copied from another variable, whose default at line 1 is where a digest would go; read that variable here to pin it"},
+		},
+		{
+			name: "read through an operator",
+			in:   "ARG BASE=docker.io/library/nginx:1\nFROM ${BASE#docker.io/}\n",
+			want: []string{"it reads BASE through the # operator of ${BASE#docker.io/}, so its value is written nowhere as it is; " +
+				"write the reference as one ARG default (ARG BASE=…, FROM ${BASE}) to pin it"},
+		},
+		{
+			name: "editable and dynamic references have none",
+			in:   "ARG BASE=nginx:1\nARG FREE\nFROM ${BASE}\nFROM ${FREE}\nFROM alpine:3\n",
+			want: []string{"", "", ""},
+		},
 	}
-	want := "its value, the default at line 1, is also used at line 3 in ${BASE}-alpine, which a digest appended to it would break; " +
-		"give this reference a variable of its own to pin it"
-	if got := SharedDefault(data, res.Refs[0]); got != want {
-		t.Errorf("SharedDefault = %q, want %q", got, want)
-	}
-	if got := SharedDefault(data, res.Refs[1]); got != "" {
-		t.Errorf("SharedDefault of the composite reference = %q, want none", got)
-	}
-	if got := SharedDefault([]byte("FROM alpine:3\n"), res.Refs[0]); got != "" {
-		t.Errorf("SharedDefault of a reference not in the file = %q, want none", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan("Dockerfile", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkResult(t, data, res)
+			var got []string
+			for _, r := range res.Refs {
+				got = append(got, r.NotEditable)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("NotEditable (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
