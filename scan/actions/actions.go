@@ -77,9 +77,10 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		return nil, err
 	}
 	s := &scanner{
-		f:    f,
-		res:  &scan.Result{},
-		seen: make(map[*yaml.Node]bool),
+		f:        f,
+		res:      &scan.Result{},
+		seen:     make(map[*yaml.Node]bool),
+		matrices: make(map[matrixKey]matrixRead),
 	}
 	for _, doc := range docs {
 		s.jobs(yamlref.Get(doc, "jobs"))
@@ -95,8 +96,10 @@ type scanner struct {
 	// seen holds the scalars already reported, so that a value reached again
 	// through an alias or a merge key is reported once.
 	seen map[*yaml.Node]bool
-	// matrix is the strategy.matrix of the job being read, or nil.
-	matrix *yaml.Node
+	// matrix is the strategy.matrix of the job being read, or nil, and
+	// matrices the values of the matrix properties read so far.
+	matrix   *yaml.Node
+	matrices map[matrixKey]matrixRead
 }
 
 func (s *scanner) jobs(jobs *yaml.Node) {

@@ -26,7 +26,14 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 	if m == nil {
 		return false
 	}
-	vals, ok := matrixValues(s.matrix, m[1])
+	// Jobs that share a matrix by alias read it once per property.
+	key := matrixKey{s.matrix, strings.ToLower(m[1])}
+	read, done := s.matrices[key]
+	if !done {
+		read.vals, read.ok = matrixValues(s.matrix, m[1])
+		s.matrices[key] = read
+	}
+	vals, ok := read.vals, read.ok
 	if !ok {
 		return false
 	}
@@ -42,6 +49,19 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 	}
 	return true
 }
+
+// matrixKey names a property of a matrix, and matrixRead holds its values
+// (see matrixValues).
+type (
+	matrixKey struct {
+		m    *yaml.Node
+		name string
+	}
+	matrixRead struct {
+		vals []matrixValue
+		ok   bool
+	}
+)
 
 // matrixValue is one value a matrix property takes, and its place in the
 // matrix: image[1], include[0].image.
@@ -73,8 +93,14 @@ func matrixValues(m *yaml.Node, name string) (vals []matrixValue, ok bool) {
 			if yamlref.IsNull(p.Value) || p.Value.Kind != yaml.SequenceNode {
 				continue
 			}
+			read := make(map[*yaml.Node]bool)
 			for i, e := range p.Value.Content {
-				for _, q := range yamlref.Entries(yamlref.Deref(e)) {
+				// An entry repeated by alias holds the values read already.
+				if e = yamlref.Deref(e); read[e] {
+					continue
+				}
+				read[e] = true
+				for _, q := range yamlref.Entries(e) {
 					if strings.EqualFold(q.Name, name) && literal(q.Value) {
 						vals = append(vals, matrixValue{q.Value, yamlref.Key(yamlref.Index("exclude", i), q.Name)})
 					}
@@ -87,11 +113,16 @@ func matrixValues(m *yaml.Node, name string) (vals []matrixValue, ok bool) {
 			if p.Value.Kind != yaml.SequenceNode {
 				return nil, false
 			}
+			read := make(map[*yaml.Node]bool)
 			for i, e := range p.Value.Content {
 				e = yamlref.Deref(e)
 				if e == nil || e.Kind != yaml.MappingNode {
 					return nil, false
 				}
+				if read[e] {
+					continue
+				}
+				read[e] = true
 				for _, q := range yamlref.Entries(e) {
 					if !strings.EqualFold(q.Name, name) {
 						continue
