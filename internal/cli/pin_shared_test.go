@@ -265,3 +265,34 @@ func TestPinSkipsWithScannerReason(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckInvalidLiteralReference: a reference written out in full that
+// docker build would refuse is an input error at its place; the rest of
+// the file is still judged, and pin changes nothing.
+func TestCheckInvalidLiteralReference(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	src := "FROM alpine:3 AS build\nFROM NGINX:1\nCOPY --from=build / /\n"
+	dir := writeTree(t, map[string]string{"Dockerfile": src})
+	t.Chdir(dir)
+
+	code, out, errOut := stetRun(t, ctx, "check", ".")
+	if code != ExitUsage {
+		t.Errorf("stet check = %d, want %d\n%s%s", code, ExitUsage, out, errOut)
+	}
+	for _, w := range []string{
+		"Dockerfile:2:6: error: FROM NGINX:1: its repository name must be lowercase: not an image reference",
+		"Dockerfile:1:6: STET001 image alpine:3 is not pinned by digest",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("check output lacks %q:\n%s", w, out)
+		}
+	}
+	code, out, errOut = stetRun(t, ctx, "pin", ".")
+	if code != ExitUsage {
+		t.Errorf("stet pin = %d, want %d\n%s%s", code, ExitUsage, out, errOut)
+	}
+	if got := readTree(t, dir)["Dockerfile"]; got != src {
+		t.Errorf("pin changed the file:\n%s", got)
+	}
+}

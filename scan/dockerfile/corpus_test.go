@@ -277,6 +277,12 @@ func TestBuildkitTestfiles(t *testing.T) {
 				perr = nil
 			}
 			res, err := Scan(path, data)
+			if perr == nil && errors.Is(err, ref.ErrNotImage) {
+				// The parser reads no references; the build fails on
+				// this one later.
+				checkResult(t, data, res)
+				return
+			}
 			if (err != nil) != (perr != nil) {
 				t.Fatalf("Scan error %v, buildkit parser error %v", err, perr)
 			}

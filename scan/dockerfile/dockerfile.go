@@ -49,10 +49,13 @@ var _ scan.Scanner = Scan
 // Scan finds the references and commands of one Dockerfile. path is only
 // used for reporting. An empty file, or one with only comments, has none. A
 // file BuildKit cannot parse is a *scan.Error with its line. A reference
-// whose variables, with the file's defaults, give something that is not an
-// image reference (FROM ${BASE}-alpine where BASE holds a digest) is a
-// *scan.Error at that reference, wrapping ref.ErrNotImage, returned with
-// everything else found; one whose variable has an empty default is
+// that is not an image reference, as written (FROM NGINX:1, COPY
+// --from=nginx@sha256:short) or with the file's defaults substituted (FROM
+// ${BASE}-alpine where BASE holds a digest), is a *scan.Error at that
+// reference, wrapping ref.ErrNotImage, returned with everything else found:
+// docker build fails on it. Stage names, stage indexes and scratch are no
+// references, nor is a name in an ONBUILD trigger that may be a stage of
+// the downstream build. A reference whose variable has an empty default is
 // Dynamic.
 //
 // Each reference's Edit is the reference itself (FormReference), or, when
@@ -194,6 +197,8 @@ type scanner struct {
 	defaultEdits []defaultEdit
 	// invalid are the references whose value is no image reference.
 	invalid []*scan.Error
+	// inOnbuild is set while an ONBUILD trigger is read.
+	inOnbuild bool
 }
 
 func (s *scanner) nameList() []string {
@@ -325,6 +330,8 @@ func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int,
 		}
 		child := n.Next.Children[0]
 		sub := split(l, in.args, in.argStart, s.src.escape)
+		s.inOnbuild = true
+		defer func() { s.inOnbuild = false }()
 		return s.instruction(child, l, sub, endLine, true)
 	}
 	return nil
@@ -456,6 +463,11 @@ func (s *scanner) addRef(w located, x expansion, context string, quoted bool) {
 			s.res.Refs = append(s.res.Refs, r)
 		case x.vars:
 			s.invalidRef(r, x.value)
+		case s.inOnbuild && validStageName.MatchString(strings.ToLower(x.value)):
+			// ONBUILD COPY --from=Builder may name a stage of the
+			// downstream Dockerfile, which this one cannot know.
+		default:
+			s.invalidLiteral(r, x.value)
 		}
 		return
 	}

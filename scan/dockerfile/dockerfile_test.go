@@ -328,8 +328,11 @@ func TestScanRefs(t *testing.T) {
 			},
 		},
 		{
-			name: "invalid references are not reported",
-			in:   "FROM NGINX:1\nFROM alpine:3\nCOPY --from=Not:Valid / /\n",
+			// The values that name no image stay silent: an invalid
+			// reference is an error (TestInvalidLiteral).
+			name: "stage names in any case, scratch, stage indexes, downstream stages",
+			in: "FROM scratch AS Base\nFROM alpine:3 AS Build_1\nFROM BASE\nFROM build_1\nCOPY --from=BUILD_1 / /\nCOPY --from=0 / /\n" +
+				"RUN --mount=from=Base,target=/b true\nONBUILD COPY --from=Downstream / /\nONBUILD RUN --mount=from=Other.Stage true\n",
 			want: []refView{{"2:6-2:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"}},
 		},
 		{

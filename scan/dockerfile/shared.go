@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/stet-dev/stet/ref"
@@ -165,4 +166,46 @@ func (s *scanner) invalidRef(r ref.Ref, value string) {
 	}
 	s.invalid = append(s.invalid, &scan.Error{File: s.path, Line: r.Line, Column: r.Column,
 		Err: fmt.Errorf("%s %s expands to %q with the defaults in this file%s: %w", r.Context, r.Text, value, hint, ref.ErrNotImage)})
+}
+
+// validStageName is BuildKit's rule for a stage name, after it lowered it.
+var validStageName = regexp.MustCompile(`^[a-z][a-z0-9-_.]*$`)
+
+// invalidLiteral records a reference written out in full that is no image
+// reference. BuildKit reads every FROM, COPY --from and RUN --mount from=
+// that names no stage (nor scratch, nor a stage index) as an image, and
+// fails the build on it, so it must not go unreported.
+func (s *scanner) invalidLiteral(r ref.Ref, value string) {
+	why := "its name is invalid"
+	base, d := ref.SplitDigest(value)
+	tag := ""
+	if i := strings.LastIndexByte(base, ':'); i >= 0 && !strings.Contains(base[i+1:], "/") {
+		tag = base[i+1:]
+	}
+	switch {
+	case d != "" && !ref.IsDigest(d):
+		why = fmt.Sprintf("its digest %q is invalid (a digest is sha256: and 64 lowercase hex digits)", d)
+	case strings.IndexByte(value, '@') >= 0 && d == "":
+		why = "its digest is empty"
+	case strings.HasSuffix(base, ":"):
+		why = "its tag is empty"
+	case tag != "" && !ref.IsTag(tag):
+		why = fmt.Sprintf("its tag %q is invalid", tag)
+	case value != strings.ToLower(value) && isImage(strings.ToLower(value)):
+		why = "its repository name must be lowercase"
+	}
+	lower := strings.ToLower(value)
+	switch {
+	case r.Context == ContextFrom && s.names[lower]:
+		why = "a FROM can only name an earlier stage, and " + lower + " comes later; as an image, " + why
+	case r.Context != ContextFrom && validStageName.MatchString(lower):
+		why = "it names no stage of this file; as an image, " + why
+	}
+	s.invalid = append(s.invalid, &scan.Error{File: s.path, Line: r.Line, Column: r.Column,
+		Err: fmt.Errorf("%s %s: %s: %w", r.Context, r.Text, why, ref.ErrNotImage)})
+}
+
+func isImage(s string) bool {
+	_, err := ref.ParseImage(s)
+	return err == nil
 }

@@ -507,3 +507,108 @@ func TestPinKeepsReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidLiteral: a reference written out in full that is no image
+// reference is an error at its place, beside everything else found.
+func TestInvalidLiteral(t *testing.T) {
+	t.Parallel()
+	alpine := refView{"1:6-1:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"}
+	tests := []struct {
+		name      string
+		in        string
+		line, col int
+		msg       string
+		want      []refView
+	}{
+		{
+			name: "upper case name",
+			in:   "FROM alpine:3\nFROM NGINX:1\n",
+			line: 2, col: 6,
+			msg:  "FROM NGINX:1: its repository name must be lowercase: not an image reference",
+			want: []refView{alpine},
+		},
+		{
+			name: "short digest",
+			in:   "FROM alpine:3\nFROM nginx:1@sha256:short AS web\n",
+			line: 2, col: 6,
+			msg:  `FROM nginx:1@sha256:short: its digest "sha256:short" is invalid (a digest is sha256: and 64 lowercase hex digits): not an image reference`,
+			want: []refView{alpine},
+		},
+		{
+			name: "empty digest and empty tag",
+			in:   "FROM alpine:3\nFROM nginx@\nFROM nginx:\n",
+			line: 2, col: 6,
+			msg:  "FROM nginx@: its digest is empty: not an image reference (and 1 more in this file)",
+			want: []refView{alpine},
+		},
+		{
+			name: "invalid tag",
+			in:   "FROM alpine:3\nCOPY --from=nginx:-1 / /\n",
+			line: 2, col: 13,
+			msg:  `COPY --from nginx:-1: its tag "-1" is invalid: not an image reference`,
+			want: []refView{alpine},
+		},
+		{
+			name: "no stage of that name",
+			in:   "FROM alpine:3 AS build\nCOPY --from=Biuld / /\n",
+			line: 2, col: 13,
+			msg:  "COPY --from Biuld: it names no stage of this file; as an image, its repository name must be lowercase: not an image reference",
+			want: []refView{alpine},
+		},
+		{
+			name: "a FROM naming a later stage",
+			in:   "FROM alpine:3\nFROM Final\nFROM alpine:3 AS final\n",
+			line: 2, col: 6,
+			msg:  "FROM Final: a FROM can only name an earlier stage, and final comes later; as an image, its repository name must be lowercase: not an image reference",
+			want: []refView{alpine, {"3:6-3:14", "alpine:3", "docker.io/library/alpine", "3", "", false, "FROM", "alpine:3"}},
+		},
+		{
+			name: "RUN --mount from",
+			in:   "FROM alpine:3\nRUN --mount=from=Tools:1,target=/t true\n",
+			line: 2, col: 18,
+			msg:  "RUN --mount from Tools:1: its repository name must be lowercase: not an image reference",
+			want: []refView{alpine},
+		},
+		{
+			name: "invalid name",
+			in:   "FROM alpine:3\nFROM nginx__x--:1\n",
+			line: 2, col: 6,
+			msg:  "FROM nginx__x--:1: its name is invalid: not an image reference",
+			want: []refView{alpine},
+		},
+		{
+			name: "ONBUILD: what cannot be a stage name",
+			in:   "FROM alpine:3\nONBUILD COPY --from=Tools:1 / /\n",
+			line: 2, col: 21,
+			msg:  "COPY --from Tools:1: its repository name must be lowercase: not an image reference",
+			want: []refView{alpine},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(tt.in)
+			res, err := Scan("dir/Dockerfile", data)
+			var se *scan.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Scan error = %v, want a *scan.Error", err)
+			}
+			if !errors.Is(err, ref.ErrNotImage) {
+				t.Errorf("error %v does not wrap ref.ErrNotImage", err)
+			}
+			if se.File != "dir/Dockerfile" || se.Line != tt.line || se.Column != tt.col {
+				t.Errorf("error at %s:%d:%d, want dir/Dockerfile:%d:%d", se.File, se.Line, se.Column, tt.line, tt.col)
+			}
+			if got := se.Err.Error(); got != tt.msg {
+				t.Errorf("message\n got %s\nwant %s", got, tt.msg)
+			}
+			if res == nil {
+				t.Fatal("no result beside the error")
+			}
+			checkResult(t, data, res)
+			if diff := cmp.Diff(tt.want, viewRefs(data, res.Refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
