@@ -311,7 +311,11 @@ func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
 			r.Tag = VersionComment(c)
 		}
 	}
-	r.Edit = s.f.Edit(sp, ref.FormAction)
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+		// A pin writes the version as a comment at the end of the line,
+		// which inside a block scalar would be part of the value.
+		r.Edit = s.f.Edit(sp, ref.FormAction)
+	}
 	s.add(n, r)
 }
 

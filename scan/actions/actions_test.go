@@ -338,7 +338,7 @@ runs: plain
 			},
 		},
 		{
-			name: "block scalars: one line is the value, several lines are no image",
+			name: "block scalars: one line is the value, several lines are no image, an action is not edited",
 			in: `jobs:
   a:
     container:
@@ -351,11 +351,16 @@ runs: plain
           -alpine
       cache: |- # the cache
         redis:7
+    steps:
+      - uses: >-
+          actions/checkout@v4
 `,
 			want: []string{
 				`5:9-5:16 image "node:20" name=docker.io/library/node tag=20 @jobs.a.container.image edit=reference`,
 				"9:11-10:18 image \"postgres:16\\n          -alpine\" name= tag= dynamic @jobs.a.services.db.image noedit",
 				`12:9-12:16 image "redis:7" name=docker.io/library/redis tag=7 @jobs.a.services.cache edit=reference`,
+				// The version comment a pin writes would be part of the block.
+				`15:11-15:30 action "actions/checkout@v4" name=actions/checkout tag=v4 @jobs.a.steps[0].uses noedit`,
 			},
 		},
 		{
