@@ -37,7 +37,9 @@
 // reported too, so that pinned they still match). Each value is a
 // reference of its own, at its place in the matrix and edited there, with
 // the context of its use and its place in the matrix
-// (jobs.test.container ← matrix.image[1]). A matrix, axis, include list or
+// (jobs.test.container ← matrix.image[1]); they are not edited when an
+// expression in the file compares the property with == or !=, whose
+// outcome a pin would change. A matrix, axis, include list or
 // value that is an expression keeps the use Dynamic, and so does a property
 // inside a longer value (node:${{ matrix.version }}).
 //

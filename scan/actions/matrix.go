@@ -38,6 +38,16 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 		return false
 	}
 	s.seen[use] = true
+	first := len(s.res.Refs)
+	defer func() {
+		if compared(s.f.Data, m[1]) {
+			// A pin would change what the comparison sees: the values are
+			// reported as they are, but not edited.
+			for i := first; i < len(s.res.Refs); i++ {
+				s.res.Refs[i].Edit = nil
+			}
+		}
+	}()
 	for _, v := range vals {
 		vskip := 0
 		if t, _ := yamlref.Text(v.node); skip == 0 && strings.HasPrefix(strings.TrimSpace(t), dockerPrefix) {
@@ -48,6 +58,15 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 		s.image(v.node, ctx+" ← matrix."+v.path, vskip)
 	}
 	return true
+}
+
+// compared reports whether an expression in the file compares the matrix
+// property name with == or != (if: matrix.image == 'node:18'): pinned in
+// the matrix, the value would no longer equal what it is compared with.
+func compared(data []byte, name string) bool {
+	q := regexp.QuoteMeta(name)
+	re := regexp.MustCompile(`(?i)matrix\.` + q + `\s*[!=]=|[!=]=\s*matrix\.` + q + `(?:[^A-Za-z0-9_-]|$)`)
+	return re.Match(data)
 }
 
 // matrixKey names a property of a matrix, and matrixRead holds its values

@@ -106,6 +106,23 @@ jobs:
 			},
 		},
 		{
+			name: "a property compared in an expression is read but not edited",
+			in: `jobs:
+  a:
+    strategy: {matrix: {image: [node:18, node:20], db: [postgres:16]}}
+    container: ${{ matrix.image }}
+    services: {db: "${{ matrix.db }}"}
+    steps:
+      - if: ${{ matrix.Image == 'node:18' }}
+        run: echo old
+`,
+			want: []string{
+				`3:33-3:40 image "node:18" name=docker.io/library/node tag=18 @jobs.a.container ← matrix.image[0] noedit`,
+				`3:42-3:49 image "node:20" name=docker.io/library/node tag=20 @jobs.a.container ← matrix.image[1] noedit`,
+				`3:57-3:68 image "postgres:16" name=docker.io/library/postgres tag=16 @jobs.a.services.db ← matrix.db[0] edit=reference`,
+			},
+		},
+		{
 			name: "any value from outside the file keeps the reference dynamic",
 			in: `jobs:
   expression-axis:
