@@ -79,10 +79,11 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		return nil, err
 	}
 	s := &scanner{
-		f:        f,
-		res:      &scan.Result{},
-		seen:     make(map[*yaml.Node]bool),
-		matrices: make(map[matrixKey]matrixRead),
+		f:             f,
+		res:           &scan.Result{},
+		seen:          make(map[*yaml.Node]bool),
+		matrices:      make(map[matrixKey]matrixRead),
+		comparedNames: make(map[string]bool),
 	}
 	for _, doc := range docs {
 		s.jobs(yamlref.Get(doc, "jobs"))
@@ -98,10 +99,12 @@ type scanner struct {
 	// seen holds the scalars already reported, so that a value reached again
 	// through an alias or a merge key is reported once.
 	seen map[*yaml.Node]bool
-	// matrix is the strategy.matrix of the job being read, or nil, and
-	// matrices the values of the matrix properties read so far.
-	matrix   *yaml.Node
-	matrices map[matrixKey]matrixRead
+	// matrix is the strategy.matrix of the job being read, or nil;
+	// matrices holds the values of the matrix properties read so far, and
+	// comparedNames whether the file compares each (see compared).
+	matrix        *yaml.Node
+	matrices      map[matrixKey]matrixRead
+	comparedNames map[string]bool
 }
 
 func (s *scanner) jobs(jobs *yaml.Node) {

@@ -40,7 +40,7 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 	s.seen[use] = true
 	first := len(s.res.Refs)
 	defer func() {
-		if compared(s.f.Data, m[1]) {
+		if s.compared(m[1]) {
 			// A pin would change what the comparison sees: the values are
 			// reported as they are, but not edited.
 			for i := first; i < len(s.res.Refs); i++ {
@@ -63,10 +63,17 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 // compared reports whether an expression in the file compares the matrix
 // property name with == or != (if: matrix.image == 'node:18'): pinned in
 // the matrix, the value would no longer equal what it is compared with.
-func compared(data []byte, name string) bool {
-	q := regexp.QuoteMeta(name)
-	re := regexp.MustCompile(`(?i)matrix\.` + q + `\s*[!=]=|[!=]=\s*matrix\.` + q + `(?:[^A-Za-z0-9_-]|$)`)
-	return re.Match(data)
+// The file is searched once per property.
+func (s *scanner) compared(name string) bool {
+	name = strings.ToLower(name)
+	c, ok := s.comparedNames[name]
+	if !ok {
+		q := regexp.QuoteMeta(name)
+		re := regexp.MustCompile(`(?i)matrix\.` + q + `\s*[!=]=|[!=]=\s*matrix\.` + q + `(?:[^A-Za-z0-9_-]|$)`)
+		c = re.Match(s.f.Data)
+		s.comparedNames[name] = c
+	}
+	return c
 }
 
 // matrixKey names a property of a matrix, and matrixRead holds its values
