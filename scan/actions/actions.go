@@ -370,6 +370,9 @@ func (s *scanner) newRef(n *yaml.Node, ctx string, skip int) (r ref.Ref, value s
 	}
 	if len(raw) >= skip && strings.EqualFold(raw[:skip], value[:skip]) {
 		raw, sp.Start = raw[skip:], sp.Start+skip
+		// docker:// image: the reference starts after the blanks.
+		t := strings.TrimLeft(raw, " \t")
+		raw, sp.Start = t, sp.Start+len(raw)-len(t)
 	}
 	value = strings.TrimSpace(value[skip:])
 	if !yamlref.OneLine(value) {
