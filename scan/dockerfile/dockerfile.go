@@ -477,12 +477,7 @@ func (s *scanner) addRef(w located, x expansion, context string, quoted bool) {
 			r.Edit = s.span(x.origin[0], x.origin[1], ref.FormReference)
 			s.defaultEdits = append(s.defaultEdits, defaultEdit{i: len(s.res.Refs), src: x.origin})
 		} else {
-			r.NotEditable = x.noOrigin
-			if x.copyOf != nil {
-				line, _ := s.src.pos(x.copyOf[0])
-				r.NotEditable = fmt.Sprintf("its value is copied from another variable, whose default at line %d is where a digest would go; "+
-					"read that variable here to pin it", line)
-			}
+			r.NotEditable = x.noOrigin.message(s.src)
 		}
 	case x.vars:
 		// Only a reference written out literally is pinned where it
@@ -711,7 +706,7 @@ func (s *scanner) arg(l *logical, in instr) {
 			continue
 		}
 		start := wd[0] + len(name) + 1
-		v := s.assign(sc, "ARG "+name, s.word(l, start, wd[1]))
+		v := s.assign(sc, name, s.word(l, start, wd[1]))
 		if platformArgs[name] {
 			v.state, v.origin, v.src = dynamic, nil, nil
 		}
@@ -737,7 +732,7 @@ func (s *scanner) env(l *logical, in instr) {
 		for i < len(args) && isASCIISpace(args[i]) {
 			i++
 		}
-		v := s.assign(sc, "ENV "+name, s.word(l, in.argStart+i, in.argStart+len(args)))
+		v := s.assign(sc, name, s.word(l, in.argStart+i, in.argStart+len(args)))
 		v.env = true
 		sc.vars[name] = v
 		return
@@ -745,15 +740,14 @@ func (s *scanner) env(l *logical, in instr) {
 	for _, wd := range ws {
 		raw := l.text[wd[0]:wd[1]]
 		name, _, _ := strings.Cut(raw, "=")
-		v := s.assign(sc, "ENV "+name, s.word(l, wd[0]+len(name)+1, wd[1]))
+		v := s.assign(sc, name, s.word(l, wd[0]+len(name)+1, wd[1]))
 		v.env = true
 		sc.vars[name] = v
 	}
 }
 
-// assign evaluates the value word of an ARG or ENV (decl, "ARG NAME") in
-// scope sc.
-func (s *scanner) assign(sc *scope, decl string, w located) *variable {
+// assign evaluates the value word of an ARG or ENV called name in scope sc.
+func (s *scanner) assign(sc *scope, name string, w located) *variable {
 	src := s.trackUses(sc, w, useValue)
 	x, err := sc.expand(s.lex, s.src.escape, w)
 	if err != nil || x.dynamic {
@@ -761,16 +755,16 @@ func (s *scanner) assign(sc *scope, decl string, w located) *variable {
 	}
 	v := &variable{state: static, value: x.value, src: src}
 	lit := textSpan(w, true)
-	how := ""
+	how := plain
 	switch {
 	case strings.IndexByte(lit.s, '$') >= 0:
-		how = "is built from other variables"
+		how = fromVariables
 	case strings.ContainsAny(lit.s, `"'`) || strings.IndexByte(lit.s, s.src.escape) >= 0 || !lit.contiguous():
 		// Escapes and quotes are gone from a word the parser copied
 		// byte by byte; its bytes in the file are then not contiguous.
-		how = "is written with quotes or escape characters inside it"
+		how = quotedInside
 		if a, b := lit.span(); bytes.IndexByte(s.src.data[a:b], '\n') >= 0 {
-			how = "is split across lines by a line continuation"
+			how = continued
 		}
 	case lit.s != "":
 		a, b := lit.span()
@@ -778,10 +772,8 @@ func (s *scanner) assign(sc *scope, decl string, w located) *variable {
 		v.src = v.origin
 		return v
 	}
-	if how != "" {
-		line, _ := s.src.pos(w.l.fileOff(w.at(0)))
-		v.noOrigin = fmt.Sprintf("its value, set by %s at line %d, %s, so there is no one place for a digest; "+
-			"write the whole reference as one literal default to pin it", decl, line, how)
+	if how != plain {
+		v.how, v.name, v.at = how, name, w.l.fileOff(w.at(0))
 	}
 	return v
 }

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -37,8 +38,27 @@ type variable struct {
 	// ARG A re-declared in a stage). A pin of src changes this variable too.
 	src *[2]int
 	env bool // set by ENV, which ARG cannot override
-	// noOrigin says why a static value has no origin.
-	noOrigin string
+	// Why a static value has no origin, for messages: how it is written,
+	// the name it was declared with, and the file offset of the value.
+	how  writing
+	name string
+	at   int
+}
+
+// writing is how a value that is no plain literal is written.
+type writing int8
+
+const (
+	plain writing = iota
+	fromVariables
+	quotedInside
+	continued
+)
+
+var writings = [...]string{
+	fromVariables: "is built from other variables",
+	quotedInside:  "is written with quotes or escape characters inside it",
+	continued:     "is split across lines by a line continuation",
 }
 
 // platformArgs are the arguments BuildKit defines from the build and target
@@ -103,10 +123,8 @@ type expansion struct {
 	// where a pin must write.
 	whole  bool
 	origin *[2]int
-	// noOrigin says why origin is nil for a whole, static word; copyOf is
-	// then the literal default the word's variable copies, if any.
-	noOrigin string
-	copyOf   *[2]int
+	// noOrigin says why origin is nil for a whole, static word.
+	noOrigin noOrigin
 	// vars is set when the word holds a variable expression at all.
 	vars bool
 	// empty is set when a variable the word reads has an empty default:
@@ -149,7 +167,7 @@ func (sc *scope) expand(lex *shell.Lex, esc byte, w located) (expansion, error) 
 		x.value = res.Result
 		if len(refs) == 1 && refs[0].start == 0 && refs[0].end == len(w.s) {
 			x.whole = true
-			x.origin, x.copyOf, x.noOrigin = sc.origin(&p, refs[0], w)
+			x.origin, x.noOrigin = sc.origin(&p, refs[0], w)
 		}
 		return x, nil
 	}
@@ -209,36 +227,72 @@ func (sc *scope) refDynamic(p *varParser, r varRef) bool {
 
 // origin finds where the value of a word that is exactly the variable
 // expression r was written: the literal default of its ARG (or ENV), or the
-// literal default inside ${X:-default}. When there is none, why says so,
-// and copyOf is the literal default the variable copies unchanged, if any.
-func (sc *scope) origin(p *varParser, r varRef, w located) (origin, copyOf *[2]int, why string) {
+// literal default inside ${X:-default}. When there is none, why says why.
+func (sc *scope) origin(p *varParser, r varRef, w located) (origin *[2]int, why noOrigin) {
 	v := sc.lookup(r.name)
 	useDefault := false
 	switch r.op {
 	case "":
 		if v.state != static {
-			return nil, nil, ""
+			return nil, noOrigin{}
 		}
 	case "-":
 		useDefault = v.state != static
 	case ":-":
 		useDefault = v.state != static || v.value == ""
 	default:
-		return nil, nil, "it reads " + r.name + " through the " + r.op + " operator of " + w.s + ", so its value is written nowhere as it is; " +
-			"write the reference as one ARG default (ARG " + r.name + "=…, FROM ${" + r.name + "}) to pin it"
+		return nil, noOrigin{word: w.s, name: r.name, op: r.op}
 	}
 	if !useDefault {
 		if v.origin == nil {
-			return nil, v.src, v.noOrigin
+			return nil, noOrigin{v: v}
 		}
-		return v.origin, nil, ""
+		return v.origin, noOrigin{}
 	}
 	def := w.slice(r.argStart, r.argEnd)
 	if def.s == "" || strings.ContainsAny(def.s, `$"'`) || strings.IndexByte(def.s, p.esc) >= 0 || !def.contiguous() {
-		return nil, nil, "its value, the default inside " + w.s + ", is not one plain literal (it is built from variables, or quoted, escaped or split across lines), so there is no one place for a digest"
+		return nil, noOrigin{word: w.s, inline: true}
 	}
 	a, b := def.span()
-	return &[2]int{a, b}, nil, ""
+	return &[2]int{a, b}, noOrigin{}
+}
+
+// noOrigin is why a word that is one variable has no literal to pin; its
+// message is only written for the references that need it.
+type noOrigin struct {
+	// v is the variable whose value is no literal.
+	v *variable
+	// word is the variable expression; name and op the operator that
+	// reads it, or inline the default inside it, when that is the reason.
+	word, name, op string
+	inline         bool
+}
+
+// message says why in words; "" when there is nothing to say.
+func (n noOrigin) message(src *source) string {
+	switch {
+	case n.op != "":
+		return "it reads " + n.name + " through the " + n.op + " operator of " + n.word + ", so its value is written nowhere as it is; " +
+			"write the reference as one ARG default (ARG " + n.name + "=…, FROM ${" + n.name + "}) to pin it"
+	case n.inline:
+		return "its value, the default inside " + n.word + ", is not one plain literal " +
+			"(it is built from variables, or quoted, escaped or split across lines), so there is no one place for a digest"
+	case n.v == nil:
+		return ""
+	case n.v.src != nil:
+		line, _ := src.pos(n.v.src[0])
+		return fmt.Sprintf("its value is copied from another variable, whose default at line %d is where a digest would go; "+
+			"read that variable here to pin it", line)
+	case n.v.how != plain:
+		kind := "ARG"
+		if n.v.env {
+			kind = "ENV"
+		}
+		line, _ := src.pos(n.v.at)
+		return fmt.Sprintf("its value, set by %s %s at line %d, %s, so there is no one place for a digest; "+
+			"write the whole reference as one literal default to pin it", kind, n.v.name, line, writings[n.v.how])
+	}
+	return ""
 }
 
 // varRef is one $NAME or ${NAME…} expression in a word.
