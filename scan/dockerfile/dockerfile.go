@@ -166,6 +166,11 @@ func parseError(path string, err error) error {
 	var le *parser.LocationError
 	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
 		line = le.Locations[0][0].Start.Line
+		// The parser numbers an error in a directive with the count of
+		// the lines before it.
+		if msg := le.Error(); strings.Contains(msg, "parser directive can be used") || strings.Contains(msg, "invalid escape token") {
+			line++
+		}
 	}
 	return &scan.Error{File: path, Line: max(line, 1), Err: fmt.Errorf("parsing Dockerfile: %w", err)}
 }

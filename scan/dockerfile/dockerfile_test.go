@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -458,8 +459,10 @@ func TestScanErrors(t *testing.T) {
 	}{
 		{"ENV without value", "FROM alpine:3\nENV onlyname\n", 2},
 		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", 2},
-		{"repeated directive", "# escape=\\\n# escape=`\nFROM alpine:3\n", 1},
+		{"repeated directive", "# escape=\\\n# escape=`\nFROM alpine:3\n", 2},
 		{"bad escape token", "# escape=x\nFROM alpine:3\n", 1},
+		{"bad escape token after another directive", "# syntax=docker/dockerfile:1\n# escape=x\nFROM alpine:3\n", 2},
+		{"error after a line of 64 KiB less 1", "FROM alpine:3\nRUN " + strings.Repeat("x", maxLine-len("RUN \n")) + "\nENV onlyname\n", 3},
 		{"JSON with a number", "FROM alpine:3\nCMD [\"a\", 1]\n", 2},
 	}
 	for _, tt := range tests {
