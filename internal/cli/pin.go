@@ -576,10 +576,11 @@ func unwrapped(err error) string {
 // (a Helm map's text is only its repository).
 func display(r ref.Ref) string {
 	if r.Name == "" {
-		return r.Text
+		// Several lines (a block, a continuation) read as one.
+		return strings.Join(strings.Fields(r.Text), " ")
 	}
 	last := r.Text[strings.LastIndexByte(r.Text, '/')+1:]
-	if r.Text != "" && !strings.Contains(r.Text, "$") && (r.Kind == ref.Action || strings.ContainsAny(last, ":@")) {
+	if r.Text != "" && !strings.ContainsAny(r.Text, "$\n") && (r.Kind == ref.Action || strings.ContainsAny(last, ":@")) {
 		return r.Text
 	}
 	if r.Tag == "" && r.Digest != "" && r.Kind == ref.Image {

@@ -582,3 +582,20 @@ func TestPinTaglessRoundTrip(t *testing.T) {
 	step("update", "FROM ghcr.io/org/tool:latest@"+d2+"\n")
 	step("unpin", "FROM ghcr.io/org/tool:latest\n")
 }
+
+// TestDisplayOneLine: a reference written over several lines is shown on
+// one, in skip lines and reports.
+func TestDisplayOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		r    ref.Ref
+		want string
+	}{
+		{ref.Ref{Kind: ref.Image, Name: "docker.io/library/nginx", Tag: "1", Text: "nginx:\\\n  1"}, "nginx:1"},
+		{ref.Ref{Kind: ref.Image, Text: "mysql:8\n  mariadb:11\n"}, "mysql:8 mariadb:11"},
+		{ref.Ref{Kind: ref.Image, Name: "docker.io/library/nginx", Tag: "1", Text: "nginx:1"}, "nginx:1"},
+	} {
+		if got := display(tc.r); got != tc.want {
+			t.Errorf("display(%q) = %q, want %q", tc.r.Text, got, tc.want)
+		}
+	}
+}
