@@ -24,6 +24,7 @@ import (
 	"github.com/stet-dev/stet/internal/faultproxy"
 	"github.com/stet-dev/stet/internal/testgit"
 	"github.com/stet-dev/stet/internal/testregistry"
+	"github.com/stet-dev/stet/ref"
 )
 
 // stetRun runs stet in-process and returns its exit code and output.
