@@ -121,6 +121,11 @@ func checkRef(r ref.Ref) []Finding {
 		}
 	}
 	if r.Dynamic {
+		if text := strings.TrimSpace(r.Text); strings.Contains(text, "\n") {
+			// A YAML block of several lines: no single reference to read.
+			first, _, _ := strings.Cut(text, "\n")
+			return []Finding{at("STET004", string(r.Kind)+" value written over several lines ("+strings.TrimSpace(first)+" …) is not one reference stet can read or pin", first)}
+		}
 		return []Finding{at("STET004", string(r.Kind)+" "+r.Text+" depends on a value that is not set in the file", r.Text)}
 	}
 	var out []Finding

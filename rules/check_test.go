@@ -276,6 +276,19 @@ func TestSuppressionAndSeverity(t *testing.T) {
 	})
 }
 
+// TestSTET004Block: a dynamic reference written over several lines gets a
+// one-line message that says why, not the block pasted in.
+func TestSTET004Block(t *testing.T) {
+	t.Parallel()
+	r := ref.Ref{File: "compose.yaml", Line: 3, Column: 7, EndLine: 4, EndColumn: 18, Kind: ref.Image, Dynamic: true,
+		Source: ref.SourceCompose, Text: "mysql:8\n      mariadb:11\n"}
+	got := Check([]scan.File{{Path: "compose.yaml", Refs: []ref.Ref{r}}}, Config{})
+	if len(got) != 1 || got[0].Rule != "STET004" || strings.Contains(got[0].Message, "\n") ||
+		!strings.Contains(got[0].Message, "written over several lines (mysql:8 …)") {
+		t.Errorf("findings = %+v", got)
+	}
+}
+
 // TestEndOfLineIgnore: a comment after code silences its own line only,
 // never the line below (a second service, a second step, a second FROM).
 func TestEndOfLineIgnore(t *testing.T) {
