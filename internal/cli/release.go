@@ -145,6 +145,18 @@ func (a *app) readLedger(cmd *cobra.Command, fl *releaseFlags, fn func(ctx conte
 		return err
 	}
 	defer env.close()
+	if strings.HasPrefix(env.location, oci.Scheme) {
+		// A registry answers an unknown repository with no tags, like an
+		// empty ledger: a mistyped --ledger must not read as "nothing
+		// deployed".
+		apps, err := env.ledger.Apps(cmd.Context())
+		if err != nil {
+			return ledgerErr(err)
+		}
+		if len(apps) == 0 {
+			return usageErrorf("no ledger at %s: it holds no release, so nothing was deployed from it (record one with stet release create, or check --ledger)", env.location)
+		}
+	}
 	return fn(cmd.Context(), env)
 }
 

@@ -333,8 +333,9 @@ func TestReleaseCommands(t *testing.T) {
 				{[]string{"release", "show", "r1"}, ExitUsage, ""},
 				{[]string{"release", "history", "Prod"}, ExitUsage, "environment"},
 				{[]string{"release", "list", "--format", "yaml"}, ExitUsage, "--format"},
-				{[]string{"release", "rollback", "--env", "production"}, ExitUsage, "nothing was deployed to production"},
+				{[]string{"release", "rollback", "--env", "production"}, ExitUsage, "nothing was deployed"},
 				{[]string{"release", "list", "--ledger", "postgres://x"}, ExitUsage, "want sqlite:PATH or oci://"},
+				{[]string{"release", "verify", "--ledger", "oci://" + reg.host + "/team/typo"}, ExitUsage, "no ledger at oci://" + reg.host + "/team/typo"},
 			}
 			for _, tt := range tests {
 				code, out, errOut := s.stet(tt.args...)
