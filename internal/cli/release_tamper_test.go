@@ -147,3 +147,43 @@ func TestReleaseTamperedChain(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseTamperedMovedHead moves production's newest event (#3, the
+// rollback to r1) to another environment by editing its env column: the
+// rows left under production link up and end at #2 (r2). Every command
+// that answers what production runs, or what its history is, must notice
+// the row that names #2 as its previous event and refuse, naming
+// production; verify must name production too.
+func TestReleaseTamperedMovedHead(t *testing.T) {
+	s := tamperedStory(t,
+		`DROP TRIGGER events_append_only_update`,
+		`UPDATE events SET env = 'staging' WHERE env = 'production' AND sequence = 3`)
+	brk := "history of production breaks at event 3"
+
+	code, out, errOut := s.stet("release", "verify")
+	if code != ExitFindings || !strings.Contains(out, brk) {
+		t.Errorf("release verify: exit %d, want %d naming %q\n%s%s", code, ExitFindings, brk, out, errOut)
+	}
+	before, _ := os.ReadFile(s.manifest)
+	for _, args := range [][]string{
+		{"release", "show", "production"},
+		{"release", "history", "production"},
+		{"release", "history", "production", "-n", "1"},
+		{"release", "render", "production", filepath.Join(s.dir, "deploy")},
+		{"release", "diff", "production", "r2"},
+		{"release", "promote", "production", "--env", "qa"},
+		{"release", "promote", "r1", "--env", "production"},
+		{"release", "rollback", "--env", "production", "--dry-run"},
+	} {
+		code, out, errOut := s.stet(args...)
+		if code != ExitFindings || !strings.Contains(errOut, brk) {
+			t.Errorf("stet %s: exit %d, want %d naming %q\n%s%s", strings.Join(args, " "), code, ExitFindings, brk, out, errOut)
+		}
+	}
+	if got, _ := os.ReadFile(s.manifest); string(got) != string(before) {
+		t.Errorf("a refused command wrote the manifest:\n%s", got)
+	}
+	if code, out, errOut := s.stet("release", "history", "qa"); code != ExitOK || out != "" {
+		t.Errorf("history qa after refused promotions: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -45,7 +45,7 @@ const DefaultPath = ".stet/ledger.db"
 const DefaultBusyTimeout = 30 * time.Second
 
 // SchemaVersion is the schema this package writes, kept in PRAGMA user_version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Option configures Open.
 type Option func(*options)
@@ -157,6 +157,9 @@ WHEN (NEW.prev IS NULL AND EXISTS (SELECT 1 FROM events WHERE env = NEW.env))
       AND sequence = (SELECT MAX(sequence) FROM events WHERE env = NEW.env)))
 BEGIN SELECT RAISE(ABORT, 'stet ledger: an event must extend its environment''s chain'); END;
 `,
+	// Every read of an environment's head looks for an event naming the
+	// head as its previous one (see readEvents).
+	`CREATE INDEX events_prev ON events (prev);`,
 }
 
 func (l *Ledger) migrate(ctx context.Context) error {
@@ -452,7 +455,38 @@ func readEvents(ctx context.Context, q querier, env string, limit int) ([]releas
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading history of %s: %w", env, err)
 	}
+	if len(out) > 0 {
+		if err := checkNoSuccessor(ctx, q, env, out[0]); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// checkNoSuccessor checks that no stored event names env's newest event as
+// its previous one. Such a row is an event of env that was filed under
+// another environment or position (its env or sequence column edited),
+// which would otherwise silently roll env back to the event before it:
+// its own record still belongs to env, and only the row it is filed
+// under reports the edit. One lookup in the index on prev.
+func checkNoSuccessor(ctx context.Context, q querier, env string, head release.Event) error {
+	var id, rowEnv string
+	var seq int64
+	var body []byte
+	err := q.QueryRowContext(ctx, `SELECT id, env, sequence, body FROM events WHERE prev = ? LIMIT 1`, head.ID).Scan(&id, &rowEnv, &seq, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading history of %s: %w", env, err)
+	}
+	at := head.Sequence + 1
+	if e, perr := release.ParseEvent(body); perr == nil && e.Env == env && e.Sequence > head.Sequence {
+		at = e.Sequence
+	}
+	return &release.ChainError{Env: env, Sequence: at, ID: id,
+		Reason: fmt.Sprintf("the event follows #%d (%s), the newest event of %s, but the events table files it under %s #%d: the row was moved out of the history",
+			head.Sequence, release.ShortID(head.ID), env, rowEnv, seq)}
 }
 
 // eventRow is one row of the events table. Only body is the event; the

@@ -84,6 +84,9 @@ func TestTamperedRowsRefused(t *testing.T) {
 		// noAppend: AppendEvent to env may go on (the head itself is
 		// intact and only the release it names is gone).
 		noAppend bool
+		// history: History(env) must refuse as well (the rows it would
+		// list are intact, but the history is not all of them).
+		history bool
 		// get is a selector of a release whose row was edited: GetRelease
 		// must not hand it out.
 		get string
@@ -135,6 +138,21 @@ func TestTamperedRowsRefused(t *testing.T) {
 		sql:    []string{`UPDATE events SET env = 'qa', sequence = 2 WHERE env = 'staging' AND sequence = 3`},
 		env:    "qa",
 		verify: []string{"history of qa breaks at event 3", `env column holds qa, but the event records staging`},
+	}, {
+		// Only the moved row's env column says where it belongs; the
+		// history it left ends one event early and links intact, so the
+		// row naming staging's head as its previous event must be found.
+		name:    "newest event moved to a new environment",
+		sql:     []string{`UPDATE events SET env = 'prod' WHERE env = 'staging' AND sequence = 3`},
+		env:     "staging",
+		history: true,
+		verify:  []string{"history of staging breaks at event 3", "files it under prod #3", "history of prod breaks at event 3"},
+	}, {
+		name:    "newest event moved to an existing environment",
+		sql:     []string{`UPDATE events SET env = 'qa', sequence = 2 WHERE env = 'staging' AND sequence = 3`},
+		env:     "staging",
+		history: true,
+		verify:  []string{"history of staging breaks at event 3", "files it under qa #2"},
 	}, {
 		name:     "deployed release deleted",
 		sql:      []string{`DELETE FROM releases WHERE number = 1`},
@@ -190,6 +208,13 @@ func TestTamperedRowsRefused(t *testing.T) {
 					t.Errorf("AppendEvent to %s = %v; want ErrBroken", tc.env, err)
 				}
 			}
+			if tc.history {
+				for _, limit := range []int{0, 1} {
+					if h, err := tl.l.History(ctx, tc.env, release.ListOptions{Limit: limit}); !errors.Is(err, release.ErrBroken) {
+						t.Errorf("History(%s, -n %d) = %d events, %v; want ErrBroken", tc.env, limit, len(h), err)
+					}
+				}
+			}
 			if tc.get != "" {
 				if r, err := tl.l.GetRelease(ctx, "", tc.get); !errors.Is(err, release.ErrBroken) {
 					t.Errorf("GetRelease(%s) = %s %s, %v; want ErrBroken", tc.get, r.Label(), release.ShortID(r.ID), err)
@@ -218,5 +243,23 @@ func TestUntamperedReads(t *testing.T) {
 	}
 	if r, err := tl.l.GetRelease(ctx, "web", "r2"); err != nil || r.ID != tl.r2.ID {
 		t.Fatalf("GetRelease(r2) = %s, %v", r.Label(), err)
+	}
+}
+
+// TestUpgradeAddsPrevIndex opens a ledger written with schema version 1
+// (no index on prev): opening it adds the index the head checks use, and
+// the history still reads.
+func TestUpgradeAddsPrevIndex(t *testing.T) {
+	ctx := context.Background()
+	tl := newTamperLedger(t)
+	tl.l.Close()
+	tl.exec(t, `DROP INDEX events_prev`, `PRAGMA user_version = 1`)
+	l := openAt(t, tl.path)
+	var n int
+	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_prev'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("events_prev indexes after the upgrade: %d, %v", n, err)
+	}
+	if r, err := l.Current(ctx, "staging"); err != nil || r.ID != tl.r1.ID {
+		t.Fatalf("Current(staging) = %s, %v; want r1", r.Label(), err)
 	}
 }
