@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,9 @@ type Error struct {
 	// Registry is the host the request was sent to (the mirror's, when the
 	// reference's registry is mirrored).
 	Registry string
+	// Server says what Registry is, for messages: "registry" when empty;
+	// "git host" for the action listings that share this error type.
+	Server string
 	// Status is the HTTP status of the final answer; 0 when there was none.
 	Status int
 	// Err is the underlying cause.
@@ -53,7 +57,9 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Ref)
 	if e.Registry != "" {
-		b.WriteString(": registry ")
+		b.WriteString(": ")
+		b.WriteString(cmp.Or(e.Server, "registry"))
+		b.WriteString(" ")
 		b.WriteString(e.Registry)
 	}
 	if e.Status != 0 {

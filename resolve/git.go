@@ -18,6 +18,23 @@ const maxAdvertisement = 64 << 20
 
 func (r *Resolver) repoURL(repo string) string { return r.gitURL + "/" + repo }
 
+// shownURL is repoURL for messages: credentials written into the git URL
+// are sent (net/http does) but never shown.
+func (r *Resolver) shownURL(repo string) string {
+	u, err := url.Parse(r.repoURL(repo))
+	if err != nil {
+		return repo
+	}
+	return u.Redacted()
+}
+
+// hasCredentials reports whether listings carry credentials: a token, or a
+// user written into the git URL.
+func (r *Resolver) hasCredentials() bool {
+	u, err := url.Parse(r.gitURL)
+	return r.gitToken != "" || (err == nil && u.User != nil)
+}
+
 // listing fetches the refs of owner/repo once per Resolver.
 func (r *Resolver) listing(ctx context.Context, repo string) (*gitRefs, error) {
 	return doOnce(ctx, &r.mu, r.listings, repo, func() (*gitRefs, error) {
@@ -61,35 +78,35 @@ func (r *Resolver) fetchListingOnce(ctx context.Context, repo string) (_ *gitRef
 		if asURLError(err, &ue) {
 			err = ue.Err
 		}
-		return nil, false, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("listing refs: %w", err)}
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Server: "git host", Err: fmt.Errorf("listing refs: %w", err)}
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized:
 		// GitHub answers 401 for repositories that do not exist or are private.
 		why := "private, and no token was given"
-		if r.gitToken != "" {
-			why = "private, and the token cannot read it"
+		if r.hasCredentials() {
+			why = "private, and the credentials given cannot read it"
 		}
-		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
-			Err: fmt.Errorf("listing refs: %w: repository not found (or %s) at %s", registry.ErrNotFound, why, r.repoURL(repo))}
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Server: "git host", Status: resp.StatusCode,
+			Err: fmt.Errorf("listing refs: %w: repository not found (or %s) at %s", registry.ErrNotFound, why, r.shownURL(repo))}
 	case resp.StatusCode != http.StatusOK:
-		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode, Err: fmt.Errorf("listing refs at %s", r.repoURL(repo))}
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Server: "git host", Status: resp.StatusCode, Err: fmt.Errorf("listing refs at %s", r.shownURL(repo))}
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-git-upload-pack-advertisement") {
-		return nil, false, &registry.Error{Ref: repo, Registry: host, Status: resp.StatusCode,
-			Err: fmt.Errorf("listing refs at %s: %w: content type %q, not a smart-HTTP git server", r.repoURL(repo), ErrProtocol, ct)}
+		return nil, false, &registry.Error{Ref: repo, Registry: host, Server: "git host", Status: resp.StatusCode,
+			Err: fmt.Errorf("listing refs at %s: %w: content type %q, not a smart-HTTP git server", r.shownURL(repo), ErrProtocol, ct)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAdvertisement+1))
 	if err != nil {
-		return nil, true, &registry.Error{Ref: repo, Registry: host, Err: fmt.Errorf("reading refs: %w", err)}
+		return nil, true, &registry.Error{Ref: repo, Registry: host, Server: "git host", Err: fmt.Errorf("reading refs: %w", err)}
 	}
 	if len(data) > maxAdvertisement {
 		return nil, false, fmt.Errorf("listing refs of %s: advertisement larger than %d bytes", repo, maxAdvertisement)
 	}
 	g, err := parseAdvertisement(data)
 	if err != nil {
-		return nil, false, fmt.Errorf("listing refs of %s at %s: %w", repo, r.repoURL(repo), err)
+		return nil, false, fmt.Errorf("listing refs of %s at %s: %w", repo, r.shownURL(repo), err)
 	}
 	return g, false, nil
 }

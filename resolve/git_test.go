@@ -174,13 +174,37 @@ func TestPrivateAction(t *testing.T) {
 		wants string
 	}{
 		{"no token", nil, "private, and no token was given"},
-		{"wrong token", []resolve.Option{resolve.WithGitToken("ghs_wrong")}, "private, and the token cannot read it"},
+		{"wrong token", []resolve.Option{resolve.WithGitToken("ghs_wrong")}, "private, and the credentials given cannot read it"},
 	} {
 		res := newResolver(t, append(tc.opts, resolve.WithGitURL(url))...).Action(t.Context(), "acme/deploy", "v4")
 		if res.Err == nil || !strings.Contains(res.Err.Error(), tc.wants) || !errors.Is(res.Err, registry.ErrNotFound) {
 			t.Errorf("%s: %v; want ErrNotFound saying %q", tc.name, res.Err, tc.wants)
 		} else if strings.Contains(res.Err.Error(), "ghs_") {
 			t.Errorf("%s: the error shows a token: %v", tc.name, res.Err)
+		}
+	}
+}
+
+// TestGitURLCredentials: a user and password written into the git URL
+// are sent, as git would, but never shown in a message.
+func TestGitURLCredentials(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	ar := makeActionRepo(t, root, "acme", "deploy")
+	base := testgit.PrivateServer(t, root, "s3cretpw")
+	withCreds := strings.Replace(base, "http://", "http://u:s3cretpw@", 1)
+	res := newResolver(t, resolve.WithGitURL(withCreds)).Action(t.Context(), "acme/deploy", "v4")
+	if res.Err != nil || res.Digest != ar.commits["c3"] {
+		t.Errorf("with credentials in the URL: %+v", res)
+	}
+	wrong := strings.Replace(base, "http://", "http://u:wrongpw@", 1)
+	for _, repo := range []string{"acme/deploy", "acme/missing"} {
+		res = newResolver(t, resolve.WithGitURL(wrong)).Action(t.Context(), repo, "v4")
+		if res.Err == nil {
+			t.Fatalf("%s with wrong credentials resolved", repo)
+		}
+		if msg := res.Err.Error(); strings.Contains(msg, "wrongpw") || !strings.Contains(msg, "credentials given cannot read it") || !strings.Contains(msg, ": git host 127.0.0.1:") {
+			t.Errorf("%s: %s", repo, msg)
 		}
 	}
 }

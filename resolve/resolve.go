@@ -398,7 +398,7 @@ func (r *Resolver) Action(ctx context.Context, repo, tag string) *Result {
 		}
 		oid, full, ok := g.lookup(tag)
 		if !ok {
-			res.Err = fmt.Errorf("resolving action %s: %w %q in %s", key, ErrUnknownRef, tag, r.repoURL(repo))
+			res.Err = fmt.Errorf("resolving action %s: %w %q in %s", key, ErrUnknownRef, tag, r.shownURL(repo))
 			return res
 		}
 		res.Digest, res.Version = oid, tag
