@@ -118,6 +118,9 @@ func TestMostSpecific(t *testing.T) {
 		{"v4-beta", []string{"v4-beta", "v4.1.0"}, "v4-beta"},
 		{"v2", []string{"v2", "v2.x"}, "v2"},
 		{"v3", []string{"v3", "v3.0.0+build.1"}, "v3.0.0+build.1"},
+		{"v4", []string{"v4", "v4.2.2", "v4.2.3"}, "v4.2.3"},
+		{"v4", []string{"v4.2.3", "v4", "v4.2.2"}, "v4.2.3"},
+		{"v4", []string{"v4", "v4.3.0-rc.1", "v4.2.9-rc.2"}, "v4.3.0-rc.1"},
 	} {
 		if got := mostSpecific(tc.tag, tc.tags); got != tc.want {
 			t.Errorf("mostSpecific(%q, %q) = %q, want %q", tc.tag, tc.tags, got, tc.want)

@@ -66,7 +66,10 @@ func parseVersion(s string) (version, bool) {
 	return v, true
 }
 
-// better prefers more components, then a release over a pre-release.
+// better prefers more components, then a release over a pre-release, then
+// the higher version (v4.2.3 over v4.2.2 at one commit: a later pin of v4
+// then follows the newest name), so the choice never depends on the order
+// the server lists tags in.
 func better(a, b version) bool {
 	if len(a.nums) != len(b.nums) {
 		return len(a.nums) > len(b.nums)
@@ -74,5 +77,8 @@ func better(a, b version) bool {
 	if (a.pre == "") != (b.pre == "") {
 		return a.pre == ""
 	}
-	return a.pre < b.pre
+	if c := slices.Compare(a.nums, b.nums); c != 0 {
+		return c > 0
+	}
+	return a.pre > b.pre
 }
