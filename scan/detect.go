@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"path"
 	"regexp"
 	"strings"
@@ -29,10 +30,32 @@ var (
 // Sniff names the format of a YAML file whose name did not (Candidate)
 // from its content: ref.SourceCompose for a compose file under another name
 // (stack.yml, an override such as etherpad.yml): a top-level services:
-// block and no Kubernetes apiVersion or kind. "" leaves it a Candidate.
+// mapping (a GitLab CI fragment's services: is a list) and no Kubernetes
+// apiVersion or kind. "" leaves it a Candidate.
 func Sniff(data []byte) string {
-	if composeServicesRE.Match(data) && !kubeKeysRE.Match(data) {
-		return ref.SourceCompose
+	loc := composeServicesRE.FindIndex(data)
+	if loc == nil || kubeKeysRE.Match(data) {
+		return ""
+	}
+	// The first entry under services: must be an indented mapping key.
+	for rest := data[loc[1]:]; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		t := bytes.TrimLeft(line, " \t")
+		switch {
+		case len(bytes.TrimSpace(t)) == 0 || t[0] == '#':
+			continue
+		case len(t) == len(line) || t[0] == '-':
+			return "" // not indented, or a list
+		}
+		if bytes.Contains(t, []byte(":")) {
+			return ref.SourceCompose
+		}
+		return ""
 	}
 	return ""
 }

@@ -295,6 +295,9 @@ func TestSniffCompose(t *testing.T) {
 		{"kubernetes", "apiVersion: v1\nkind: List\nservices:\n  x: 1\n", ""},
 		{"nested services key", "app:\n  services:\n    web: {}\n", ""},
 		{"services in a string", "notes: |\n  services:\n", ""},
+		{"gitlab fragment: services is a list", "image: node:20\nservices:\n  - docker:24-dind\nscript: [make]\n", ""},
+		{"services then a comment then a key", "services:\n\n  # the app\n  web:\n    image: nginx\n", ref.SourceCompose},
+		{"empty services", "services:\nother: 1\n", ""},
 	} {
 		if got := Sniff([]byte(tc.src)); got != tc.want {
 			t.Errorf("%s: Sniff = %q, want %q", tc.name, got, tc.want)
