@@ -107,7 +107,7 @@ func (a *app) runVerify(cmd *cobra.Command, paths []string, rf *resolveFlags, of
 	if remoteErr != nil && (format == report.JSON || format == report.SARIF) {
 		// Machine readers see the unanswered questions too (text readers
 		// get them on stderr below).
-		rc.Errors = append(rc.Errors, unjoin(remoteErr)...)
+		rc.Errors = append(rc.Errors, dedupe(unjoin(remoteErr))...)
 	}
 	base, _ := filepath.Abs(repoRoot(c))
 	if err := report.WriteCheck(cmd.OutOrStdout(), format, rc, report.Options{

@@ -150,9 +150,14 @@ func TestVerifyUnreachable(t *testing.T) {
 	if code != ExitFailure || len(doc.Errors) == 0 {
 		t.Errorf("verify --format json against a closed port = %d, errors %+v; want 3 and errors\n%s", code, doc.Errors, errOut)
 	}
+	seen := map[string]bool{}
 	for _, e := range doc.Errors {
 		if !strings.Contains(e.Message, host) {
 			t.Errorf("error %q does not name the registry %s", e.Message, host)
 		}
+		if seen[e.Message] {
+			t.Errorf("error %q listed twice", e.Message)
+		}
+		seen[e.Message] = true
 	}
 }
