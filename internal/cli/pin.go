@@ -327,6 +327,9 @@ func (a *app) rewrite(cmd *cobra.Command, paths []string, o rewriteOptions) erro
 
 	out := cmd.OutOrStdout()
 	if o.dryRun {
+		if lp := lockFile(c, ""); o.op != opUnpin && len(patched) > 0 && fileExists(lp) {
+			fmt.Fprintf(a.stderr, "stet: %s would be refreshed too\n", relPath(lp))
+		}
 		if o.format == "text" {
 			for _, f := range names {
 				if p, ok := patched[f]; ok {

@@ -84,6 +84,11 @@ func TestUpdateRelocks(t *testing.T) {
 		t.Fatalf("lock = %d\n%s%s", code, out, errOut)
 	}
 	newNginx := testregistry.Push(t, host+"/library/nginx:1-alpine", testregistry.Image(t, ""))
+	lockBefore := readTree(t, dir)["stet.lock"]
+	if code, out, errOut := stetRun(t, ctx, "update", "--dry-run", dir); code != ExitOK || !strings.Contains(errOut, "stet.lock would be refreshed too") ||
+		readTree(t, dir)["stet.lock"] != lockBefore {
+		t.Errorf("update --dry-run = %d, want 0 naming the lock refresh and writing nothing\n%s%s", code, out, errOut)
+	}
 	code, out, errOut := stetRun(t, ctx, "update", "--format", "json", dir)
 	if code != ExitOK {
 		t.Fatalf("update = %d\n%s%s", code, out, errOut)
