@@ -37,9 +37,12 @@
 // reported too, so that pinned they still match). Each value is a
 // reference of its own, at its place in the matrix and edited there, with
 // the context of its use and its place in the matrix
-// (jobs.test.container ← matrix.image[1]); they are not edited when an
-// expression in the file compares the property with == or !=, whose
-// outcome a pin would change. A matrix, axis, include list or
+// (jobs.test.container ← matrix.image[1]). They are edited only when
+// every use of the property in the file, in any spelling (matrix.image,
+// matrix['image']), is such a whole-value image use: in a condition, a
+// script, a name or a cache key a digest would change what the job does,
+// so the values are then reported without an edit, NotEditable naming that
+// use's line. A matrix, axis, include list or
 // value that is an expression keeps the use Dynamic, and so does a property
 // inside a longer value (node:${{ matrix.version }}).
 //
@@ -79,16 +82,17 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		return nil, err
 	}
 	s := &scanner{
-		f:             f,
-		res:           &scan.Result{},
-		seen:          make(map[*yaml.Node]bool),
-		matrices:      make(map[matrixKey]matrixRead),
-		comparedNames: make(map[string]bool),
+		f:         f,
+		res:       &scan.Result{},
+		seen:      make(map[*yaml.Node]bool),
+		matrices:  make(map[matrixKey]matrixRead),
+		imageUses: make(map[*yaml.Node]bool),
 	}
 	for _, doc := range docs {
 		s.jobs(yamlref.Get(doc, "jobs"))
 		s.runs(yamlref.Get(doc, "runs"))
 	}
+	s.protectMatrix(docs)
 	s.res.Sort()
 	return s.res, nil
 }
@@ -100,11 +104,13 @@ type scanner struct {
 	// through an alias or a merge key is reported once.
 	seen map[*yaml.Node]bool
 	// matrix is the strategy.matrix of the job being read, or nil;
-	// matrices holds the values of the matrix properties read so far, and
-	// comparedNames whether the file compares each (see compared).
-	matrix        *yaml.Node
-	matrices      map[matrixKey]matrixRead
-	comparedNames map[string]bool
+	// matrices holds the values of the matrix properties read so far,
+	// imageUses the scalars that use one whole where an image belongs, and
+	// groups the references read from their values (see protectMatrix).
+	matrix    *yaml.Node
+	matrices  map[matrixKey]matrixRead
+	imageUses map[*yaml.Node]bool
+	groups    []matrixGroup
 }
 
 func (s *scanner) jobs(jobs *yaml.Node) {

@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -10,9 +12,10 @@ import (
 )
 
 // matrixRE matches a value that is one matrix property and nothing else:
-// ${{ matrix.image }}. A property inside a longer value (node:${{
+// ${{ matrix.image }} or ${{ matrix['image'] }}, "matrix" in any case as
+// GitHub reads it. A property inside a longer value (node:${{
 // matrix.version }}) builds a reference the file does not write whole.
-var matrixRE = regexp.MustCompile(`^\$\{\{\s*matrix\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}$`)
+var matrixRE = regexp.MustCompile(`^\$\{\{\s*(?i:matrix)\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([A-Za-z_][A-Za-z0-9_-]*)'\s*\])\s*\}\}$`)
 
 // matrixImages reports the images that the value ${{ matrix.<name> }} of
 // the scalar use takes, when the job's matrix writes every one of them: one
@@ -20,17 +23,20 @@ var matrixRE = regexp.MustCompile(`^\$\{\{\s*matrix\.([A-Za-z_][A-Za-z0-9_-]*)\s
 // the context of the use, an arrow and the value's place in the matrix
 // (jobs.test.container ← matrix.image[1]). It returns false, and reports
 // nothing, when the value is not a matrix property or any value it may
-// take is not written in the file.
+// take is not written in the file. Whether the values stay editable is
+// decided once the whole file is read (see protectMatrix).
 func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool {
 	m := matrixRE.FindStringSubmatch(value)
 	if m == nil {
 		return false
 	}
+	name := m[1] + m[2]
+	s.imageUses[use] = true
 	// Jobs that share a matrix by alias read it once per property.
-	key := matrixKey{s.matrix, strings.ToLower(m[1])}
+	key := matrixKey{s.matrix, strings.ToLower(name)}
 	read, done := s.matrices[key]
 	if !done {
-		read.vals, read.ok = matrixValues(s.matrix, m[1])
+		read.vals, read.ok = matrixValues(s.matrix, name)
 		s.matrices[key] = read
 	}
 	vals, ok := read.vals, read.ok
@@ -38,16 +44,7 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 		return false
 	}
 	s.seen[use] = true
-	first := len(s.res.Refs)
-	defer func() {
-		if s.compared(m[1]) {
-			// A pin would change what the comparison sees: the values are
-			// reported as they are, but not edited.
-			for i := first; i < len(s.res.Refs); i++ {
-				s.res.Refs[i].Edit = nil
-			}
-		}
-	}()
+	g := matrixGroup{name: name, first: len(s.res.Refs)}
 	for _, v := range vals {
 		vskip := 0
 		if t, _ := yamlref.Text(v.node); skip == 0 && strings.HasPrefix(strings.TrimSpace(t), dockerPrefix) {
@@ -57,23 +54,175 @@ func (s *scanner) matrixImages(use *yaml.Node, value, ctx string, skip int) bool
 		}
 		s.image(v.node, ctx+" ← matrix."+v.path, vskip)
 	}
+	g.end = len(s.res.Refs)
+	s.groups = append(s.groups, g)
 	return true
 }
 
-// compared reports whether an expression in the file compares the matrix
-// property name with == or != (if: matrix.image == 'node:18'): pinned in
-// the matrix, the value would no longer equal what it is compared with.
-// The file is searched once per property.
-func (s *scanner) compared(name string) bool {
-	name = strings.ToLower(name)
-	c, ok := s.comparedNames[name]
-	if !ok {
-		q := regexp.QuoteMeta(name)
-		re := regexp.MustCompile(`(?i)matrix\.` + q + `\s*[!=]=|[!=]=\s*matrix\.` + q + `(?:[^A-Za-z0-9_-]|$)`)
-		c = re.Match(s.f.Data)
-		s.comparedNames[name] = c
+// matrixGroup is the references read from the values of one matrix
+// property at one use: s.res.Refs[first:end].
+type matrixGroup struct {
+	name       string
+	first, end int
+}
+
+// matrixUse is a place where an expression reads a matrix property.
+type matrixUse struct {
+	// name is the property, lowercased; "" when the expression reads the
+	// whole matrix or an index it computes (toJSON(matrix),
+	// matrix[inputs.key]), which may be any property.
+	name string
+	node *yaml.Node
+	line int
+	ctx  string
+	expr string
+}
+
+// matrixUseRE finds where an expression reads the matrix: matrix.image,
+// matrix['image'], matrix["image"], in any case; matrix[…] with a computed
+// index or matrix alone reads any property (group 5 or none of 2 to 5).
+var matrixUseRE = regexp.MustCompile(`(?i)(?:^|[^A-Za-z0-9_.-])(matrix\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*|\*)|\[\s*(?:'([^']*)'|"([^"]*)")\s*\]|(\[))?)`)
+
+// protectMatrix takes the edit spans away from the values of a matrix
+// property that the file uses anywhere else than whole where an image
+// belongs (the uses matrixImages reads): in a condition, a comparison, a
+// script, a name or a cache key a digest appended to the value would
+// change what the job does. The references stay, with the first such use
+// in NotEditable.
+func (s *scanner) protectMatrix(docs []*yaml.Node) {
+	if len(s.groups) == 0 {
+		return
 	}
-	return c
+	var uses []matrixUse
+	visited := make(map[*yaml.Node]bool)
+	for _, doc := range docs {
+		s.collectUses(doc, "", false, visited, &uses, 0)
+	}
+	for _, g := range s.groups {
+		lower := strings.ToLower(g.name)
+		for _, u := range uses {
+			if u.name != "" && u.name != lower || s.imageUses[u.node] {
+				continue
+			}
+			why := fmt.Sprintf("matrix.%s is also used at line %d (%s: %s), which a digest would change", g.name, u.line, u.ctx, u.expr)
+			if u.name == "" {
+				why = fmt.Sprintf("the whole matrix is read at line %d (%s: %s), where a digest in matrix.%s would change it", u.line, u.ctx, u.expr, g.name)
+			}
+			for i := g.first; i < g.end; i++ {
+				r := &s.res.Refs[i]
+				if r.Dynamic {
+					continue
+				}
+				r.Edit = nil
+				if r.NotEditable == "" {
+					r.NotEditable = why
+				}
+			}
+			break
+		}
+	}
+}
+
+// collectUses appends the matrix uses in the expressions under n, in file
+// order: inside ${{ }} in any value, and anywhere in the value of an if:
+// key, which GitHub reads as an expression without them. Nodes are read
+// where they are written; an alias is followed only when it is an if:
+// value, which is an expression there whatever it is where written.
+func (s *scanner) collectUses(n *yaml.Node, ctx string, isIf bool, visited map[*yaml.Node]bool, uses *[]matrixUse, depth int) {
+	if n == nil || depth > 256 {
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			cctx := ctx
+			if n.Kind == yaml.SequenceNode {
+				cctx = yamlref.Index(ctx, i)
+			}
+			s.collectUses(c, cctx, false, visited, uses, depth+1)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			name, _ := yamlref.Text(yamlref.Deref(k))
+			cctx := yamlref.Key(ctx, name)
+			if yamlref.IsMerge(k) {
+				cctx = ctx
+			}
+			s.collectUses(v, cctx, name == "if", visited, uses, depth+1)
+		}
+	case yaml.AliasNode:
+		if t := yamlref.Deref(n); isIf && t != nil && t.Kind == yaml.ScalarNode {
+			s.scalarUses(t, ctx, true, uses)
+		}
+	case yaml.ScalarNode:
+		if visited[n] {
+			return
+		}
+		visited[n] = true
+		s.scalarUses(n, ctx, isIf, uses)
+	}
+}
+
+// scalarUses appends the matrix uses in the expressions of the scalar n.
+func (s *scanner) scalarUses(n *yaml.Node, ctx string, isIf bool, uses *[]matrixUse) {
+	v, ok := yamlref.Text(n)
+	if !ok || !strings.Contains(strings.ToLower(v), "matrix") {
+		return
+	}
+	var exprs []string
+	if isIf && !strings.Contains(v, "${{") {
+		exprs = []string{v}
+	}
+	for rest := v; ; {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			exprs = append(exprs, rest[i:])
+			break
+		}
+		exprs = append(exprs, rest[i:i+j+2])
+		rest = rest[i+j+2:]
+	}
+	start, end := s.f.Extent(n)
+	raw := s.f.Data[start:max(start, end)]
+	from := 0
+	for _, e := range exprs {
+		for _, m := range matrixUseRE.FindAllStringSubmatchIndex(e, -1) {
+			u := matrixUse{node: n, ctx: ctx, expr: oneLine(e)}
+			switch {
+			case m[4] >= 0:
+				u.name = strings.ToLower(e[m[4]:m[5]])
+				if u.name == "*" {
+					u.name = ""
+				}
+			case m[6] >= 0:
+				u.name = strings.ToLower(e[m[6]:m[7]])
+			case m[8] >= 0:
+				u.name = strings.ToLower(e[m[8]:m[9]])
+			}
+			u.line = n.Line
+			text := e[m[2]:m[3]]
+			if k := bytes.Index(raw[from:], []byte(text)); k >= 0 {
+				u.line, _ = s.f.Index.Position(start + from + k)
+				from += k + len(text)
+			}
+			*uses = append(*uses, u)
+		}
+	}
+}
+
+// oneLine shortens an expression for a message: on one line, at most 60
+// characters.
+func oneLine(e string) string {
+	e = strings.Join(strings.Fields(e), " ")
+	if r := []rune(e); len(r) > 60 {
+		e = string(r[:59]) + "…"
+	}
+	return e
 }
 
 // matrixKey names a property of a matrix, and matrixRead holds its values

@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -226,5 +228,65 @@ func TestScanMatrixPin(t *testing.T) {
 		if r.Kind != ref.Image || r.Edit == nil {
 			t.Errorf("ref %q: kind %s, edit %v", r.Text, r.Kind, r.Edit)
 		}
+	}
+}
+
+// TestScanMatrixOtherUses checks that the values of a matrix property are
+// edited only when every use of it is a whole-value image use: any other
+// use, in any spelling, leaves them without an edit, NotEditable naming it.
+func TestScanMatrixOtherUses(t *testing.T) {
+	t.Parallel()
+	const head = "jobs:\n  a:\n    strategy:\n      matrix:\n        image: [node:20, node:22]\n    container: ${{ matrix.image }}\n"
+	tests := []struct {
+		name, rest string
+		line       int // of the other use; 0 when the values stay editable
+		why        string
+	}{
+		{"bracket spelling in if", "    steps:\n      - if: matrix['image'] == 'node:22'\n        run: echo\n", 8, "(jobs.a.steps[0].if: matrix['image'] == 'node:22')"},
+		{"double-quoted bracket", "    steps:\n      - if: ${{ matrix[\"image\"] == 'node:22' }}\n", 8, "jobs.a.steps[0].if"},
+		{"endsWith", "    steps:\n      - if: endsWith(matrix.image, ':20')\n", 8, "endsWith(matrix.image, ':20')"},
+		{"contains fromJSON", "    if: contains(fromJSON('[\"node:22\"]'), matrix.image)\n", 7, "jobs.a.if"},
+		{"run script", "    steps:\n      - run: '[ \"${{ matrix.image }}\" = \"node:22\" ] && echo new'\n", 8, "(jobs.a.steps[0].run: ${{ matrix.image }})"},
+		{"name", "    name: test on ${{ Matrix.IMAGE }}\n", 7, "jobs.a.name"},
+		{"cache key", "    steps:\n      - uses: actions/cache@v4\n        with:\n          path: x\n          key: ${{ runner.os }}-\n            ${{ matrix.image }}\n", 12, "jobs.a.steps[0].with.key"},
+		{"another job", "  b:\n    runs-on: ${{ matrix.image }}\n", 8, "jobs.b.runs-on"},
+		{"whole matrix", "    steps:\n      - run: echo '${{ toJSON(matrix) }}'\n", 8, "the whole matrix is read at line 8"},
+		{"computed index", "    env: {X: \"${{ matrix[inputs.k] }}\"}\n", 7, "jobs.a.env.X"},
+		{"if behind an alias", "    env: {C: &c \"matrix.image != 'node:20'\"}\n    steps:\n      - if: *c\n", 7, "(jobs.a.steps[0].if: matrix.image != 'node:20')"},
+		{"compared with ==", "    steps:\n      - if: ${{ matrix.Image == 'node:20' }}\n", 8, "jobs.a.steps[0].if"},
+		{"image uses only", "    services:\n      db: ${{ matrix['image'] }}\n    steps:\n      - uses: docker://${{ matrix.image }}\n      - run: echo ${{ matrix.other }} matrix.image\n        if: matrix.images\n", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			data := []byte(head + tt.rest)
+			res, err := Scan("wf.yml", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			for _, r := range res.Refs {
+				if r.Kind != ref.Image || r.Context == "" || r.Dynamic {
+					continue
+				}
+				n++
+				if tt.line == 0 {
+					if r.Edit == nil || r.NotEditable != "" {
+						t.Errorf("%s: edit %v, notEditable %q; want an edit", short(r), r.Edit, r.NotEditable)
+					}
+					continue
+				}
+				if r.Edit != nil {
+					t.Errorf("%s: has an edit", short(r))
+				}
+				if !strings.Contains(r.NotEditable, fmt.Sprintf("at line %d ", tt.line)) || !strings.Contains(r.NotEditable, tt.why) {
+					t.Errorf("%s: notEditable %q, want line %d and %q", short(r), r.NotEditable, tt.line, tt.why)
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d matrix references, want 2", n)
+			}
+			checkPositions(t, data, res)
+		})
 	}
 }

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestPinMatrixOtherUse: the values of a matrix property that a condition
+// also reads are not pinned, and pin says where that use is.
+func TestPinMatrixOtherUse(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	files := map[string]string{".github/workflows/ci.yml": `on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        image: [node:20, node:22]
+    container: ${{ matrix.image }}
+    steps:
+      - if: matrix['image'] == 'node:22'
+        run: echo new
+`}
+	dir := writeTree(t, files)
+	t.Chdir(dir)
+	code, out, errOut := stetRun(t, ctx, "pin", ".")
+	if code != ExitOK {
+		t.Fatalf("stet pin = %d\n%s%s", code, out, errOut)
+	}
+	if diff := cmp.Diff(files, readTree(t, dir)); diff != "" {
+		t.Errorf("pin changed files (-want +got):\n%s", diff)
+	}
+	for _, w := range []string{
+		".github/workflows/ci.yml:7: skipping node:20: matrix.image is also used at line 10 (jobs.test.steps[0].if: matrix['image'] == 'node:22'), which a digest would change",
+		".github/workflows/ci.yml:7: skipping node:22: matrix.image is also used at line 10",
+	} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("pin's warnings lack %q:\n%s", w, errOut)
+		}
+	}
+	if strings.Contains(errOut, "not written here literally") {
+		t.Errorf("pin gives the generic reason:\n%s", errOut)
+	}
+}
