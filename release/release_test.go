@@ -238,44 +238,91 @@ func TestVerifyHead(t *testing.T) {
 }
 
 func TestPlanRollback(t *testing.T) {
-	r := func(s string) string { return releasetest.Digest(s) }
-	ev := func(action release.Action, rel, app string) release.Event {
-		return release.Event{Action: action, Release: r(rel), App: app, Env: "prod"}
+	// rels are releases by name: web r1 to r5 and api a1, each deploying
+	// one image whose digest is named after the letter given.
+	rels := map[string]release.Release{}
+	for name, spec := range map[string]struct {
+		app    string
+		n      int
+		digest string
+	}{
+		"r1": {"web", 1, "a"}, "r2": {"web", 2, "b"}, "r3": {"web", 3, "c"},
+		"r4": {"web", 4, "a"}, "r5": {"web", 5, "b"}, "a1": {"api", 1, "z"},
+	} {
+		r := releasetest.Fixture(spec.app, spec.n)
+		r.Number = int64(spec.n)
+		r.Images = map[string]release.Image{"web": {Reference: "docker.io/library/nginx:1-alpine", Digest: releasetest.Digest(spec.digest)}}
+		r.ID = r.ComputeID()
+		rels[name] = r
 	}
+	lookup := func(id string) (release.Release, error) {
+		for _, r := range rels {
+			if r.ID == id {
+				return r, nil
+			}
+		}
+		return release.Release{}, release.ErrNotFound
+	}
+	ev := func(action release.Action, name string) release.Event {
+		r, ok := rels[name]
+		if !ok {
+			r = rels["r1"]
+			r.ID = releasetest.Digest(name)
+		}
+		return release.Event{Action: action, Release: r.ID, App: r.App, Number: r.Number, Env: "prod"}
+	}
+	p, rb := release.Promote, release.Rollback
 	tests := map[string]struct {
 		newestFirst []release.Event
 		to          string
-		want        string // release name, or "error"
+		want        string // release name, or the error it matches
 	}{
-		"previous":            {[]release.Event{ev("promote", "r3", "web"), ev("promote", "r2", "web"), ev("promote", "r1", "web")}, "", "r2"},
-		"skips same release":  {[]release.Event{ev("promote", "r3", "web"), ev("promote", "r3", "web"), ev("promote", "r1", "web")}, "", "r1"},
-		"skips rolled-back":   {[]release.Event{ev("rollback", "r2", "web"), ev("promote", "r3", "web"), ev("promote", "r2", "web"), ev("promote", "r1", "web")}, "", "r1"},
-		"skips other app":     {[]release.Event{ev("promote", "r3", "web"), ev("promote", "a1", "api"), ev("promote", "r1", "web")}, "", "r1"},
-		"explicit":            {[]release.Event{ev("promote", "r3", "web"), ev("promote", "r2", "web")}, r("r9"), "r9"},
-		"explicit is current": {[]release.Event{ev("promote", "r3", "web")}, r("r3"), "error"},
-		"nothing earlier":     {[]release.Event{ev("promote", "r1", "web")}, "", "error"},
-		"empty":               {nil, "", "error"},
+		"previous":           {[]release.Event{ev(p, "r3"), ev(p, "r2"), ev(p, "r1")}, "", "r2"},
+		"skips same release": {[]release.Event{ev(p, "r3"), ev(p, "r3"), ev(p, "r1")}, "", "r1"},
+		"skips rolled-back":  {[]release.Event{ev(rb, "r2"), ev(p, "r3"), ev(p, "r2"), ev(p, "r1")}, "", "r1"},
+		"skips other app":    {[]release.Event{ev(p, "r3"), ev(p, "a1"), ev(p, "r1")}, "", "r1"},
+		// r4 deploys r1's digests: rolling back to r1 would change nothing.
+		"skips same digests": {[]release.Event{ev(p, "r4"), ev(p, "r1"), ev(p, "r3")}, "", "r3"},
+		"only same digests":  {[]release.Event{ev(p, "r4"), ev(p, "r1")}, "", "not found"},
+		// The first rollback removed r5; r2 deploys r5's digests.
+		"skips removed digests": {[]release.Event{ev(rb, "r3"), ev(p, "r5"), ev(p, "r3"), ev(p, "r2"), ev(p, "r1")}, "", "r1"},
+		// r1, r2, r4 (= r1) promoted; rolled back to r2; rolling back
+		// again must not redeploy r4's digests under r1's name.
+		"twice does not return": {[]release.Event{ev(rb, "r2"), ev(p, "r4"), ev(p, "r2"), ev(p, "r1")}, "", "not found"},
+		"explicit":              {[]release.Event{ev(p, "r3"), ev(p, "r2")}, rels["r1"].ID, "r1"},
+		"explicit is current":   {[]release.Event{ev(p, "r3")}, rels["r3"].ID, "invalid"},
+		"explicit same digests": {[]release.Event{ev(p, "r4"), ev(p, "r3")}, rels["r1"].ID, "invalid"},
+		"nothing earlier":       {[]release.Event{ev(p, "r1")}, "", "not found"},
+		"empty":                 {nil, "", "not found"},
+		"release not held":      {[]release.Event{ev(p, "r3"), ev(p, "gone"), ev(p, "r1")}, "", "broken"},
+		"current not held":      {[]release.Event{ev(p, "gone"), ev(p, "r1")}, "", "broken"},
+		"event misnames release": {[]release.Event{ev(p, "r3"), func() release.Event {
+			e := ev(p, "r2")
+			e.Number = 7
+			return e
+		}(), ev(p, "r1")}, "", "broken"},
 	}
-	tampered := link([]release.Event{ev("promote", "r3", "web"), ev("promote", "r2", "web"), ev("promote", "r1", "web")})
-	tampered[1].Release = r("r9")
+	errs := map[string]error{"not found": release.ErrNotFound, "invalid": release.ErrInvalid, "broken": release.ErrBroken}
+	tampered := link([]release.Event{ev(p, "r3"), ev(p, "r2"), ev(p, "r1")})
+	tampered[1].Release = rels["r1"].ID
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			plan, err := release.PlanRollback(link(tt.newestFirst), tt.to)
-			if tt.want == "error" {
-				if err == nil {
-					t.Errorf("PlanRollback = %s, want an error", plan.Target)
+			plan, err := release.PlanRollback(link(tt.newestFirst), tt.to, lookup)
+			if want, ok := errs[tt.want]; ok {
+				if !errors.Is(err, want) {
+					t.Errorf("PlanRollback = %s, %v; want an error matching %v", release.ShortID(plan.Target), err, want)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if plan.Target != r(tt.want) {
+			if plan.Target != rels[tt.want].ID {
 				t.Errorf("PlanRollback target %s, want %s", release.ShortID(plan.Target), tt.want)
 			}
 		})
 	}
-	if _, err := release.PlanRollback(tampered, ""); !errors.Is(err, release.ErrBroken) {
+	if _, err := release.PlanRollback(tampered, "", lookup); !errors.Is(err, release.ErrBroken) {
 		t.Errorf("PlanRollback of an edited history: err = %v, want ErrBroken", err)
 	}
 }
@@ -288,7 +335,9 @@ func link(newestFirst []release.Event) []release.Event {
 		e := &out[i]
 		e.Sequence = int64(len(out) - i)
 		e.Time = releasetest.Epoch.Add(time.Duration(e.Sequence) * time.Minute)
-		e.Number = 1
+		if e.Number == 0 {
+			e.Number = 1
+		}
 		e.Prev = prev
 		e.ID = e.ComputeID()
 		prev = e.ID

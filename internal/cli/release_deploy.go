@@ -198,7 +198,9 @@ func (e *releaseEnv) rollback(cmd *cobra.Command, envName, to string, paths []st
 		}
 		target = r.ID
 	}
-	plan, err := release.PlanRollback(hist, target)
+	plan, err := release.PlanRollback(hist, target, func(id string) (release.Release, error) {
+		return e.ledger.GetRelease(ctx, "", id)
+	})
 	if err != nil {
 		return ledgerErr(fmt.Errorf("rolling back %s: %w", envName, err))
 	}

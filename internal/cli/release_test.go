@@ -637,3 +637,45 @@ func TestLedgerLocation(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseRollbackComparesDigests rebuilds shop:1 from a base it had
+// before, so that two releases deploy the same digest. A rollback never
+// picks a release that deploys what runs now, nor one that deploys what a
+// rollback removed, whatever its number.
+func TestReleaseRollbackComparesDigests(t *testing.T) {
+	reg := newStoryRegistry(t)
+	s := newStory(t, reg.host, "sqlite:"+filepath.Join(t.TempDir(), "ledger.db"))
+	create := func(apk, nginx string) string {
+		_, digest := s.build(apk, nginx)
+		s.must("release", "create", "--app", "shop", "--image", "shop=registry.example.com/shop:1")
+		return digest
+	}
+	a := create("1.17.1-r0", "1.17.1") // r1
+	b := create("1.17.2-r0", "1.17.2") // r2
+	if create("1.17.1-r0", "1.17.1") != a {
+		t.Fatal("rebuilding r1's image gave another digest")
+	}
+	// r3 deploys r1's digest.
+	for _, r := range []string{"r1", "r2", "r3"} {
+		s.must("release", "promote", r, "--env", "production")
+	}
+	for _, r := range []string{"r2", "r1", "r3"} {
+		s.must("release", "promote", r, "--env", "staging")
+	}
+	// staging runs r3 (= r1) after r1: the rollback goes to r2, not r1.
+	if out := s.must("release", "rollback", "--env", "staging", "--dry-run"); !strings.Contains(out, "shop r3 → shop r2") || !strings.Contains(out, b) {
+		t.Errorf("rollback of staging (r2, r1, r3 = r1):\n%s", out)
+	}
+	if code, out, errOut := s.stet("release", "rollback", "--env", "staging", "--to", "r1"); code != ExitUsage || !strings.Contains(errOut, "same digests") {
+		t.Errorf("rollback --to r1 while r3 runs: exit %d\n%s%s", code, out, errOut)
+	}
+	// production: r1, r2, r3 (= r1). The first rollback removes r3's
+	// digest; the second must not bring it back as r1.
+	if out := s.must("release", "rollback", "--env", "production"); !strings.Contains(out, "shop r3 → shop r2") {
+		t.Errorf("first rollback of production:\n%s", out)
+	}
+	code, out, errOut := s.stet("release", "rollback", "--env", "production", "--dry-run")
+	if code != ExitUsage || strings.Contains(out, a) || !strings.Contains(errOut, "no earlier release") {
+		t.Errorf("second rollback of production: exit %d, want %d and no target\n%s%s", code, ExitUsage, out, errOut)
+	}
+}

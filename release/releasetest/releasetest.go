@@ -382,7 +382,7 @@ func testRollback(t *testing.T, l release.Ledger) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := release.PlanRollback(h, "")
+	plan, err := release.PlanRollback(h, "", lookup(ctx, l))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func testRollback(t *testing.T, l release.Ledger) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err = release.PlanRollback(h, "")
+	plan, err = release.PlanRollback(h, "", lookup(ctx, l))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -608,4 +608,9 @@ func testSync(t *testing.T, a, b release.Ledger) {
 	if _, err := release.Sync(ctx, a, b); !errors.Is(err, release.ErrFork) {
 		t.Errorf("syncing diverging histories: err = %v, want ErrFork", err)
 	}
+}
+
+// lookup reads releases of l by ID, for release.PlanRollback.
+func lookup(ctx context.Context, l release.Ledger) release.ReleaseLookup {
+	return func(id string) (release.Release, error) { return l.GetRelease(ctx, "", id) }
 }

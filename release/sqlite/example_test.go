@@ -54,7 +54,9 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	plan, err := release.PlanRollback(h, "")
+	plan, err := release.PlanRollback(h, "", func(id string) (release.Release, error) {
+		return l.GetRelease(ctx, "", id)
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
