@@ -44,6 +44,10 @@ type Config struct {
 	Path string `yaml:"-"`
 	// Dir is the directory the ignore globs are relative to.
 	Dir string `yaml:"-"`
+	// Root, when set, is the repository root where it is not Dir (settings
+	// named on the command line, kept elsewhere): where stet.lock and the
+	// default ledger live.
+	Root string `yaml:"-"`
 }
 
 // Registries holds registry access settings.
@@ -86,6 +90,28 @@ func Load(path string) (*Config, error) {
 	c.Path = path
 	c.Dir = filepath.Dir(path)
 	return c, nil
+}
+
+// GitRoot is the root of the git work tree holding dir: the nearest
+// directory at or above it with a .git entry; "" when there is none.
+func GitRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		abs = filepath.Dir(abs)
+	}
+	for d := abs; ; {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
 }
 
 // Find looks for .stet.yaml in dir and its parents, stopping at the root of

@@ -76,6 +76,11 @@ func (a *app) loadConfig(paths []string) (*config.Config, error) {
 	)
 	if a.configPath != "" {
 		c, err = config.Load(a.configPath)
+		if err == nil {
+			// Settings kept inside the repository but not at its root
+			// (ci/stet.yaml) leave stet.lock and the ledger at the root.
+			c.Root = config.GitRoot(c.Dir)
+		}
 	} else {
 		start := "."
 		if len(paths) > 0 {
@@ -131,6 +136,9 @@ func inputErrors(rep *scan.Report) []error {
 // repoRoot is the directory holding the settings file, or the git work
 // tree root found from the first path; where stet.lock and .stet/ live.
 func repoRoot(c *config.Config) string {
+	if c.Root != "" {
+		return c.Root
+	}
 	if c.Dir != "" {
 		return c.Dir
 	}

@@ -278,3 +278,35 @@ func TestLockSummary(t *testing.T) {
 		t.Errorf("b removed: %+v, want one removal", s)
 	}
 }
+
+// TestLockConfigElsewhere: settings kept in a subdirectory of the
+// repository (--config ci/stet.yaml) leave stet.lock at the repository root,
+// with sites relative to it.
+func TestLockConfigElsewhere(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	testregistry.Push(t, host+"/library/nginx:1", testregistry.Image(t, ""))
+	dir := writeTree(t, map[string]string{
+		"ci/stet.yaml": mirrorConfig(host),
+		"Dockerfile":   "FROM nginx:1\n",
+	})
+	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	if code, out, errOut := stetRun(t, ctx, "--config", "ci/stet.yaml", "lock", "."); code != ExitOK {
+		t.Fatalf("lock = %d\n%s%s", code, out, errOut)
+	}
+	tree := readTree(t, dir)
+	if _, ok := tree["ci/stet.lock"]; ok {
+		t.Error("stet.lock was written beside the settings, not at the repository root")
+	}
+	lk := readLockFile(t, filepath.Join(dir, "stet.lock"))
+	if len(lk.References) != 1 || lk.References[0].Sites[0].File != "Dockerfile" {
+		t.Errorf("lock = %+v, want one entry with site Dockerfile", lk.References)
+	}
+	if code, out, errOut := stetRun(t, ctx, "--config", "ci/stet.yaml", "verify", "--offline", "."); code != ExitOK {
+		t.Errorf("verify --offline = %d\n%s%s", code, out, errOut)
+	}
+}
