@@ -281,6 +281,9 @@ func (l *Ledger) AppendEvent(ctx context.Context, ev release.Event) (release.Eve
 			return fail(fmt.Errorf("refusing to extend the history of %s: %w", ev.Env, &release.ChainError{Env: ev.Env, Sequence: h.Sequence, ID: h.ID,
 				Reason: fmt.Sprintf("content does not match its ID (hash %s): the event was altered", release.ShortID(h.ComputeID()))}))
 		}
+		if err := l.checkHolder(ctx, ix, ev.Env, seq, h, s); err != nil {
+			return fail(fmt.Errorf("refusing to extend the history of %s: %w", ev.Env, err))
+		}
 		head = h.ID
 		subject = &v1.Descriptor{MediaType: s.desc.MediaType, Digest: s.desc.Digest, Size: s.desc.Size}
 	}
@@ -318,21 +321,30 @@ func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptio
 	}
 	seqs := newest(taken(ix.events[env]), opts.Limit)
 	out := make([]release.Event, len(seqs))
+	sts := make([]stored, len(seqs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(l.jobs)
 	for i, n := range seqs {
 		g.Go(func() error {
-			e, _, err := l.eventAt(gctx, env, n)
+			e, st, err := l.eventAt(gctx, env, n)
 			if errors.Is(err, release.ErrNotFound) {
 				// Listed while its writer's PUT is still in flight.
 				return nil
 			}
-			out[i] = e
+			out[i], sts[i] = e, st
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("reading history of %s: %w", env, err)
+	}
+	for i, e := range out {
+		if e.ID == "" {
+			continue
+		}
+		if err := l.checkHolder(ctx, ix, env, seqs[i], e, sts[i]); err != nil {
+			return nil, fmt.Errorf("reading history of %s: %w", env, err)
+		}
 	}
 	return slices.DeleteFunc(out, func(e release.Event) bool { return e.ID == "" }), nil
 }
@@ -350,10 +362,15 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 		return release.Release{}, fmt.Errorf("nothing deployed to %s: %w", env, release.ErrNotFound)
 	}
 	top := make([]release.Event, len(seqs))
+	var head stored
 	g, gctx := errgroup.WithContext(ctx)
 	for i, n := range seqs {
 		g.Go(func() (err error) {
-			top[i], _, err = l.eventAt(gctx, env, n)
+			var st stored
+			top[i], st, err = l.eventAt(gctx, env, n)
+			if i == 0 {
+				head = st
+			}
 			return err
 		})
 	}
@@ -361,6 +378,9 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
 	}
 	if err := release.VerifyHead(env, top); err != nil {
+		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+	}
+	if err := l.checkHolder(ctx, ix, env, seqs[0], top[0], head); err != nil {
 		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
 	}
 	e := top[0]
@@ -402,16 +422,35 @@ func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
 					continue
 				}
 				place := kind.tag(name, n)
-				holder := ""
+				var held stored
 				if s.taken {
 					st, err := l.get(ctx, l.repo.Tag(place), kind.kind)
 					if err != nil && !errors.Is(err, release.ErrNotFound) {
 						return nil, err
 					}
-					holder = strings.TrimPrefix(st.id, "sha256:")
+					held = st
+				}
+				holder := claimID(held.id)
+				// Event claims that the history's checks report as a
+				// break (see checkHolder) are not forks.
+				broken := map[string]bool{}
+				if kind.kind == release.MediaTypeEvent && holder != "" {
+					if !slices.Contains(s.claims, holder) || s.withdrawn[holder] {
+						for _, c := range s.claims {
+							broken[c] = !s.withdrawn[c]
+						}
+					} else {
+						stray, err := l.strayClaims(ctx, place, s, holder, held.claimed)
+						if err != nil {
+							return nil, err
+						}
+						for _, t := range stray {
+							broken[t[len(t)-claimLen:]] = true
+						}
+					}
 				}
 				for _, c := range s.claims {
-					if holder != "" && strings.HasPrefix(holder, c) {
+					if c == holder || broken[c] {
 						continue
 					}
 					out = append(out, release.Fork{Place: place, ID: c, Withdrawn: s.withdrawn[c]})
@@ -420,7 +459,7 @@ func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
 		}
 	}
 	for _, env := range names(ix.events) {
-		more, err := l.referredForks(ctx, env, taken(ix.events[env]), out)
+		more, err := l.referredForks(ctx, env, ix.events[env])
 		if err != nil {
 			return nil, err
 		}
@@ -431,21 +470,37 @@ func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
 
 // referredForks finds, through the referrers API (or go-containerregistry's
 // fallback tag on registries without it), the event manifests that name an
-// event of env's history as their subject without being the next event:
-// attempts that no tag shows, such as a writer's that stopped between
-// writing its manifest and claiming a place. known are the forks found
-// already. It costs two requests per event.
-func (l *Ledger) referredForks(ctx context.Context, env string, seqs []int64, known []release.Fork) ([]release.Fork, error) {
+// event of env's history as their subject without being in the history or
+// claiming a place: attempts that no tag shows, such as a writer's that
+// stopped between writing its manifest and claiming a place. Records with a
+// claim are left to the claims (Forks reports them, or the history's checks
+// as a break). Each is placed where its record says it was meant to go. It
+// costs two requests per event.
+func (l *Ledger) referredForks(ctx context.Context, env string, slots map[int64]*slot) ([]release.Fork, error) {
+	seqs := taken(slots)
 	chain := make([]v1.Hash, len(seqs))
+	inChain := map[v1.Hash]bool{}
 	for i, n := range seqs {
 		d, err := l.puller.Head(ctx, l.repo.Tag(EventTag(env, n)))
 		if err != nil {
 			return nil, l.wrap("reading "+EventTag(env, n), err)
 		}
 		chain[i] = d.Digest
+		inChain[d.Digest] = true
+	}
+	claimed := map[string]bool{}
+	for _, s := range slots {
+		for _, c := range s.claims {
+			claimed[c] = true
+		}
 	}
 	var out []release.Fork
+	done := map[v1.Hash]bool{}
 	for i, d := range chain {
+		if done[d] {
+			continue // a tag moved to an earlier event: its referrers are listed
+		}
+		done[d] = true
 		// No artifactType filter: some registries report the config's
 		// media type (the empty one) as every artifact's type.
 		idx, err := remote.Referrers(l.repo.Digest(d.String()), remote.Reuse(l.puller), remote.WithContext(ctx))
@@ -457,21 +512,24 @@ func (l *Ledger) referredForks(ctx context.Context, env string, seqs []int64, kn
 			return nil, l.wrap("listing referrers of "+EventTag(env, seqs[i]), err)
 		}
 		for _, m := range im.Manifests {
-			if i+1 < len(chain) && m.Digest == chain[i+1] {
+			if inChain[m.Digest] {
 				continue
 			}
 			if m.ArtifactType != release.MediaTypeEvent && m.Annotations[AnnotationEnv] != env {
 				continue
 			}
 			id := strings.TrimPrefix(m.Digest.String(), "sha256:")
+			place := EventTag(env, seqs[i]+1)
 			if rec, ok := m.Annotations[AnnotationRecord]; ok {
 				id = strings.TrimPrefix(digestOf([]byte(rec)), "sha256:")
+				if e, err := release.ParseEvent([]byte(rec)); err == nil && e.Env == env && e.Sequence > 0 {
+					place = EventTag(env, e.Sequence)
+				}
 			}
-			seen := func(f release.Fork) bool { return strings.HasPrefix(id, f.ID) }
-			if slices.ContainsFunc(known, seen) || slices.ContainsFunc(out, seen) {
+			if claimed[claimID(id)] || slices.ContainsFunc(out, func(f release.Fork) bool { return f.ID == id }) {
 				continue
 			}
-			out = append(out, release.Fork{Place: EventTag(env, seqs[i]+1), ID: id})
+			out = append(out, release.Fork{Place: place, ID: id})
 		}
 	}
 	return out, nil

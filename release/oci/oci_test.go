@@ -334,8 +334,9 @@ func BenchmarkHistory(b *testing.B) {
 	})
 }
 
-// fillEvents writes n events quickly: the tags a ledger would write, without
-// the claim protocol, which only matters between concurrent writers.
+// fillEvents writes n events quickly: the tags a ledger would write (each
+// event's claim and its place), without the listings of the claim
+// protocol, which only matter between concurrent writers.
 func fillEvents(b testing.TB, l *Ledger, r release.Release, n int) {
 	ctx := context.Background()
 	if err := l.pushEmpty(ctx); err != nil {
@@ -346,15 +347,18 @@ func fillEvents(b testing.TB, l *Ledger, r release.Release, n int) {
 		e := release.Event{Env: "production", Sequence: int64(i), Action: release.Promote, Release: r.ID, App: r.App, Number: r.Number,
 			Time: releasetest.Epoch.Add(time.Duration(i) * time.Second), Actor: release.Creator{User: "ci"}, Prev: prev}
 		e.ID = e.ComputeID()
-		a, err := newArtifact(release.MediaTypeEvent, e.Canonical(), map[string]string{}, nil)
+		a, err := newArtifact(release.MediaTypeEvent, e.Canonical(), map[string]string{AnnotationClaimed: e.Time.Format(release.TimeFormat)}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if err := l.pusher.Upload(ctx, l.repo, static.NewLayer(a.record, types.MediaType(release.MediaTypeEvent))); err != nil {
 			b.Fatal(err)
 		}
-		if err := l.pusher.Put(ctx, l.repo.Tag(EventTag("production", e.Sequence)), rawManifest{b: a.manifest, mt: types.OCIManifestSchema1}); err != nil {
-			b.Fatal(err)
+		place := EventTag("production", e.Sequence)
+		for _, tag := range []string{ClaimTag(place, e.ID), place} {
+			if err := l.pusher.Put(ctx, l.repo.Tag(tag), rawManifest{b: a.manifest, mt: types.OCIManifestSchema1}); err != nil {
+				b.Fatal(err)
+			}
 		}
 		prev = e.ID
 	}
@@ -378,7 +382,7 @@ func TestListBeyondOnePage(t *testing.T) {
 	if len(h) != 1 || h[0].Sequence != pageSize+5 {
 		t.Fatalf("head is %+v, want event %d", h, pageSize+5)
 	}
-	// The release tags sort after 1,005 event tags: on the second page.
+	// The release tags sort after the event tags and their claims: beyond the first page.
 	if _, err := l.GetRelease(ctx, "web", "r1"); err != nil {
 		t.Fatal(err)
 	}

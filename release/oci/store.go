@@ -110,6 +110,9 @@ type stored struct {
 	desc   v1.Descriptor // of the manifest
 	id     string        // the layer's digest: the record's ID
 	record []byte
+	// claimed is when its writer wrote the manifest (AnnotationClaimed);
+	// zero when the annotation is missing or unreadable.
+	claimed time.Time
 }
 
 // get reads the manifest ref names and the record it holds.
@@ -129,6 +132,7 @@ func (l *Ledger) get(ctx context.Context, ref name.Reference, artifactType strin
 		return stored{}, fmt.Errorf("%w: %s is not a %s artifact", release.ErrInvalid, ref.Identifier(), artifactType)
 	}
 	s := stored{desc: d.Descriptor, id: m.Layers[0].Digest.String()}
+	s.claimed, _ = time.Parse(release.TimeFormat, m.Annotations[AnnotationClaimed])
 	if rec, ok := m.Annotations[AnnotationRecord]; ok {
 		// A record annotation that does not hash to the layer digest is
 		// returned as it is, under the layer's ID: verification reports it.
@@ -309,22 +313,33 @@ func (l *Ledger) claim(ctx context.Context, a artifact, mediaType, place, label,
 // liveClaim reports whether another writer's claim may still be taken:
 // it was made less than ClaimTimeout ago.
 func (l *Ledger) liveClaim(ctx context.Context, tag string) (bool, error) {
-	d, err := l.puller.Get(ctx, l.repo.Tag(tag))
-	if isNotFound(err) {
+	t, found, err := l.claimedAt(ctx, tag)
+	if err != nil {
+		return false, err
+	}
+	if !found {
 		return true, nil // listed, not yet readable: just written
 	}
+	return !t.IsZero() && l.now().Sub(t) < ClaimTimeout, nil
+}
+
+// claimedAt reads when the record a claim tag names was written: found is
+// false when the tag cannot be read (yet), and the time zero when the
+// manifest does not say.
+func (l *Ledger) claimedAt(ctx context.Context, tag string) (t time.Time, found bool, err error) {
+	d, err := l.puller.Get(ctx, l.repo.Tag(tag))
+	if isNotFound(err) {
+		return time.Time{}, false, nil
+	}
 	if err != nil {
-		return false, l.wrap("reading claim "+tag, err)
+		return time.Time{}, false, l.wrap("reading claim "+tag, err)
 	}
 	var m v1.Manifest
 	if err := json.Unmarshal(d.Manifest, &m); err != nil {
-		return false, nil
+		return time.Time{}, true, nil
 	}
-	t, err := time.Parse(release.TimeFormat, m.Annotations[AnnotationClaimed])
-	if err != nil {
-		return false, nil
-	}
-	return l.now().Sub(t) < ClaimTimeout, nil
+	t, _ = time.Parse(release.TimeFormat, m.Annotations[AnnotationClaimed])
+	return t, true, nil
 }
 
 // tag points tag at the manifest with digest d unless it already names
