@@ -18,6 +18,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,8 @@ type Change struct {
 	// release's.
 	FromDigest string `json:"fromDigest"`
 	Digest     string `json:"digest"`
+	// Written is the reference as the file says it now.
+	Written string `json:"written"`
 	// FromTag and Tag are set when the tag was rewritten too.
 	FromTag string `json:"fromTag,omitempty"`
 	Tag     string `json:"tag,omitempty"`
@@ -337,6 +340,7 @@ func Data(path string, data []byte, refs []ref.Ref, rel release.Release, opts Op
 		if j.span != nil {
 			ch.FromTag, ch.Tag = j.r.Tag, j.tag
 		}
+		ch.Written = writtenAs(mid, e, j.r, ch.Tag)
 		fr.Changes = append(fr.Changes, ch)
 	}
 	out, err := edit.Patch(path, mid, edits)
@@ -687,4 +691,19 @@ func textAt(data []byte, r ref.Ref) bool {
 	start := off + r.Column - 1
 	end := start + len(r.Text)
 	return end <= len(data) && string(data[start:end]) == r.Text
+}
+
+// writtenAs is the reference a pin edit leaves in the file: the bytes of a
+// reference span with their digest replaced, or, for an image spread over
+// map fields (Helm), name[:tag]@digest.
+func writtenAs(data []byte, e edit.Edit, r ref.Ref, newTag string) string {
+	if e.Span.Form == ref.FormReference && e.Span.Start >= 0 && e.Span.End <= len(data) && e.Span.Start <= e.Span.End {
+		base, _ := ref.SplitDigest(string(data[e.Span.Start:e.Span.End]))
+		return base + "@" + e.Digest
+	}
+	s := ref.FamiliarName(r.Name)
+	if tag := cmp.Or(newTag, r.Tag); tag != "" {
+		s += ":" + tag
+	}
+	return s + "@" + e.Digest
 }

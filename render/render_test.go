@@ -53,7 +53,9 @@ func summary(res *Result, err error) string {
 		if c.Tag != "" {
 			fmt.Fprintf(&b, " tag %s→%s", c.FromTag, c.Tag)
 		}
-		fmt.Fprintf(&b, " digest %s→%s\n", short(c.FromDigest), short(c.Digest))
+		fmt.Fprintf(&b, " digest %s→%s", short(c.FromDigest), short(c.Digest))
+		base, d := ref.SplitDigest(c.Written)
+		fmt.Fprintf(&b, " written %s@%s\n", base, short(d))
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(&b, "skip %s\n", s.Error())

@@ -340,7 +340,7 @@ REL is r42, an ID prefix, or an environment's name for what runs there.`,
 					return writeJSON(out, res)
 				}
 				for _, c := range res.Changes {
-					fmt.Fprintf(out, "%s:%d: %s → %s\n", c.File, c.Line, c.Reference, pinnedOf(rel, c))
+					fmt.Fprintf(out, "%s:%d: %s → %s\n", c.File, c.Line, c.Reference, c.Written)
 				}
 				env.printRendered(res, true)
 				return nil
@@ -352,10 +352,3 @@ REL is r42, an ID prefix, or an environment's name for what runs there.`,
 	return cmd
 }
 
-// pinnedOf is the reference a change wrote, as the release names it.
-func pinnedOf(rel release.Release, c render.Change) string {
-	if im, ok := rel.Images[c.Image]; ok {
-		return im.Pinned()
-	}
-	return c.Digest
-}
