@@ -52,6 +52,9 @@ func syncReleases(ctx context.Context, from, to Ledger, app string, st *SyncStat
 	if err != nil {
 		return fmt.Errorf("listing releases of %s in the destination: %w", app, err)
 	}
+	if errs := duplicateNumbers(src); len(errs) > 0 {
+		return fmt.Errorf("refusing to copy: %w", errs[0])
+	}
 	have := make(map[int64]string, len(dst))
 	for _, r := range dst {
 		have[r.Number] = r.ID

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Verify checks a whole ledger: every release's content matches its ID
@@ -32,6 +33,7 @@ func Verify(ctx context.Context, l Ledger) error {
 			errs = append(errs, fmt.Errorf("%w: reading releases of %s: %w", ErrBroken, app, err))
 			continue
 		}
+		errs = append(errs, duplicateNumbers(rels)...)
 		for _, r := range rels {
 			if r.ID != r.ComputeID() {
 				errs = append(errs, fmt.Errorf("%w: %s: content does not match its ID %s", ErrBroken, r.Label(), ShortID(r.ID)))
@@ -80,4 +82,32 @@ func Verify(ctx context.Context, l Ledger) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// duplicateNumbers reports every number that several of one app's
+// releases share: a number names one release, so all but one of them were
+// added behind the ledger's back, and "r42" could deploy either.
+func duplicateNumbers(rels []Release) []error {
+	byNumber := map[int64][]Release{}
+	var order []int64
+	for _, r := range rels {
+		if len(byNumber[r.Number]) == 0 {
+			order = append(order, r.Number)
+		}
+		byNumber[r.Number] = append(byNumber[r.Number], r)
+	}
+	var errs []error
+	for _, n := range order {
+		same := byNumber[n]
+		if len(same) < 2 {
+			continue
+		}
+		ids := make([]string, len(same))
+		for i, r := range same {
+			ids[i] = ShortID(r.ID)
+		}
+		errs = append(errs, fmt.Errorf("%w: %s is recorded %d times (%s): a release number names one release",
+			ErrBroken, same[0].Label(), len(same), strings.Join(ids, ", ")))
+	}
+	return errs
 }

@@ -351,4 +351,3 @@ REL is r42, an ID prefix, or an environment's name for what runs there.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print a unified diff of the changes and write nothing")
 	return cmd
 }
-

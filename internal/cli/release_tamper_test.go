@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stet-dev/stet/release"
 )
 
 // tamperedStory is the story up to production rolled back to r1 (#3),
@@ -185,5 +187,61 @@ func TestReleaseTamperedMovedHead(t *testing.T) {
 	}
 	if code, out, errOut := s.stet("release", "history", "qa"); code != ExitOK || out != "" {
 		t.Errorf("history qa after refused promotions: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestReleaseDuplicateNumber rebuilds the releases table without its
+// UNIQUE (app, number) and slips in a second, validly hashed shop r2 that
+// deploys shop:1 at r1's digest. list, show, verify and sync must refuse
+// to take either for shop r2.
+func TestReleaseDuplicateNumber(t *testing.T) {
+	s := tamperedStory(t)
+	path := strings.TrimPrefix(s.ledger, "sqlite:")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	if err := db.QueryRow(`SELECT body FROM releases WHERE number = 2`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	forged, err := release.ParseRelease(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := forged.Images["shop"]
+	im.Digest = s.s1
+	forged.Images["shop"] = im
+	forged.Annotations = map[string]string{"forged": "yes"}
+	for _, q := range []string{
+		`CREATE TABLE releases_new (id TEXT PRIMARY KEY, app TEXT NOT NULL, number INTEGER NOT NULL, created TEXT NOT NULL, body BLOB NOT NULL)`,
+		`INSERT INTO releases_new SELECT id, app, number, created, body FROM releases`,
+		`DROP TABLE releases`,
+		`ALTER TABLE releases_new RENAME TO releases`,
+		fmt.Sprintf(`INSERT INTO releases VALUES ('%s', 'shop', 2, '%s', X'%x')`, forged.ComputeID(), forged.Created.Format(release.TimeFormat), forged.Canonical()),
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	want := "shop r2 is recorded 2 times"
+
+	copyTo := "sqlite:" + filepath.Join(t.TempDir(), "copy.db")
+	for _, args := range [][]string{
+		{"release", "verify"},
+		{"release", "list"},
+		{"release", "show", "r2"},
+		{"release", "show", release.ShortID(forged.ComputeID())},
+		{"release", "promote", "r2", "--env", "qa"},
+		{"release", "sync", s.ledger, copyTo},
+	} {
+		code, out, errOut := s.stet(args...)
+		if code != ExitFindings || !strings.Contains(out+errOut, want) {
+			t.Errorf("stet %s: exit %d, want %d naming %q\n%s%s", strings.Join(args, " "), code, ExitFindings, want, out, errOut)
+		}
+	}
+	if code, out, errOut := s.stet("release", "list", "--ledger", copyTo); strings.Contains(out, "shop r2") {
+		t.Errorf("sync copied a shop r2: exit %d\n%s%s", code, out, errOut)
 	}
 }

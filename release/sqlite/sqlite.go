@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -546,8 +547,12 @@ func orNull(s string) string {
 	return s
 }
 
-// releaseCols are the columns releaseRow.scan reads, in order.
-const releaseCols = "id, app, number, created, body"
+// releaseCols are the columns releaseRow.scan reads, in order: the row,
+// and the IDs of every row holding the same app and number (one lookup
+// in the UNIQUE (app, number) index), so that a second release slipped in
+// under a taken number is noticed by every read that finds either.
+const releaseCols = `id, app, number, created, body,
+	(SELECT group_concat(d.id, ' ') FROM releases AS d WHERE d.app = releases.app AND d.number = releases.number)`
 
 // releaseRow is one row of the releases table: the record (body), its ID,
 // and the columns that index it.
@@ -555,20 +560,46 @@ type releaseRow struct {
 	id, app, created string
 	number           int64
 	body             []byte
+	// same lists the IDs of the rows with this app and number, this one
+	// included.
+	same sql.NullString
 }
 
 type scanner interface{ Scan(dest ...any) error }
 
 func (row *releaseRow) scan(s scanner) error {
-	return s.Scan(&row.id, &row.app, &row.number, &row.created, &row.body)
+	return s.Scan(&row.id, &row.app, &row.number, &row.created, &row.body, &row.same)
 }
 
 // decode parses a stored record and checks it against the stored ID and
-// the columns that find it: a record edited behind the ledger's back, or
-// a row whose app, number or time was changed so that "r1" finds another
-// release, is never handed out, since its digests are what a rollback
-// deploys.
+// the columns that find it: a record edited behind the ledger's back, a
+// row whose app, number or time was changed so that "r1" finds another
+// release, or a release sharing its app and number with another, is
+// never handed out, since its digests are what a rollback deploys.
 func (row releaseRow) decode() (release.Release, error) {
+	r, err := row.record()
+	if err != nil {
+		return release.Release{}, err
+	}
+	if ids := strings.Fields(row.same.String); len(ids) > 1 {
+		return release.Release{}, duplicateError(r.Label(), ids)
+	}
+	return r, nil
+}
+
+// duplicateError reports the releases (IDs) that share one app and number.
+func duplicateError(label string, ids []string) error {
+	ids = slices.Sorted(slices.Values(ids))
+	for i, id := range ids {
+		ids[i] = release.ShortID(id)
+	}
+	return fmt.Errorf("%w: %s is recorded %d times (%s): a release number names one release, so one of them was added behind the ledger's back",
+		release.ErrBroken, label, len(ids), strings.Join(ids, ", "))
+}
+
+// record is decode without the check for another row with the same app
+// and number.
+func (row releaseRow) record() (release.Release, error) {
 	r, err := decodeRelease(row.id, row.body)
 	if err != nil {
 		return release.Release{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -261,5 +262,60 @@ func TestUpgradeAddsPrevIndex(t *testing.T) {
 	}
 	if r, err := l.Current(ctx, "staging"); err != nil || r.ID != tl.r1.ID {
 		t.Fatalf("Current(staging) = %s, %v; want r1", r.Label(), err)
+	}
+}
+
+// forgeDuplicate rebuilds the releases table without UNIQUE (app, number),
+// as anyone with write access to the file could, and adds a second,
+// validly hashed web r2 deploying other digests.
+func (tl *tamperLedger) forgeDuplicate(t *testing.T) release.Release {
+	t.Helper()
+	forged := releasetest.Fixture("web", 9)
+	forged.Number = 2
+	forged.ID = forged.ComputeID()
+	tl.exec(t,
+		`CREATE TABLE releases_new (id TEXT PRIMARY KEY, app TEXT NOT NULL, number INTEGER NOT NULL, created TEXT NOT NULL, body BLOB NOT NULL)`,
+		`INSERT INTO releases_new SELECT id, app, number, created, body FROM releases`,
+		`DROP TABLE releases`,
+		`ALTER TABLE releases_new RENAME TO releases`,
+		fmt.Sprintf(`INSERT INTO releases VALUES ('%s', 'web', 2, '%s', X'%x')`, forged.ID, forged.Created.Format(release.TimeFormat), forged.Canonical()))
+	return forged
+}
+
+// TestDuplicateReleaseNumber: a second web r2 slipped in beside the real
+// one. Verify reports it, and no read that finds either hands one out as
+// web r2, nor does Sync copy either.
+func TestDuplicateReleaseNumber(t *testing.T) {
+	ctx := context.Background()
+	tl := newTamperLedger(t)
+	forged := tl.forgeDuplicate(t)
+	want := "web r2 is recorded 2 times"
+
+	err := release.Verify(ctx, tl.l)
+	if !errors.Is(err, release.ErrBroken) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Verify = %v; want ErrBroken naming %q", err, want)
+	}
+	for _, sel := range []string{"r2", release.ShortID(forged.ID), release.ShortID(tl.r2.ID)} {
+		for _, app := range []string{"web", ""} {
+			if r, err := tl.l.GetRelease(ctx, app, sel); !errors.Is(err, release.ErrBroken) || !strings.Contains(err.Error(), want) {
+				t.Errorf("GetRelease(%q, %s) = %s, %v; want ErrBroken naming %q", app, sel, release.ShortID(r.ID), err, want)
+			}
+		}
+	}
+	for _, app := range []string{"web", ""} {
+		if rels, err := tl.l.ListReleases(ctx, app, release.ListOptions{}); !errors.Is(err, release.ErrBroken) {
+			t.Errorf("ListReleases(%q) = %d releases, %v; want ErrBroken", app, len(rels), err)
+		}
+	}
+	// What staging runs (r1) is still answered.
+	if r, err := tl.l.Current(ctx, "staging"); err != nil || r.ID != tl.r1.ID {
+		t.Errorf("Current(staging) = %s, %v; want r1", r.Label(), err)
+	}
+	to := openAt(t, filepath.Join(t.TempDir(), "copy.db"))
+	if _, err := release.Sync(ctx, tl.l, to); !errors.Is(err, release.ErrBroken) {
+		t.Errorf("Sync = %v; want ErrBroken", err)
+	}
+	if rels, err := to.ListReleases(ctx, "", release.ListOptions{}); err != nil || len(rels) != 0 {
+		t.Errorf("Sync copied %d release(s), %v; want none", len(rels), err)
 	}
 }
