@@ -3,6 +3,7 @@ package oci
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -107,4 +108,43 @@ func (l *Ledger) checkHolder(ctx context.Context, ix index, env string, n int64,
 		return err
 	}
 	return &release.ChainError{Env: env, Sequence: n, ID: e.ID, Reason: reason}
+}
+
+// checkFree checks the places of env numbered above n whose tag does not
+// exist: a claim standing there that is no writer's at work names an
+// event whose tag was removed (or whose writer stopped before taking the
+// place, which the tags cannot tell apart). It is a *release.ChainError,
+// confirmed by a second listing as checkHolder does.
+func (l *Ledger) checkFree(ctx context.Context, ix index, env string, n int64) error {
+	problem := func(ix index) (int64, []string, error) {
+		slots := ix.events[env]
+		for _, m := range slices.Sorted(maps.Keys(slots)) {
+			if s := slots[m]; m > n && !s.taken {
+				stray, err := l.strayClaims(ctx, EventTag(env, m), s, "", time.Time{})
+				if err != nil || len(stray) > 0 {
+					return m, stray, err
+				}
+			}
+		}
+		return 0, nil, nil
+	}
+	m, stray, err := problem(ix)
+	if err != nil || len(stray) == 0 {
+		return err
+	}
+	if ix, err = l.tags(ctx); err != nil {
+		return err
+	}
+	if m, stray, err = problem(ix); err != nil || len(stray) == 0 {
+		return err
+	}
+	place := EventTag(env, m)
+	return &release.ChainError{Env: env, Sequence: m, ID: stray[0][len(stray[0])-claimLen:],
+		Reason: fmt.Sprintf("claim %s stands, but %s does not exist: the event was removed (or its writer stopped before taking the place; if so, withdraw the claim by tagging it %s)",
+			strings.Join(stray, ", "), place, stray[0]+withdrawnSuffix)}
+}
+
+// standing reports whether a slot has a claim that was not withdrawn.
+func standing(s *slot) bool {
+	return slices.ContainsFunc(s.claims, func(c string) bool { return !s.withdrawn[c] })
 }

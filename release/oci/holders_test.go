@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,58 @@ func TestReplacedEventTimes(t *testing.T) {
 			}
 			if listed := len(forks) == 1 && forks[0].ID == claimID(other.ID); listed == tc.broken {
 				t.Errorf("Forks = %+v; the other claim listed: %v, want %v", forks, listed, !tc.broken)
+			}
+		})
+	}
+}
+
+// TestRemovedEvent: the newest event's tag is deleted, which leaves a
+// shorter chain that verifies; its claim, never withdrawn, still stands.
+func TestRemovedEvent(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		// remove lists the sequence numbers whose tags are deleted.
+		remove []int64
+	}{
+		{"newest", []int64{2}},
+		{"every event", []int64{1, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, rs, evs := twoEvents(t)
+			for _, n := range tc.remove {
+				if err := remote.Delete(l.repo.Tag(EventTag("production", n))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Within ClaimTimeout the claim may be a writer's at work, and
+			// what production ran before is the answer.
+			if _, err := l.History(ctx, "production", release.ListOptions{}); err != nil {
+				t.Errorf("History while the claim is live: %v", err)
+			}
+			later, err := Open(ctx, l.Location(), WithClock(func() time.Time { return time.Now().Add(ClaimTimeout + time.Minute) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := tc.remove[0]
+			place := EventTag("production", n)
+			checkRefused(t, later, rs, fmt.Sprintf("history of production breaks at event %d", n),
+				"claim "+ClaimTag(place, evs[n-1].ID)+" stands, but "+place+" does not exist: the event was removed")
+			forks, err := later.Forks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(forks) != 0 {
+				t.Errorf("Forks = %+v, want none: the removed events are breaks", forks)
+			}
+			// Withdrawing the claims (as after a writer that stopped)
+			// leaves the shorter history.
+			for _, n := range tc.remove {
+				retag(t, later, ClaimTag(EventTag("production", n), evs[n-1].ID), ClaimTag(EventTag("production", n), evs[n-1].ID)+withdrawnSuffix)
+			}
+			if err := release.Verify(ctx, later); err != nil {
+				t.Errorf("Verify after withdrawing the claims: %v", err)
 			}
 		})
 	}

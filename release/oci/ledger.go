@@ -234,13 +234,21 @@ func (l *Ledger) Apps(ctx context.Context) ([]string, error) {
 	return names(ix.releases), nil
 }
 
-// Envs lists the environments with events.
+// Envs lists the environments with events, and those with only a claim
+// standing (a first event being written, or one whose tag was removed, which
+// History then reports).
 func (l *Ledger) Envs(ctx context.Context) ([]string, error) {
 	ix, err := l.tags(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return names(ix.events), nil
+	var out []string
+	for _, env := range slices.Sorted(maps.Keys(ix.events)) {
+		if len(taken(ix.events[env])) > 0 || slices.ContainsFunc(slices.Collect(maps.Values(ix.events[env])), standing) {
+			out = append(out, env)
+		}
+	}
+	return out, nil
 }
 
 // AppendEvent appends ev to its environment's chain; see release.Ledger.
@@ -346,6 +354,14 @@ func (l *Ledger) History(ctx context.Context, env string, opts release.ListOptio
 			return nil, fmt.Errorf("reading history of %s: %w", env, err)
 		}
 	}
+	// The places above the oldest event shown whose tag does not exist.
+	var above int64
+	if opts.Limit > 0 && len(seqs) > 0 {
+		above = seqs[len(seqs)-1]
+	}
+	if err := l.checkFree(ctx, ix, env, above); err != nil {
+		return nil, fmt.Errorf("reading history of %s: %w", env, err)
+	}
 	return slices.DeleteFunc(out, func(e release.Event) bool { return e.ID == "" }), nil
 }
 
@@ -358,6 +374,10 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 		return release.Release{}, err
 	}
 	seqs := newest(taken(ix.events[env]), 2)
+	// An event removed from the top leaves its claim above the head.
+	if err := l.checkFree(ctx, ix, env, last(seqs)); err != nil {
+		return release.Release{}, fmt.Errorf("reading what is deployed to %s: %w", env, err)
+	}
 	if len(seqs) == 0 {
 		return release.Release{}, fmt.Errorf("nothing deployed to %s: %w", env, release.ErrNotFound)
 	}
@@ -434,6 +454,15 @@ func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
 				// Event claims that the history's checks report as a
 				// break (see checkHolder) are not forks.
 				broken := map[string]bool{}
+				if kind.kind == release.MediaTypeEvent && !s.taken {
+					stray, err := l.strayClaims(ctx, place, s, "", time.Time{})
+					if err != nil {
+						return nil, err
+					}
+					for _, t := range stray {
+						broken[t[len(t)-claimLen:]] = true
+					}
+				}
 				if kind.kind == release.MediaTypeEvent && holder != "" {
 					if !slices.Contains(s.claims, holder) || s.withdrawn[holder] {
 						for _, c := range s.claims {
