@@ -52,7 +52,8 @@ var catalogue = []Rule{
 		Help: "When an image or action is built from a variable that has no value in the file (`FROM ${BASE}` without a default, `container: ${{ inputs.image }}`, " +
 			"`container: ${{ matrix.image }}` with a matrix from `fromJSON(…)`), what runs is decided outside the repository and cannot be checked or pinned here. " +
 			"A matrix whose values are all written in the workflow is read instead: each value is a reference of its own, pinned where the matrix writes it. " +
-			"An image field holding a YAML block of several lines is reported here too: no image name spans lines, so the file does not say what runs.\n\n" +
+			"An image field holding a YAML block of several lines is reported here too: no image name spans lines, so the file does not say what runs; " +
+			"and so is a block whose value is not exactly the image on its line (the line break that `|` and `>` keep, a blank line or extra indentation before it): write it as a plain value or with `|-`.\n\n" +
 			"Give the variable a default in the file (an `ARG` default, `${VAR:-default}` in Compose), so stet can read it; a reference that is the variable alone is then pinned at its default (see STET001), " +
 			"or suppress the finding where the value is pinned elsewhere and say where in the reason.",
 		Bad:  Example{File: "Dockerfile", Lang: "dockerfile", Code: "ARG BASE\nFROM ${BASE}\n"},

@@ -46,3 +46,28 @@ jobs:
 		t.Errorf("pin gives the generic reason:\n%s", errOut)
 	}
 }
+
+// TestCheckBlockNotOneImage: a compose image written as a YAML block whose
+// value is not the image on its line is reported, not read as that image,
+// and pin leaves it alone.
+func TestCheckBlockNotOneImage(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	files := map[string]string{"compose.yaml": "services:\n  a:\n    image: |\n      redis:7\n"}
+	dir := writeTree(t, files)
+	t.Chdir(dir)
+	code, out, errOut := stetRun(t, ctx, "check", ".")
+	if code != ExitFindings || !strings.Contains(out, "compose.yaml:4:7: STET004") || strings.Contains(out, "STET001") {
+		t.Errorf("stet check = %d, want %d and STET004 only\n%s%s", code, ExitFindings, out, errOut)
+	}
+	code, out, errOut = stetRun(t, ctx, "refs", "--format", "json", ".")
+	if code != ExitOK || !strings.Contains(out, `"notEditable": "the YAML block's value is \"redis:7\\n\"`) {
+		t.Errorf("stet refs = %d, want the block's value in notEditable\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := stetRun(t, ctx, "pin", "."); code != ExitOK {
+		t.Fatalf("stet pin = %d\n%s%s", code, out, errOut)
+	}
+	if diff := cmp.Diff(files, readTree(t, dir)); diff != "" {
+		t.Errorf("pin changed files (-want +got):\n%s", diff)
+	}
+}

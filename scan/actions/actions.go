@@ -47,8 +47,10 @@
 // inside a longer value (node:${{ matrix.version }}).
 //
 // A block scalar (container: >- on one line, the image on the next) is read
-// as its one content line and edited there; a block of several lines, which
-// no image name is, is reported Dynamic at its content. Values that are not references at all
+// as its one content line and edited there when its YAML value is exactly
+// that line; a block of several lines, which no image name is, or one
+// whose value is not its line (a line break that | keeps, a blank line or
+// extra indentation before it) is reported Dynamic at its content. Values that are not references at all
 // (uses: actions/checkout without @ref, an image name that does not parse)
 // are left out: GitHub rejects them before anything runs.
 //

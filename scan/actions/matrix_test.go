@@ -214,13 +214,13 @@ jobs:
 // TestScanMatrixPin checks the bytes a pin of matrix values writes.
 func TestScanMatrixPin(t *testing.T) {
 	t.Parallel()
-	in := "jobs:\n  t:\n    strategy:\n      matrix:\n        image: [\"node:18\", node:20]\n        include:\n          - image: |\n              postgres:16\n    container: ${{ matrix.image }}\n"
+	in := "jobs:\n  t:\n    strategy:\n      matrix:\n        image: [\"node:18\", node:20]\n        include:\n          - image: |-\n              postgres:16\n    container: ${{ matrix.image }}\n"
 	res, err := Scan("wf.yml", []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := yamlreftest.PinDigest
-	want := "jobs:\n  t:\n    strategy:\n      matrix:\n        image: [\"node:18@" + d + "\", node:20@" + d + "]\n        include:\n          - image: |\n              postgres:16@" + d + "\n    container: ${{ matrix.image }}\n"
+	want := "jobs:\n  t:\n    strategy:\n      matrix:\n        image: [\"node:18@" + d + "\", node:20@" + d + "]\n        include:\n          - image: |-\n              postgres:16@" + d + "\n    container: ${{ matrix.image }}\n"
 	if got := string(yamlreftest.Pin([]byte(in), res)); got != want {
 		t.Errorf("pinned:\n%s\nwant:\n%s", got, want)
 	}

@@ -177,13 +177,27 @@ func TestScan(t *testing.T) {
 				"  f:\n    image: Not/Valid\n",
 		},
 		{
-			name: "block scalars: one line is the value, several lines are no image",
-			in: "services:\n  a:\n    image: |\n      nginx:1\n  b:\n    image: >- # the database\n\n      mysql:8\n\n" +
+			name: "block scalars: a stripped line is the value, several lines are no image",
+			in: "services:\n  a:\n    image: |-\n      nginx:1\n  b:\n    image: >- # the database\n      mysql:8\n\n" +
 				"  c:\n    image: |-\n      redis:7\n      -alpine\n",
 			want: []got{
 				{4, 7, "nginx:1", "docker.io/library/nginx", "1", "", false, "services.a.image", "nginx:1"},
-				{8, 7, "mysql:8", "docker.io/library/mysql", "8", "", false, "services.b.image", "mysql:8"},
-				{12, 7, "redis:7\n      -alpine", "", "", "", true, "services.c.image", "-"},
+				{7, 7, "mysql:8", "docker.io/library/mysql", "8", "", false, "services.b.image", "mysql:8"},
+				{11, 7, "redis:7\n      -alpine", "", "", "", true, "services.c.image", "-"},
+			},
+		},
+		{
+			// The YAML value is not the line: a blank line before it,
+			// indentation beyond the block's, the line break | keeps, a #
+			// that is part of the value.
+			name: "block scalars whose value is not the image on their line",
+			in: "services:\n  a:\n    image: >-\n\n      python:3.12\n  b:\n    image: |2-\n        node:20\n" +
+				"  c:\n    image: |\n      redis:7\n  d:\n    image: |-\n      nginx:1 # x\n",
+			want: []got{
+				{5, 7, "python:3.12", "", "", "", true, "services.a.image", "-"},
+				{8, 9, "node:20", "", "", "", true, "services.b.image", "-"},
+				{11, 7, "redis:7", "", "", "", true, "services.c.image", "-"},
+				{14, 7, "nginx:1 # x", "", "", "", true, "services.d.image", "-"},
 			},
 		},
 		{
@@ -423,6 +437,30 @@ func BenchmarkScan(b *testing.B) {
 	for b.Loop() {
 		if _, err := Scan("compose.yaml", data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestScanBlockNotImage checks that a block scalar whose YAML value is not
+// the image written on its one line says so in NotEditable, with the value.
+func TestScanBlockNotImage(t *testing.T) {
+	t.Parallel()
+	for in, value := range map[string]string{
+		"services:\n  a:\n    image: >-\n\n      python:3.12\n": `"\npython:3.12"`,
+		"services:\n  a:\n    image: |2-\n        node:20\n":    `"  node:20"`,
+		"services:\n  a:\n    image: |\n      redis:7\n":        `"redis:7\n"`,
+		"services:\n  a:\n    image: |-\n      nginx:1 # x\n":   `"nginx:1 # x"`,
+	} {
+		res, err := Scan("compose.yaml", []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Refs) != 1 {
+			t.Fatalf("%q: %d refs, want 1", in, len(res.Refs))
+		}
+		r := res.Refs[0]
+		if !r.Dynamic || r.Edit != nil || !strings.Contains(r.NotEditable, value) {
+			t.Errorf("%q: dynamic %v, edit %v, notEditable %q; want dynamic without an edit, the value %s in the reason", in, r.Dynamic, r.Edit, r.NotEditable, value)
 		}
 	}
 }

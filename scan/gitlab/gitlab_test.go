@@ -373,9 +373,10 @@ c:
 
 `,
 			want: []string{
-				`3:5-3:12 "node:20" name=docker.io/library/node tag=20 @a.image edit`,
+				// | and |+ keep the line break: the value is not the image.
+				`3:5-3:12 "node:20" name= tag= dynamic @a.image noedit`,
 				"6:9-7:16 \"postgres:16\\n        -alpine\" name= tag= dynamic @a.services[0].name noedit",
-				`9:7-9:14 "redis:7" name=docker.io/library/redis tag=7 @a.services[1] edit`,
+				`9:7-9:14 "redis:7" name= tag= dynamic @a.services[1] noedit`,
 			},
 		},
 		{

@@ -53,12 +53,24 @@ func TestScan(t *testing.T) {
 		},
 		{
 			name: "block scalars: one line is the value, several lines are no image",
-			in: "a:\n  image:\n    repository: >-\n      bitnami/redis\n    tag: |\n      7.4\nb:\n  image: |-\n    nginx:1\n" +
+			in: "a:\n  image:\n    repository: >-\n      bitnami/redis\n    tag: |-\n      7.4\nb:\n  image: |-\n    nginx:1\n" +
 				"c:\n  image: |\n    nginx:1\n    --debug\n",
 			want: []brief{
 				b(4, 7, "bitnami/redis", "docker.io/bitnami/redis", "7.4", "", false, "a.image", "tag:7.4"),
 				b(9, 5, "nginx:1", "docker.io/library/nginx", "1", "", false, "b.image", "reference:nginx:1"),
 				b(12, 5, "nginx:1\n    --debug", "", "", "", true, "c.image", ""),
+			},
+		},
+		{
+			// | keeps the line break, and a blank line before the line
+			// is part of the value: no image, tag or repository.
+			name: "block scalars whose value is not the word on their line",
+			in: "a:\n  image:\n    repository: bitnami/redis\n    tag: |\n      7.4\nb:\n  image: |\n    nginx:1\n" +
+				"c:\n  image:\n    repository: >-\n\n      bitnami/redis\n    tag: \"7\"\n",
+			want: []brief{
+				b(3, 17, "bitnami/redis", "docker.io/bitnami/redis", "", "", true, "a.image", ""),
+				b(8, 5, "nginx:1", "", "", "", true, "b.image", ""),
+				b(13, 7, "bitnami/redis", "", "", "", true, "c.image", ""),
 			},
 		},
 		{

@@ -90,7 +90,8 @@ func TestScan(t *testing.T) {
 			in: "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: |\n      nginx\n  - image: >-\n      mysql:8\n" +
 				"  initContainers:\n  - image: |-\n      busybox:1\n      --help\n",
 			want: []brief{
-				b(6, 7, "nginx", "docker.io/library/nginx", "latest", "", false, "spec.containers[0].image", "reference:nginx"),
+				// | keeps the line break: the value is "nginx\n".
+				b(6, 7, "nginx", "", "", "", true, "spec.containers[0].image", ""),
 				b(8, 7, "mysql:8", "docker.io/library/mysql", "8", "", false, "spec.containers[1].image", "reference:mysql:8"),
 				b(11, 7, "busybox:1\n      --help", "", "", "", true, "spec.initContainers[0].image", ""),
 			},

@@ -32,8 +32,17 @@ func TestScan(t *testing.T) {
 		},
 		{
 			name: "block scalars of one line: the digest line goes after the block",
-			in:   "images:\n- name: >-\n    nginx\n  newTag: |\n    1.27\nresources: [a.yaml]\n",
+			in:   "images:\n- name: >-\n    nginx\n  newTag: |-\n    1.27\nresources: [a.yaml]\n",
 			want: []brief{b(3, 5, "nginx", "docker.io/library/nginx", "1.27", "", false, "images[0]", `insert:"\n  digest: "`)},
+		},
+		{
+			// | keeps the line break: "1.27\n" is no tag, "nginx\n" no name.
+			name: "block scalars whose value is not the word on their line",
+			in:   "images:\n- name: nginx\n  newTag: |\n    1.27\n- name: |\n    redis\n  newTag: \"7\"\n",
+			want: []brief{
+				b(2, 9, "nginx", "docker.io/library/nginx", "", "", true, "images[0]", ""),
+				b(6, 5, "redis", "", "", "", true, "images[1]", ""),
+			},
 		},
 		{
 			name: "name and newTag",

@@ -2,7 +2,9 @@ package yamlref
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -16,11 +18,13 @@ import (
 // alias, a node that is not in the file, and a block scalar (| or >) that
 // holds no content or several lines.
 //
-// A block scalar with one content line is read as that line: the span
-// covers it without its blanks, and is exact when it holds the block's
-// value trimmed (see Str). Text written there stays the block's value
-// whatever the block's style and chomping (mysql:8 becomes
-// mysql:8@sha256:…, followed by the line break that | and > keep).
+// A block scalar with one content line is located at that line: the span
+// covers it without its blanks, and is exact only when it holds the
+// block's value exactly, as a stripped block (|- or >-) of that one line
+// without blank lines before it or extra indentation has it. Text written
+// there is then the block's value (mysql:8 becomes mysql:8@sha256:…).
+// Where | or > keeps a line break, or a blank line or indentation is part
+// of the value, the line is not the value (see BlockLines).
 func (f *File) Span(n *yaml.Node) (yamlpos.Span, bool) {
 	if n == nil {
 		return yamlpos.Span{}, false
@@ -30,7 +34,7 @@ func (f *File) Span(n *yaml.Node) (yamlpos.Span, bool) {
 		if !ok || bytes.IndexByte(f.Data[s:e], '\n') >= 0 {
 			return yamlpos.Span{}, false
 		}
-		return yamlpos.Span{Start: s, End: e, Exact: string(f.Data[s:e]) == strings.TrimSpace(n.Value)}, true
+		return yamlpos.Span{Start: s, End: e, Exact: string(f.Data[s:e]) == n.Value}, true
 	}
 	off := f.valueStart(n)
 	if off < 0 {
@@ -139,24 +143,57 @@ func (f *File) blockContent(n *yaml.Node) (start, end int, ok bool) {
 	return start, end, start < end
 }
 
-// BlockLines returns a dynamic image reference for a block scalar of
-// several content lines written where an image belongs: no image name
-// spans lines, so what runs is not what the file reads as a reference,
-// and the value is reported rather than dropped. Text is the content from
-// its first to its last character, line breaks included; the reference has
-// no Name and no Edit. ok is false for any other node.
+// BlockLines returns a dynamic image reference for a block scalar written
+// where an image belongs whose value is not one image alone: several
+// content lines (no image name spans lines, so what runs is not what the
+// file reads as a reference), or one line that is not the block's whole
+// value, because | or > keeps the line break after it, a blank line before
+// it or indentation beyond the block's is part of the value, or the line
+// holds blanks (a # in a block starts no comment). Such a value is
+// reported rather than dropped or read as the image on its line. Text is
+// the content from its first to its last character, line breaks included;
+// the reference has no Name and no Edit, and for one line NotEditable
+// gives the block's value. ok is false for any other node, the blocks Str
+// reads included.
 func (f *File) BlockLines(n *yaml.Node, ctx string) (r ref.Ref, ok bool) {
 	if n == nil || !isBlock(n) || n.Tag == "!!null" {
 		return r, false
 	}
 	s, e, ok := f.blockContent(n)
-	if !ok || bytes.IndexByte(f.Data[s:e], '\n') < 0 {
+	if !ok {
 		return r, false
 	}
-	r = ref.Ref{File: f.Path, Kind: ref.Image, Source: f.Source, Text: string(f.Data[s:e]), Context: ctx, Dynamic: true}
+	text := string(f.Data[s:e])
+	several := strings.Contains(text, "\n")
+	if !several && text == n.Value && !strings.ContainsFunc(text, unicode.IsSpace) {
+		return r, false
+	}
+	r = ref.Ref{File: f.Path, Kind: ref.Image, Source: f.Source, Text: text, Context: ctx, Dynamic: true}
 	r.Line, r.Column = f.Index.Position(s)
 	r.EndLine, r.EndColumn = f.Index.Position(e)
+	if !several {
+		r.NotEditable = fmt.Sprintf("the YAML block's value is %q, not one image reference; write it as a plain value to read and pin it", n.Value)
+	}
 	return r, true
+}
+
+// badBlock returns the first of keys in mapping m whose value is a block
+// scalar that BlockLines reports, and that value; key is "" when none is.
+func (f *File) badBlock(m *yaml.Node, keys ...string) (key string, n *yaml.Node) {
+	for _, k := range keys {
+		if v := Get(m, k); v != nil {
+			if _, ok := f.BlockLines(v, ""); ok {
+				return k, v
+			}
+		}
+	}
+	return "", nil
+}
+
+// blockFieldReason says why a reference whose field key holds the block n
+// is not read.
+func blockFieldReason(key string, n *yaml.Node) string {
+	return fmt.Sprintf("its %s is a YAML block whose value is %q, not one word; write it as a plain value to read and pin it", key, n.Value)
 }
 
 // quotedEnd returns the offset of the quote that closes a scalar quoted in

@@ -13,7 +13,9 @@ import (
 // writes it. The reference is newName (or name) with newTag and/or digest;
 // Text is that name at its position. An entry without newTag and digest
 // keeps whatever tag the resources write, which the file does not say: it
-// is Dynamic. ok is false for an entry whose name is not an image name.
+// is Dynamic, and so is one whose field holds a YAML block that is not one
+// word (see BlockLines). ok is false for an entry whose name is not an image
+// name.
 //
 // A pin writes the digest value when the entry has a digest field
 // (ref.FormDigest); otherwise it inserts a digest field under the entry
@@ -24,7 +26,24 @@ func (f *File) KustomizeImage(m *yaml.Node, ctx string) (ref.Ref, bool) {
 		nameNode = kField(m, "name")
 	}
 	if nameNode == nil {
+		for _, key := range []string{"newName", "name"} {
+			if b, ok := f.BlockLines(Get(m, key), ctx); ok {
+				// A block that is not one word where the name belongs:
+				// reported, not read as the line it holds.
+				return b, true
+			}
+		}
 		return ref.Ref{}, false
+	}
+	if key, b := f.badBlock(m, "newTag", "digest"); b != nil {
+		r, _, ok := f.Place(nameNode, ctx)
+		if !ok {
+			return r, false
+		}
+		name, _ := String(nameNode)
+		SetPartial(&r, name+":"+Unknown)
+		r.NotEditable = blockFieldReason(key, b)
+		return r, true
 	}
 	name, _ := String(nameNode)
 	tag, _ := Str(kField(m, "newTag"))

@@ -33,10 +33,26 @@ func (f *File) MapImage(m *yaml.Node, ctx, defaultRegistry, appVersion string) (
 		}
 	}
 	if repoNode == nil {
+		for _, key := range []string{"repository", "image", "name"} {
+			if b, ok := f.BlockLines(Get(m, key), ctx); ok {
+				// A block that is not one word where the repository
+				// belongs: reported, not read as the line it holds.
+				return b, true, true
+			}
+		}
 		return r, false, false
 	}
 	if strings.ContainsAny(repo, "{$ ") {
 		return r, false, true // a template: the values that fill it are elsewhere
+	}
+	if key, b := f.badBlock(m, "registry", "tag", "version", "digest", "sha"); b != nil {
+		r, _, ok := f.Place(repoNode, ctx)
+		if !ok {
+			return r, false, true
+		}
+		SetPartial(&r, repo+":"+Unknown)
+		r.NotEditable = blockFieldReason(key, b)
+		return r, true, true
 	}
 	registry := defaultRegistry
 	if hasRegistry(repo) {

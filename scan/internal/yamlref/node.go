@@ -210,9 +210,11 @@ func Text(n *yaml.Node) (string, bool) {
 }
 
 // Str is Text for a value that reads as one word: a !!binary does not
-// count, and a block scalar (| or >) counts when it holds one content line
-// without blanks inside, read as that line (the line break the block keeps
-// is no part of an image, a tag or a path). Numbers and booleans count, as
+// count, and a block scalar (| or >) counts only when its value is one
+// word with no blank and no line break in it, as a stripped block (|- or
+// >-) of one line has it: the line break that | and > keep, a blank line
+// before the word or extra indentation is part of the value, which is then
+// no image, tag or path (see BlockLines). Numbers and booleans count, as
 // written: tag: 1.20 is "1.20".
 func Str(n *yaml.Node) (string, bool) {
 	n = Deref(n)
@@ -220,7 +222,7 @@ func Str(n *yaml.Node) (string, bool) {
 		return "", false
 	}
 	if n != nil && isBlock(n) {
-		v := strings.TrimSpace(n.Value)
+		v := n.Value
 		if v == "" || strings.ContainsFunc(v, unicode.IsSpace) || n.Tag == "!!null" {
 			return "", false
 		}

@@ -1,6 +1,7 @@
 package yamlref
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,9 +100,14 @@ func TestPlace(t *testing.T) {
 		{"bare tag", "k: ! \"a\\x3a1\"\n", ref.Ref{Line: 1, Column: 7, EndLine: 1, EndColumn: 13, Text: `a\x3a1`}, false, true},
 		{"anchor, comment, escape", "k: &a # c\n  \"a\\x3a1\"\n", ref.Ref{Line: 2, Column: 4, EndLine: 2, EndColumn: 10, Text: `a\x3a1`}, false, true},
 		{"bom and anchor", "\ufeffk: &a é\n", ref.Ref{Line: 1, Column: 10, EndLine: 1, EndColumn: 12, Text: "é"}, true, true},
-		{"block", "k: |\n  x\n", ref.Ref{Line: 2, Column: 3, EndLine: 2, EndColumn: 4, Text: "x"}, true, true},
-		{"folded block, strip, comment", "k: >- # c\n\n    nginx:1  \n", ref.Ref{Line: 3, Column: 5, EndLine: 3, EndColumn: 12, Text: "nginx:1"}, true, true},
-		{"block, anchor, indentation indicator", "k: &a |2\n    nginx:1\n", ref.Ref{Line: 2, Column: 5, EndLine: 2, EndColumn: 12, Text: "nginx:1"}, true, true},
+		{"block, strip", "k: |-\n  x\n", ref.Ref{Line: 2, Column: 3, EndLine: 2, EndColumn: 4, Text: "x"}, true, true},
+		{"folded block, strip, comment", "k: >- # c\n    nginx:1\n", ref.Ref{Line: 2, Column: 5, EndLine: 2, EndColumn: 12, Text: "nginx:1"}, true, true},
+		{"block, anchor, indentation indicator", "k: &a |2-\n  nginx:1\n", ref.Ref{Line: 2, Column: 3, EndLine: 2, EndColumn: 10, Text: "nginx:1"}, true, true},
+		// The value is not the line: a kept line break, a blank line
+		// before it, indentation beyond the block's.
+		{"block, clip", "k: |\n  x\n", ref.Ref{}, false, false},
+		{"folded block, strip, blank line", "k: >- # c\n\n    nginx:1  \n", ref.Ref{}, false, false},
+		{"block, indentation indicator, extra indentation", "k: &a |2-\n    nginx:1\n", ref.Ref{}, false, false},
 		{"block, several lines", "k: |\n  x\n  y\n", ref.Ref{}, false, false},
 		{"block, empty", "k: |\nj: 1\n", ref.Ref{}, false, false},
 		{"multi-line plain", "k: a\n  b\n", ref.Ref{}, false, false},
@@ -187,36 +193,35 @@ func TestStaticName(t *testing.T) {
 	}
 }
 
-// TestBlockScalarPin checks that a block scalar of one content line is read
-// as that line, and that a pin written over its span leaves the block's
-// value the pinned reference with the same blanks and line breaks around it,
-// whatever its style, chomping, indentation indicator and the blank lines
-// around the content.
+// TestBlockScalarPin checks that a block scalar whose value is exactly its
+// one content line is read as that line, and that a pin written over its
+// span leaves the block's value the pinned reference, whatever its style,
+// indentation indicator and line breaks.
 func TestBlockScalarPin(t *testing.T) {
 	t.Parallel()
 	const digest = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"
-	tests := []struct{ name, in, value string }{
-		{"literal", "k: |\n  mysql:8\nz: 1\n", "mysql:8\n"},
-		{"literal strip", "k: |-\n  mysql:8\nz: 1\n", "mysql:8"},
-		{"literal keep", "k: |+\n  mysql:8\n\nz: 1\n", "mysql:8\n\n"},
-		{"folded", "k: >\n  mysql:8\nz: 1\n", "mysql:8\n"},
-		{"folded strip", "k: >-\n  mysql:8\nz: 1\n", "mysql:8"},
-		{"folded keep, no final break", "k: >+\n  mysql:8", "mysql:8"},
-		{"indentation indicator", "k: |2-\n    mysql:8\n", "  mysql:8"},
-		{"blank lines and comment", "k: >- # the database\n\n  mysql:8   \n\nz: 1\n", "\nmysql:8   "},
-		{"crlf", "k: |-\r\n  mysql:8\r\nz: 1\r\n", "mysql:8"},
-		{"tag and anchor", "k: !!str &db |\n  mysql:8\n", "mysql:8\n"},
+	tests := []struct{ name, in string }{
+		{"literal strip", "k: |-\n  mysql:8\nz: 1\n"},
+		{"folded strip", "k: >-\n  mysql:8\nz: 1\n"},
+		{"folded keep, no final break", "k: >+\n  mysql:8"},
+		{"indentation indicator", "k: |2-\n  mysql:8\n"},
+		{"comment, blank after", "k: >- # the database\n  mysql:8\n\nz: 1\n"},
+		{"crlf", "k: |-\r\n  mysql:8\r\nz: 1\r\n"},
+		{"tag and anchor", "k: !!str &db |-\n  mysql:8\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := New("x.yaml", ref.SourceCompose, []byte(tt.in))
 			n := Get(decode(t, f), "k")
-			if n.Value != tt.value {
-				t.Fatalf("value %q, want %q", n.Value, tt.value)
+			if n.Value != "mysql:8" {
+				t.Fatalf("value %q, want mysql:8", n.Value)
 			}
 			if v, ok := Str(n); !ok || v != "mysql:8" {
 				t.Fatalf("Str = %q, %v; want mysql:8", v, ok)
+			}
+			if r, ok := f.BlockLines(n, "k"); ok {
+				t.Fatalf("BlockLines = %+v", r)
 			}
 			r, sp, ok := f.Place(n, "k")
 			if !ok || !sp.Exact || r.Text != "mysql:8" {
@@ -228,12 +233,54 @@ func TestBlockScalarPin(t *testing.T) {
 			if err := yaml.Unmarshal([]byte(pinned), &doc); err != nil {
 				t.Fatalf("pinned file: %v\n%s", err, pinned)
 			}
-			if want := strings.Replace(tt.value, "mysql:8", "mysql:8@"+digest, 1); doc.K != want {
+			if want := "mysql:8@" + digest; doc.K != want {
 				t.Errorf("pinned value %q, want %q", doc.K, want)
 			}
 			g := New("x.yaml", ref.SourceCompose, []byte(pinned))
 			if v, ok := Str(Get(decode(t, g), "k")); !ok || v != "mysql:8@"+digest {
 				t.Errorf("pinned Str = %q, %v", v, ok)
+			}
+		})
+	}
+}
+
+// TestBlockNotOneImage checks that a block scalar of one content line whose
+// value is not that line (a line break | or > keeps, a blank line before
+// it, indentation beyond the block's, a # that is part of the value) is
+// not read as the line: Str refuses it, its span is not exact, and
+// BlockLines reports it dynamic with its value in NotEditable.
+func TestBlockNotOneImage(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, value, text string }{
+		{"literal", "k: |\n  mysql:8\nz: 1\n", "mysql:8\n", "mysql:8"},
+		{"literal keep", "k: |+\n  mysql:8\n\nz: 1\n", "mysql:8\n\n", "mysql:8"},
+		{"folded", "k: >\n  mysql:8\nz: 1\n", "mysql:8\n", "mysql:8"},
+		{"blank line before", "k: >-\n\n  python:3.12\n", "\npython:3.12", "python:3.12"},
+		{"indentation indicator", "k: |2-\n        node:20\n", "      node:20", "node:20"},
+		{"comment in the value", "k: |-\n  nginx:1 # x\n", "nginx:1 # x", "nginx:1 # x"},
+		{"blanks after", "k: >-\n  mysql:8  \n", "mysql:8  ", "mysql:8"},
+		{"tag and anchor", "k: !!str &db |\n  mysql:8\n", "mysql:8\n", "mysql:8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := New("x.yaml", ref.SourceCompose, []byte(tt.in))
+			n := Get(decode(t, f), "k")
+			if n.Value != tt.value {
+				t.Fatalf("value %q, want %q", n.Value, tt.value)
+			}
+			if v, ok := Str(n); ok {
+				t.Errorf("Str = %q, want none", v)
+			}
+			if sp, ok := f.Span(n); ok && sp.Exact && string(f.Data[sp.Start:sp.End]) != n.Value {
+				t.Errorf("Span %+v is exact", sp)
+			}
+			r, ok := f.BlockLines(n, "k")
+			if !ok || !r.Dynamic || r.Edit != nil || r.Name != "" || r.Text != tt.text {
+				t.Fatalf("BlockLines = %+v, %v", r, ok)
+			}
+			if want := fmt.Sprintf("%q", tt.value); !strings.Contains(r.NotEditable, want) {
+				t.Errorf("NotEditable %q lacks %s", r.NotEditable, want)
 			}
 		})
 	}
@@ -249,7 +296,9 @@ func TestBlockLines(t *testing.T) {
 	}{
 		{"literal", "k: |\n  mysql:8\n  extra\n", ref.Ref{Line: 2, Column: 3, EndLine: 3, EndColumn: 8, Text: "mysql:8\n  extra", Dynamic: true, Kind: ref.Image, Context: "k"}, true},
 		{"folded, blank between", "k: >-\n   a\n\n   b  \n", ref.Ref{Line: 2, Column: 4, EndLine: 4, EndColumn: 5, Text: "a\n\n   b", Dynamic: true, Kind: ref.Image, Context: "k"}, true},
-		{"one line", "k: |\n  mysql:8\n", ref.Ref{}, false},
+		{"one line", "k: |-\n  mysql:8\n", ref.Ref{}, false},
+		{"one line, clip", "k: |\n  mysql:8\n", ref.Ref{Line: 2, Column: 3, EndLine: 2, EndColumn: 10, Text: "mysql:8", Dynamic: true, Kind: ref.Image, Context: "k",
+			NotEditable: `the YAML block's value is "mysql:8\n", not one image reference; write it as a plain value to read and pin it`}, true},
 		{"plain", "k: mysql:8\n", ref.Ref{}, false},
 	}
 	for _, tt := range tests {
