@@ -277,3 +277,43 @@ func TestRemovedEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestWrongArtifactType: a ledger tag naming a manifest of the other kind
+// is a break (exit 1 in the CLI), not an invalid input.
+func TestWrongArtifactType(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	t.Run("release under an event tag", func(t *testing.T) {
+		l, rs, _ := twoEvents(t)
+		retag(t, l, ReleaseTag("web", 1), EventTag("production", 3))
+		checkRefused(t, l, rs, "history of production breaks at event 3",
+			"e-production-000003 holds an artifact of type "+release.MediaTypeRelease+", not an event record")
+		for name, err := range map[string]error{
+			"Verify":  release.Verify(ctx, l),
+			"History": func() error { _, err := l.History(ctx, "production", release.ListOptions{}); return err }(),
+			"Current": func() error { _, err := l.Current(ctx, "production"); return err }(),
+		} {
+			if errors.Is(err, release.ErrInvalid) {
+				t.Errorf("%s = %v; want only ErrBroken, not ErrInvalid", name, err)
+			}
+		}
+		if _, err := l.Forks(ctx); err != nil {
+			t.Errorf("Forks: %v", err)
+		}
+	})
+	t.Run("event under a release tag", func(t *testing.T) {
+		l, _, _ := twoEvents(t)
+		retag(t, l, EventTag("production", 1), ReleaseTag("web", 2))
+		_, err := l.GetRelease(ctx, "web", "r2")
+		if !errors.Is(err, release.ErrBroken) || errors.Is(err, release.ErrInvalid) {
+			t.Errorf("GetRelease(r2) = %v; want ErrBroken, not ErrInvalid", err)
+		}
+		_, err = l.ListReleases(ctx, "web", release.ListOptions{})
+		if !errors.Is(err, release.ErrBroken) || errors.Is(err, release.ErrInvalid) {
+			t.Errorf("ListReleases = %v; want ErrBroken, not ErrInvalid", err)
+		}
+		if err := release.Verify(ctx, l); !errors.Is(err, release.ErrBroken) || !strings.Contains(err.Error(), "r-web-000002 holds an artifact of type "+release.MediaTypeEvent+", not a release record") {
+			t.Errorf("Verify = %v; want a break naming r-web-000002", err)
+		}
+	})
+}

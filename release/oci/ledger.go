@@ -445,7 +445,11 @@ func (l *Ledger) Forks(ctx context.Context) ([]release.Fork, error) {
 				var held stored
 				if s.taken {
 					st, err := l.get(ctx, l.repo.Tag(place), kind.kind)
-					if err != nil && !errors.Is(err, release.ErrNotFound) {
+					switch {
+					case errors.Is(err, release.ErrBroken):
+						// Not a record: reading the history reports it.
+						st = stored{id: "unreadable"}
+					case err != nil && !errors.Is(err, release.ErrNotFound):
 						return nil, err
 					}
 					held = st

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -124,12 +125,18 @@ func (l *Ledger) get(ctx context.Context, ref name.Reference, artifactType strin
 		}
 		return stored{}, l.wrap("reading "+ref.Identifier(), err)
 	}
+	// The ledger's tags name its records only: anything else under them
+	// is a break, whatever put it there.
 	var m v1.Manifest
 	if err := json.Unmarshal(d.Manifest, &m); err != nil {
-		return stored{}, fmt.Errorf("%w: %s is not an image manifest: %w", release.ErrInvalid, ref.Identifier(), err)
+		return stored{}, &notRecordError{ref: ref.Identifier(), want: artifactType, found: "a manifest that does not decode (" + err.Error() + ")"}
 	}
 	if m.ArtifactType != artifactType || len(m.Layers) != 1 || string(m.Layers[0].MediaType) != artifactType {
-		return stored{}, fmt.Errorf("%w: %s is not a %s artifact", release.ErrInvalid, ref.Identifier(), artifactType)
+		found := "an artifact of type " + cmp.Or(m.ArtifactType, string(m.Config.MediaType), "(none)")
+		if m.ArtifactType == artifactType {
+			found = fmt.Sprintf("an artifact of that type with %d layers", len(m.Layers))
+		}
+		return stored{}, &notRecordError{ref: ref.Identifier(), want: artifactType, found: found}
 	}
 	s := stored{desc: d.Descriptor, id: m.Layers[0].Digest.String()}
 	s.claimed, _ = time.Parse(release.TimeFormat, m.Annotations[AnnotationClaimed])
@@ -163,7 +170,8 @@ func (l *Ledger) getRelease(ctx context.Context, ref name.Reference) (release.Re
 	}
 	r, err := release.ParseRelease(s.record)
 	if err != nil {
-		return release.Release{}, stored{}, fmt.Errorf("%s: %w", ref.Identifier(), err)
+		// Not release.ErrInvalid: the input at fault is the ledger's.
+		return release.Release{}, stored{}, fmt.Errorf("%w: %s holds a record that does not read as a release: %v", release.ErrBroken, ref.Identifier(), err)
 	}
 	r.ID = s.id
 	if r.ComputeID() != s.id {
@@ -181,7 +189,7 @@ func (l *Ledger) getEvent(ctx context.Context, ref name.Reference) (release.Even
 	}
 	e, err := release.ParseEvent(s.record)
 	if err != nil {
-		return release.Event{}, stored{}, fmt.Errorf("%s: %w", ref.Identifier(), err)
+		return release.Event{}, stored{}, fmt.Errorf("%w: %s holds a record that does not read as an event: %v", release.ErrBroken, ref.Identifier(), err)
 	}
 	e.ID = s.id
 	return e, s, nil
@@ -208,6 +216,10 @@ func (l *Ledger) releaseAt(ctx context.Context, app string, n int64) (release.Re
 func (l *Ledger) eventAt(ctx context.Context, env string, n int64) (release.Event, stored, error) {
 	tag := EventTag(env, n)
 	e, s, err := l.getEvent(ctx, l.repo.Tag(tag))
+	var nr *notRecordError
+	if errors.As(err, &nr) {
+		return release.Event{}, stored{}, &release.ChainError{Env: env, Sequence: n, Reason: nr.Error()}
+	}
 	if err != nil {
 		return release.Event{}, stored{}, err
 	}
@@ -391,6 +403,23 @@ var _ remote.Taggable = rawManifest{}
 func withdrawnClaim(s *slot, id string) bool {
 	return s != nil && s.withdrawn[strings.TrimPrefix(id, "sha256:")[:claimLen]]
 }
+
+// notRecordError is a ledger tag naming something other than a record of
+// the kind its name says. It matches release.ErrBroken.
+type notRecordError struct {
+	ref, want, found string
+}
+
+func (e *notRecordError) Error() string {
+	kind := "a release"
+	if e.want == release.MediaTypeEvent {
+		kind = "an event"
+	}
+	return fmt.Sprintf("%s holds %s, not %s record", e.ref, e.found, kind)
+}
+
+// Is matches release.ErrBroken.
+func (e *notRecordError) Is(target error) bool { return target == release.ErrBroken }
 
 func digestOf(b []byte) string {
 	h, _, _ := v1.SHA256(bytes.NewReader(b))
