@@ -246,6 +246,7 @@ func (s *archiveSource) load(d tarball.Descriptor) (*Image, error) {
 			// against that name and keeps the digest a registry gives it.
 			if hex, ok := strings.CutPrefix(name, "blobs/sha256/"); ok && hexDigestRE.MatchString(hex) {
 				l.Digest = "sha256:" + hex
+				l.Named = true
 				blobs.named[l.Digest] = true
 			}
 		}

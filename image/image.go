@@ -88,8 +88,16 @@ type Layer struct {
 	// The same content stored compressed in one place and uncompressed in
 	// another has two different Digests: compare layers with ID.
 	Digest string
+	// Named is true when the source stores the layer under Digest: a
+	// registry, an OCI layout, an archive that names its blobs
+	// blobs/sha256/<hex>. Reading such a layer checks its stored bytes
+	// against Digest, so two Named layers with the same Digest hold the
+	// same bytes. A docker archive that does not name its blobs gives the
+	// config's DiffID as Digest, which is only what the config claims.
+	Named bool
 	// DiffID is the digest of the uncompressed tar, from the config's
-	// rootfs.diff_ids. Reading the layer checks it.
+	// rootfs.diff_ids. It is what the config claims: only reading the
+	// layer checks it.
 	DiffID string
 	// Size is the size in bytes of the layer as its source stores it:
 	// compressed in a registry or OCI layout, usually uncompressed in a
@@ -104,13 +112,27 @@ type Layer struct {
 
 // ID identifies the layer's content whatever its source and compression:
 // the DiffID, or where the config gives no sha256 DiffID, the blob digest.
-// Two layers with the same ID hold the same tar; results about a layer are
-// kept under its ID.
+// Results about a layer are kept under its ID. The ID comes from the
+// config, so two layers with the same ID hold the same tar only once each
+// has been read (or its Blob was read before and found to produce that ID):
+// see Blob.
 func (l Layer) ID() string {
 	if strings.HasPrefix(l.DiffID, "sha256:") {
 		return l.DiffID
 	}
 	return l.Digest
+}
+
+// Blob returns the digest the source stores the layer under when it is a
+// content address (Named), or "" for a docker archive layer that no name
+// binds to its bytes. Reading a layer with a Blob checks its bytes against
+// it, so once blob B has been read and found to decompress to ID D, any
+// layer stored as B is D without reading it again.
+func (l Layer) Blob() string {
+	if l.Named {
+		return l.Digest
+	}
+	return ""
 }
 
 // Compression says how the layer is stored, from its media type: "gzip",
@@ -375,6 +397,7 @@ func fromV1(arg, kind string, img v1.Image, indexDigest string, blobs blobOpener
 		im.Layers = append(im.Layers, Layer{
 			Index:     i,
 			Digest:    d.Digest.String(),
+			Named:     true,
 			DiffID:    cf.RootFS.DiffIDs[i].String(),
 			Size:      d.Size,
 			MediaType: string(d.MediaType),

@@ -1,9 +1,7 @@
 package image_test
 
 import (
-	"archive/tar"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -212,43 +210,8 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// ociStyleArchive writes a `docker save` archive the way Docker 25 and later
-// do: an OCI layout (blobs/sha256/…, index.json) plus manifest.json naming
-// the blobs, layers kept gzip-compressed as the containerd store holds them.
 func ociStyleArchive(t *testing.T, img v1.Image) string {
-	t.Helper()
-	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"docker.io/library/app:1": img})
-	cfg, _ := img.ConfigName()
-	m, _ := img.Manifest()
-	manifest := map[string]any{
-		"Config":   "blobs/sha256/" + cfg.Hex,
-		"RepoTags": []string{"app:1"},
-	}
-	var layers []string
-	for _, l := range m.Layers {
-		layers = append(layers, "blobs/sha256/"+l.Digest.Hex)
-	}
-	manifest["Layers"] = layers
-	mj, _ := json.Marshal([]any{manifest})
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), mj, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "app.tar")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := tar.NewWriter(f)
-	if err := tw.AddFS(os.DirFS(dir)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return it.OCIArchive(t, filepath.Join(t.TempDir(), "app.tar"), img)
 }
 
 func TestOCIStyleDockerArchive(t *testing.T) {
@@ -289,24 +252,27 @@ func TestLayerIdentityAcrossSources(t *testing.T) {
 	for _, tc := range []struct {
 		arg         string
 		digests     []string
+		blobs       []string
 		compression []string
 	}{
-		{host + "/app:1", blobDigests, []string{"gzip", "zstd", "none"}},
-		{"oci:" + dir + ":1", blobDigests, []string{"gzip", "zstd", "none"}},
+		{host + "/app:1", blobDigests, blobDigests, []string{"gzip", "zstd", "none"}},
+		{"oci:" + dir + ":1", blobDigests, blobDigests, []string{"gzip", "zstd", "none"}},
 		// go-containerregistry's archives keep layers as they are stored;
-		// their names say nothing, so the DiffIDs stand for their digests.
-		{"docker-archive:" + archive, wantIDs, []string{"gzip", "zstd", "none"}},
-		{"docker-archive:" + ociStyleArchive(t, img), blobDigests, []string{"gzip", "zstd", "none"}},
+		// their names say nothing, so the DiffIDs stand for their digests,
+		// and no blob digest binds their bytes.
+		{"docker-archive:" + archive, wantIDs, []string{"", "", ""}, []string{"gzip", "zstd", "none"}},
+		{"docker-archive:" + ociStyleArchive(t, img), blobDigests, blobDigests, []string{"gzip", "zstd", "none"}},
 	} {
 		t.Run(tc.arg, func(t *testing.T) {
 			im, err := image.Open(ctx, tc.arg, image.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ids, digests, compression []string
+			var ids, digests, blobs, compression []string
 			for _, l := range im.Layers {
 				ids = append(ids, l.ID())
 				digests = append(digests, l.Digest)
+				blobs = append(blobs, l.Blob())
 				compression = append(compression, l.Compression())
 				if l.Size <= 0 {
 					t.Errorf("layer %d: size %d, want the stored size", l.Index, l.Size)
@@ -317,6 +283,9 @@ func TestLayerIdentityAcrossSources(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.digests, digests); diff != "" {
 				t.Errorf("digests (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.blobs, blobs); diff != "" {
+				t.Errorf("blobs (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tc.compression, compression); diff != "" {
 				t.Errorf("compression (-want +got):\n%s", diff)
@@ -375,5 +344,34 @@ func TestConfigLyingAboutDiffID(t *testing.T) {
 				t.Errorf("layer 1: %v", err)
 			}
 		})
+	}
+}
+
+// TestArchiveLayersSwapped: an archive whose manifest.json lists its layers
+// in another order than its config's diff_ids opens (nothing is read), but
+// reading a misplaced layer is a digest mismatch, whether the archive names
+// its blobs by digest or not.
+func TestArchiveLayersSwapped(t *testing.T) {
+	img := sample(t)
+	for _, path := range []string{
+		it.Archive(t, filepath.Join(t.TempDir(), "app.tar"), img),
+		ociStyleArchive(t, img),
+	} {
+		it.SwapLayers(t, path, 0, 1)
+		im, err := image.Open(context.Background(), "docker-archive:"+path, image.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, 1} {
+			r, err := im.OpenLayer(context.Background(), i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, rerr := io.Copy(io.Discard, r)
+			cerr := r.Close()
+			if !errors.Is(rerr, image.ErrDigestMismatch) && !errors.Is(cerr, image.ErrDigestMismatch) {
+				t.Errorf("%s: layer %d: read err %v, close err %v: want a digest mismatch", path, i, rerr, cerr)
+			}
+		}
 	}
 }

@@ -4,8 +4,11 @@
 // belongs to it), config changes, shared and differing layers, and with
 // Files, the files themselves. Layers are compared by content (their
 // DiffIDs), so the same image from a registry, an OCI layout and a docker
-// archive compares identical. Layers the two images share are read only
-// when a database the diff needs lies in them.
+// archive compares identical. A DiffID is only what a config claims: layers
+// count as shared without reading them when both are stored as the same
+// blob, or when each is known to hold its DiffID (its blob was read before);
+// otherwise they are read, which checks them. Shared layers are otherwise
+// read only when a database the diff needs lies in them.
 package imagediff
 
 import (
@@ -28,6 +31,10 @@ type Options struct {
 	BaseA, BaseB int
 	// Files adds the file-level diff.
 	Files bool
+	// Scanner reads and checks layers; nil means a new one from Inventory.
+	// Passing the Scanner that checked a base image (CheckBaseLayers)
+	// spares reading its layers again.
+	Scanner *inventory.Scanner
 }
 
 // Side describes one of the two images.
@@ -151,9 +158,10 @@ type Diff struct {
 	baseUnknown bool
 }
 
-// BaseLayers returns how many bottom layers of im are the layers of base:
-// the longest prefix of the same content (layer IDs), or 0 when base is not
-// im's base. The two may come from different sources.
+// BaseLayers returns how many bottom layers of im are the layers of base
+// as their configs claim them: the longest prefix of the same layer IDs,
+// or 0 when base is not im's base. The two may come from different
+// sources. It reads nothing, so it checks nothing: CheckBaseLayers does.
 func BaseLayers(im, base *image.Image) int {
 	n := 0
 	for n < len(im.Layers) && n < len(base.Layers) && im.Layers[n].ID() == base.Layers[n].ID() {
@@ -165,13 +173,73 @@ func BaseLayers(im, base *image.Image) int {
 	return n
 }
 
+// CheckBaseLayers is BaseLayers with each layer of the prefix checked: a
+// layer of im and one of base are the same when both are stored as the same
+// blob, or when each is known (to s) to hold its ID, reading it otherwise.
+// A layer that does not hold the ID its config claims is an error.
+func CheckBaseLayers(ctx context.Context, s *inventory.Scanner, im, base *image.Image) (int, error) {
+	n := BaseLayers(im, base)
+	if n == 0 {
+		return 0, nil
+	}
+	if err := checkBlobs(im, base); err != nil {
+		return 0, err
+	}
+	var idxIm, idxBase []int
+	for i := range n {
+		if im.Layers[i].Blob() != "" && im.Layers[i].Blob() == base.Layers[i].Blob() {
+			continue
+		}
+		if !s.Verified(im, i) {
+			idxIm = append(idxIm, i)
+		}
+		if !s.Verified(base, i) {
+			idxBase = append(idxBase, i)
+		}
+	}
+	if err := scanBoth(ctx, s, im, idxIm, make([]*inventory.LayerScan, len(im.Layers)), base, idxBase, make([]*inventory.LayerScan, len(base.Layers))); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// checkBlobs fails when one blob is given two DiffIDs: a blob digest names
+// the bytes, so at least one config lies about them.
+func checkBlobs(ims ...*image.Image) error {
+	type at struct {
+		im *image.Image
+		l  image.Layer
+	}
+	seen := map[string]at{}
+	for _, im := range ims {
+		for _, l := range im.Layers {
+			b := l.Blob()
+			if b == "" {
+				continue
+			}
+			if p, ok := seen[b]; ok && p.l.ID() != l.ID() {
+				return fmt.Errorf("layer %d of %s and layer %d of %s are the same blob %s, but their configs give DiffIDs %s and %s: %w",
+					p.l.Index, p.im.Name, l.Index, im.Name, image.ShortDigest(b), image.ShortDigest(p.l.ID()), image.ShortDigest(l.ID()), image.ErrDigestMismatch)
+			}
+			seen[b] = at{im, l}
+		}
+	}
+	return nil
+}
+
 // Compare diffs two images.
 func Compare(ctx context.Context, a, b *image.Image, opts Options) (*Diff, error) {
 	d := &Diff{Packages: []PackageChange{}, Config: []ConfigChange{}}
 	d.SameDigest = a.Digest == b.Digest
 	d.SameContent = d.SameDigest || a.ConfigDigest != "" && a.ConfigDigest == b.ConfigDigest
+	if err := checkBlobs(a, b); err != nil {
+		return nil, err
+	}
 	d.Layers = compareLayers(a, b, opts)
-	scanner := inventory.NewScanner(opts.Inventory)
+	scanner := opts.Scanner
+	if scanner == nil {
+		scanner = inventory.NewScanner(opts.Inventory)
+	}
 	invA, invB, err := inventories(ctx, scanner, a, b, opts)
 	if err != nil {
 		return nil, err
@@ -218,32 +286,32 @@ func side(im *image.Image, inv *inventory.Inventory, base int) Side {
 }
 
 // inventories builds both inventories reading as few layers as possible:
-// first every layer unique to one image (or already cached), then shared
-// layers only where a visible database lies in them.
+// first every layer unique to one image (or already cached) and every layer
+// whose ID the other image claims too but that neither shares a blob with
+// it nor is known to hold that ID (reading checks it), then shared layers
+// only where a visible database lies in them.
 func inventories(ctx context.Context, s *inventory.Scanner, a, b *image.Image, opts Options) (*inventory.Inventory, *inventory.Inventory, error) {
 	inA, inB := ids(a), ids(b)
+	blobsA, blobsB := blobs(a), blobs(b)
 	scansA := make([]*inventory.LayerScan, len(a.Layers))
 	scansB := make([]*inventory.LayerScan, len(b.Layers))
-	pick := func(im *image.Image, other map[string]bool, scans []*inventory.LayerScan) []int {
+	pick := func(im *image.Image, other, otherBlobs map[string]bool, scans []*inventory.LayerScan) []int {
 		var idx []int
 		for i, l := range im.Layers {
-			if !other[l.ID()] {
+			switch {
+			case !other[l.ID()]:
 				idx = append(idx, i)
-			} else if sc := s.Cached(l); sc != nil {
-				scans[i] = sc
+			case !otherBlobs[l.Blob()+" "+l.ID()] && !s.Verified(im, i):
+				// The same ID, but nothing shows this layer holds it.
+				idx = append(idx, i)
+			default:
+				scans[i] = s.Cached(im, i)
 			}
 		}
 		return idx
 	}
-	idxA, idxB := pick(a, inB, scansA), pick(b, inA, scansB)
-	// Read the unique layers of both images together, two at a time.
-	errc := make(chan error, 1)
-	go func() { errc <- s.ScanLayers(ctx, a, idxA, scansA) }()
-	if err := s.ScanLayers(ctx, b, idxB, scansB); err != nil {
-		<-errc
-		return nil, nil, err
-	}
-	if err := <-errc; err != nil {
+	idxA, idxB := pick(a, inB, blobsB, scansA), pick(b, inA, blobsA, scansB)
+	if err := scanBoth(ctx, s, a, idxA, scansA, b, idxB, scansB); err != nil {
 		return nil, nil, err
 	}
 	build := func(im *image.Image, scans []*inventory.LayerScan, bo inventory.BuildOptions) (*inventory.Inventory, error) {
@@ -300,6 +368,30 @@ func sameUnread(a, b *image.Image, ua, ub []inventory.UnreadPath) bool {
 		}
 	}
 	return true
+}
+
+// scanBoth reads the layers idxA of a and idxB of b together, two at a
+// time.
+func scanBoth(ctx context.Context, s *inventory.Scanner, a *image.Image, idxA []int, scansA []*inventory.LayerScan, b *image.Image, idxB []int, scansB []*inventory.LayerScan) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.ScanLayers(ctx, a, idxA, scansA) }()
+	errB := s.ScanLayers(ctx, b, idxB, scansB)
+	if errA := <-errc; errA != nil {
+		return errA
+	}
+	return errB
+}
+
+// blobs returns "blob ID" for each layer of an image stored under a blob
+// digest: two layers with the same such pair are the same bytes.
+func blobs(im *image.Image) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range im.Layers {
+		if b := l.Blob(); b != "" {
+			m[b+" "+l.ID()] = true
+		}
+	}
+	return m
 }
 
 // ids returns the layer IDs of an image: what layers are compared by.

@@ -33,13 +33,24 @@ func Render(w io.Writer, d *Diff, format string) error {
 // RenderAll writes the diffs of several platforms: JSON as one document,
 // text and markdown one after another under a platform heading.
 func RenderAll(w io.Writer, ds []*Diff, format string) error {
-	if len(ds) == 1 {
+	return RenderPlatforms(w, ds, nil, nil, format)
+}
+
+// RenderPlatforms is RenderAll for two multi-platform images, naming first
+// the platforms only A (onlyA) or only B (onlyB) offers; the JSON document
+// lists them as "onlyA" and "onlyB".
+func RenderPlatforms(w io.Writer, ds []*Diff, onlyA, onlyB []string, format string) error {
+	only := len(onlyA) > 0 || len(onlyB) > 0
+	if len(ds) == 1 && !only {
 		return Render(w, ds[0], format)
 	}
 	if format == FormatJSON {
 		var out struct {
 			Platforms []json.RawMessage `json:"platforms"`
+			OnlyA     []string          `json:"onlyA,omitempty"`
+			OnlyB     []string          `json:"onlyB,omitempty"`
 		}
+		out.OnlyA, out.OnlyB = onlyA, onlyB
 		for _, d := range ds {
 			b, err := marshalDiff(d)
 			if err != nil {
@@ -50,6 +61,22 @@ func RenderAll(w io.Writer, ds []*Diff, format string) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
+	}
+	for _, o := range []struct {
+		side string
+		ps   []string
+	}{{"A", onlyA}, {"B", onlyB}} {
+		if len(o.ps) == 0 {
+			continue
+		}
+		if format == FormatMarkdown {
+			fmt.Fprintf(w, "**Only in %s:** %s\n\n", o.side, strings.Join(o.ps, ", "))
+		} else {
+			fmt.Fprintf(w, "only in %s: %s\n", o.side, strings.Join(o.ps, ", "))
+		}
+	}
+	if only && format != FormatMarkdown {
+		fmt.Fprintln(w)
 	}
 	for i, d := range ds {
 		if i > 0 {

@@ -17,15 +17,24 @@ import (
 // are parsed or what entries are keyed by changes, so results of an older
 // stet are never reused. v3: keyed by the layer's ID (its DiffID), no
 // longer by the blob digest, so that one entry serves a layer from any
-// source.
-const cacheVersion = "layers-v3"
+// source. v4: each entry lists the blobs found to hold that ID, since the
+// ID alone is only what a config claims.
+const cacheVersion = "layers-v4"
+
+// maxBlobs bounds the blobs an entry lists (the most recent are kept): one
+// layer is rarely stored more than a few ways.
+const maxBlobs = 16
 
 // Cache is a content-addressed store of per-layer results, keyed by the
 // layer's ID (image.Layer.ID: the digest of its uncompressed tar), so an
 // entry made from a registry blob serves the same layer read from an OCI
 // layout or a docker archive. Entries are made only from layers whose
-// content was checked against that ID. Entries are written atomically; one
-// that cannot be read is treated as missing and rewritten.
+// content was checked against that ID, and each lists the blob digests
+// (image.Layer.Blob) that were read and found to hold it: an entry serves a
+// layer without reading it only when the layer's blob is listed, so a
+// config that claims another layer's ID cannot borrow its results. Entries
+// are written atomically; one that cannot be read is treated as missing
+// and rewritten.
 type Cache struct {
 	dir string
 }
@@ -123,6 +132,19 @@ func (c *Cache) putNS(ns, digest string, v any) error {
 		return fmt.Errorf("writing cache: %w", err)
 	}
 	return nil
+}
+
+// withBlob returns blobs with b added (at the end, the oldest dropped past
+// maxBlobs); blobs itself is not modified.
+func withBlob(blobs []string, b string) []string {
+	if b == "" || slices.Contains(blobs, b) {
+		return blobs
+	}
+	out := append(slices.Clone(blobs), b)
+	if len(out) > maxBlobs {
+		out = out[len(out)-maxBlobs:]
+	}
+	return out
 }
 
 // touch marks an entry as used now: Prune removes the least recently used.

@@ -8,14 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/stet-dev/stet/image"
 )
 
 // filesVersion names the cache namespace of per-layer file lists (v2: keyed
-// by layer ID, see cacheVersion).
-const filesVersion = "files-v2"
+// by layer ID; v3: with the blobs that hold it; see cacheVersion).
+const filesVersion = "files-v3"
 
 // FileInfo is one file of a layer as the file-level diff sees it.
 type FileInfo struct {
@@ -36,7 +37,10 @@ type FileInfo struct {
 // directories.
 type FileList struct {
 	// Digest is the ID of the layer listed (image.Layer.ID).
-	Digest    string     `json:"digest"`
+	Digest string `json:"digest"`
+	// Blobs are the blob digests (image.Layer.Blob) read and found to
+	// hold the layer with this ID.
+	Blobs     []string   `json:"blobs,omitempty"`
 	Files     []FileInfo `json:"files"`
 	Whiteouts []string   `json:"whiteouts,omitempty"`
 	Opaque    []string   `json:"opaque,omitempty"`
@@ -98,12 +102,28 @@ func ListTar(ctx context.Context, r io.Reader, lim Limits) (*FileList, error) {
 }
 
 // FileList returns the file list of layer i of im, from the cache when it
-// is there (under the layer's ID, whichever source filed it).
+// is there (under the layer's ID, whichever source filed it) and the layer
+// is known to hold that ID: its blob is listed with an entry, or this
+// Scanner checked it. Otherwise the layer is read, which checks it.
 func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileList, error) {
 	l := im.Layers[i]
-	id := l.ID()
+	id, blob := l.ID(), l.Blob()
 	var fl FileList
 	if s.opts.Cache.getNS(filesVersion, id, &fl) && fl.Digest == id {
+		if blob == "" || !slices.Contains(fl.Blobs, blob) {
+			if !s.Verified(im, i) {
+				if err := s.check(ctx, im, i); err != nil {
+					return nil, err
+				}
+				s.verified(im, i, nil)
+			}
+			if blob != "" {
+				fl.Blobs = withBlob(fl.Blobs, blob)
+				if err := s.opts.Cache.putNS(filesVersion, id, &fl); err != nil {
+					s.log.Debug("cache write failed", "err", err)
+				}
+			}
+		}
 		return &fl, nil
 	}
 	lr, err := im.OpenLayer(ctx, i)
@@ -123,7 +143,9 @@ func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileLi
 	if err := lr.Close(); err != nil {
 		return nil, fmt.Errorf("layer %d (%s) of %s: %w", i, l.Digest, im.Name, asLimit(err))
 	}
+	s.verified(im, i, nil)
 	got.Digest = id
+	got.Blobs = withBlob(nil, blob)
 	if err := s.opts.Cache.putNS(filesVersion, id, got); err != nil {
 		s.log.Debug("cache write failed", "err", err)
 	}

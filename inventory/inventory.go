@@ -4,8 +4,9 @@
 // memory, keeping only the few files that matter; overlay rules (whiteouts,
 // opaque directories, hardlinks, directory symlinks) decide which database
 // is visible; every package is attributed to the layer that introduced it.
-// Per-layer results are cached by layer ID (the DiffID), so a layer is read
-// once, whichever source it comes from.
+// Per-layer results are cached by layer ID (the DiffID) with the blobs found
+// to hold it, so a layer is read once per way it is stored, and a config
+// that claims another layer's ID gets nothing from the cache.
 package inventory
 
 import (
@@ -144,12 +145,18 @@ type Options struct {
 // Take inventories an image, reading (or recalling from the cache) every
 // layer.
 func Take(ctx context.Context, im *image.Image, opts Options) (*Inventory, error) {
-	s := NewScanner(opts)
+	return NewScanner(opts).Take(ctx, im, opts.BaseLayers)
+}
+
+// Take inventories an image with this Scanner, so that layers it has read
+// and checked already (for a base image comparison, say) are not read
+// again; baseLayers is as Options.BaseLayers.
+func (s *Scanner) Take(ctx context.Context, im *image.Image, baseLayers int) (*Inventory, error) {
 	scans := make([]*LayerScan, len(im.Layers))
 	if err := s.ScanLayers(ctx, im, allIndexes(len(im.Layers)), scans); err != nil {
 		return nil, err
 	}
-	return Build(im, scans, BuildOptions{BaseLayers: opts.BaseLayers})
+	return Build(im, scans, BuildOptions{BaseLayers: baseLayers})
 }
 
 func allIndexes(n int) []int {

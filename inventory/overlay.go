@@ -22,6 +22,9 @@ const (
 type LayerScan struct {
 	// Digest is the ID of the layer scanned (image.Layer.ID).
 	Digest string `json:"digest"`
+	// Blobs are the blob digests (image.Layer.Blob) read and found to
+	// hold the layer with this ID.
+	Blobs []string `json:"blobs,omitempty"`
 	// Entries by cleaned path (no leading slash); a later tar entry for the
 	// same path replaces an earlier one, as extraction would.
 	Entries map[string]*Entry `json:"entries,omitempty"`

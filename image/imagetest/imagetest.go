@@ -7,9 +7,11 @@ package imagetest
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"io"
 	"log"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -245,4 +247,112 @@ func Sources(t testing.TB, img v1.Image) []string {
 	dir := Layout(t, t.TempDir(), map[string]v1.Image{"1": img})
 	archive := Archive(t, filepath.Join(t.TempDir(), "img.tar"), img)
 	return []string{host + "/img:1", "oci:" + dir + ":1", "docker-archive:" + archive}
+}
+
+// Lie returns an image that stores the layers of layers under the config
+// of cfg: its config's diff_ids (and history) claim cfg's content while its
+// manifest names the other image's blobs.
+func Lie(t testing.TB, cfg, layers v1.Image) v1.Image {
+	t.Helper()
+	cf, err := cfg.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.ConfigFile(layers, cf.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// OCIArchive writes an image as Docker 25 and later `docker save` it: an
+// OCI layout (blobs/sha256/…, index.json) plus a manifest.json naming the
+// blobs, layers kept as they are stored.
+func OCIArchive(t testing.TB, path string, img v1.Image) string {
+	t.Helper()
+	dir := Layout(t, t.TempDir(), map[string]v1.Image{"docker.io/library/app:1": img})
+	cfg, err := img.ConfigName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers []string
+	for _, l := range m.Layers {
+		layers = append(layers, "blobs/sha256/"+l.Digest.Hex)
+	}
+	mj, err := json.Marshal(tarball.Manifest{{Config: "blobs/sha256/" + cfg.Hex, RepoTags: []string{"app:1"}, Layers: layers}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), mj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// SwapLayers rewrites the manifest.json of the docker archive at path with
+// the image's layers i and j listed in each other's place, the config left
+// as it is, and returns path.
+func SwapLayers(t testing.TB, path string, i, j int) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tr, tw := tar.NewReader(bytes.NewReader(data)), tar.NewWriter(&out)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Name == "manifest.json" {
+			var m tarball.Manifest
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Fatal(err)
+			}
+			m[0].Layers[i], m[0].Layers[j] = m[0].Layers[j], m[0].Layers[i]
+			if body, err = json.Marshal(m); err != nil {
+				t.Fatal(err)
+			}
+			hdr.Size = int64(len(body))
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stet-dev/stet/image"
 	"github.com/stet-dev/stet/imagediff"
+	"github.com/stet-dev/stet/inventory"
 )
 
 func newDiffCmd(a *app) *cobra.Command {
@@ -53,7 +54,10 @@ Exit status 0 when the images are identical (same digest, or same content),
 			}
 			defer env.stop()
 			type pair struct{ a, b *image.Image }
-			var pairs []pair
+			var (
+				pairs        []pair
+				onlyA, onlyB []string
+			)
 			if allPlatforms {
 				as, err := image.OpenAll(ctx, args[0], env.open)
 				if err != nil {
@@ -63,11 +67,25 @@ Exit status 0 when the images are identical (same digest, or same content),
 				if err != nil {
 					return classifyImageErr(args[1], err)
 				}
+				inB := map[string]bool{}
+				for _, ib := range bs {
+					inB[ib.Platform] = true
+				}
+				inA := map[string]bool{}
 				for _, ia := range as {
+					inA[ia.Platform] = true
+					if !inB[ia.Platform] {
+						onlyA = append(onlyA, ia.Platform)
+					}
 					for _, ib := range bs {
 						if ia.Platform == ib.Platform {
 							pairs = append(pairs, pair{ia, ib})
 						}
+					}
+				}
+				for _, ib := range bs {
+					if !inA[ib.Platform] {
+						onlyB = append(onlyB, ib.Platform)
 					}
 				}
 				if len(pairs) == 0 {
@@ -85,13 +103,16 @@ Exit status 0 when the images are identical (same digest, or same content),
 				pairs = append(pairs, pair{ia, ib})
 			}
 			var diffs []*imagediff.Diff
-			identical := true
+			identical := len(onlyA) == 0 && len(onlyB) == 0
+			// One scanner for every comparison: a layer read and checked
+			// for one (or for --base) is not read again.
+			scanner := inventory.NewScanner(env.inv)
 			for _, p := range pairs {
-				opts := imagediff.Options{Inventory: env.inv, Files: files}
-				if opts.BaseA, err = a.baseLayers(ctx, p.a, f.base, env.open); err != nil {
+				opts := imagediff.Options{Inventory: env.inv, Files: files, Scanner: scanner}
+				if opts.BaseA, err = a.checkedBaseLayers(ctx, scanner, p.a, f.base, env.open); err != nil {
 					return err
 				}
-				if opts.BaseB, err = a.baseLayers(ctx, p.b, f.base, env.open); err != nil {
+				if opts.BaseB, err = a.checkedBaseLayers(ctx, scanner, p.b, f.base, env.open); err != nil {
 					return err
 				}
 				d, err := imagediff.Compare(ctx, p.a, p.b, opts)
@@ -102,7 +123,7 @@ Exit status 0 when the images are identical (same digest, or same content),
 				identical = identical && d.Identical
 			}
 			env.stop()
-			if err := imagediff.RenderAll(cmd.OutOrStdout(), diffs, format); err != nil {
+			if err := imagediff.RenderPlatforms(cmd.OutOrStdout(), diffs, onlyA, onlyB, format); err != nil {
 				return err
 			}
 			if !identical {

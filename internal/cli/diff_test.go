@@ -361,3 +361,106 @@ func TestInventoryBaseFromAnotherSource(t *testing.T) {
 		t.Errorf("layers %+v", inv.Layers)
 	}
 }
+
+// TestDiffLyingImage: shop:lie stores image b's top layer under shop:a's
+// config, so its diff_ids claim a's content. Against shop:a it is a read
+// failure (exit 3) naming the image, never "identical": from a registry
+// with a cold and a warm cache and --files, from docker archives with
+// --no-cache, and for an archive of a whose manifest.json lists the layers
+// swapped. An inventory of the lie fails even after shop:a filled the
+// cache, and the honest cross-source copies still diff identical.
+func TestDiffLyingImage(t *testing.T) {
+	imageEnvTest(t)
+	layers, _ := nginxBase(t, "1.17.1-r0").Layers()
+	page := func(html string) it.Step {
+		return it.Step{Layer: it.Layer(t, it.File{Path: "usr/share/nginx/html/index.html", Data: html}), CreatedBy: "COPY html/ /usr/share/nginx/html/"}
+	}
+	a := it.Image(t, it.Step{Layer: layers[0], CreatedBy: "ADD rootfs.tar /"}, page("<h1>shop</h1>"))
+	// b: the same base under another page.
+	b := it.Image(t, it.Step{Layer: layers[0], CreatedBy: "ADD rootfs.tar /"}, page("<h1>not the shop</h1>"))
+	lie := it.Lie(t, a, b)
+	host := testregistry.New(t)
+	testregistry.Push(t, host+"/shop:a", a)
+	testregistry.Push(t, host+"/shop:lie", lie)
+	dir := t.TempDir()
+	saveA := it.Archive(t, filepath.Join(dir, "save-a.tar"), a)
+	saveLie := it.Archive(t, filepath.Join(dir, "save-lie.tar"), lie)
+	swapped := it.SwapLayers(t, it.Archive(t, filepath.Join(dir, "swapped.tar"), a), 0, 1)
+	ociLie := it.Layout(t, filepath.Join(dir, "oci-lie"), map[string]v1.Image{"1": lie})
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"diff", host + "/shop:a", host + "/shop:lie"},
+		{"diff", "--files", host + "/shop:a", host + "/shop:lie"},
+		{"diff", "--files", host + "/shop:a", host + "/shop:lie"}, // warm cache
+		{"diff", "--files", host + "/shop:lie", host + "/shop:a"},
+		{"diff", "--files", "--no-cache", "docker-archive:" + saveA, "docker-archive:" + saveLie},
+		{"diff", "docker-archive:" + saveA, "docker-archive:" + saveLie},
+		{"diff", "--files", "docker-archive:" + saveA, "docker-archive:" + swapped},
+		{"diff", host + "/shop:a", "docker-archive:" + swapped},
+		{"diff", "--files", host + "/shop:a", "oci:" + ociLie + ":1"},
+		{"diff", "--base", host + "/shop:lie", host + "/shop:a", host + "/shop:a"},
+		{"inventory", "oci:" + ociLie + ":1"},
+		{"inventory", "--base", "docker-archive:" + swapped, host + "/shop:a"},
+	} {
+		code, out, errOut := stetRun(t, ctx, args...)
+		if code != ExitFailure || !strings.Contains(errOut, "content does not match its digest") {
+			t.Errorf("%v: exit %d, want 3 and a digest mismatch\n%s%s", args, code, out, errOut)
+		}
+		if strings.Contains(out, "identical") || strings.Contains(out, "same digest") {
+			t.Errorf("%v: a verdict was printed:\n%s", args, out)
+		}
+	}
+	// The honest image still reads, and the cache serves it.
+	if code, out, errOut := stetRun(t, ctx, "inventory", host+"/shop:a"); code != ExitOK || !strings.Contains(out, "nginx") {
+		t.Errorf("inventory of shop:a: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := stetRun(t, ctx, "inventory", "oci:"+ociLie+":1"); code != ExitFailure {
+		t.Errorf("inventory of the lie after shop:a warmed the cache: exit %d, want 3\n%s%s", code, out, errOut)
+	}
+	for _, p := range [][2]string{{host + "/shop:a", "docker-archive:" + saveA}, {"docker-archive:" + saveA, "docker-archive:" + saveA}} {
+		if code, out, errOut := stetRun(t, ctx, "diff", "--files", p[0], p[1]); code != ExitOK {
+			t.Errorf("%v: exit %d, want 0\n%s%s", p, code, out, errOut)
+		}
+	}
+}
+
+// TestDiffAllPlatformsOneSided: an index against one of its own images is
+// not "same digest": the platforms only the index offers are named, and the
+// exit status is 1.
+func TestDiffAllPlatformsOneSided(t *testing.T) {
+	imageEnvTest(t)
+	host := testregistry.New(t)
+	idx := testregistry.Index(t, "linux/amd64", "linux/arm64/v8")
+	testregistry.PushIndex(t, host+"/multi:1", idx)
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var amd v1.Hash
+	for _, d := range im.Manifests {
+		if d.Platform != nil && d.Platform.Architecture == "amd64" {
+			amd = d.Digest
+		}
+	}
+	one, err := idx.Image(amd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testregistry.Push(t, host+"/single:1", one)
+	ctx := context.Background()
+	code, out, errOut := stetRun(t, ctx, "diff", "--all-platforms", host+"/multi:1", host+"/single:1")
+	if code != ExitFindings || !strings.HasPrefix(out, "only in A: linux/arm64/v8\n") || !strings.Contains(out, "=== linux/amd64\nsame digest") {
+		t.Errorf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = stetRun(t, ctx, "diff", "--all-platforms", "--format", "json", host+"/single:1", host+"/multi:1")
+	var doc struct {
+		Platforms    []json.RawMessage
+		OnlyA, OnlyB []string
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != ExitFindings || err != nil || len(doc.Platforms) != 1 || len(doc.OnlyA) != 0 || len(doc.OnlyB) != 1 || doc.OnlyB[0] != "linux/arm64/v8" {
+		t.Errorf("exit %d, %v, %+v\n%s%s", code, err, doc, out, errOut)
+	}
+	if code, out, errOut := stetRun(t, ctx, "diff", "--all-platforms", host+"/multi:1", host+"/multi:1"); code != ExitOK || strings.Contains(out, "only in") {
+		t.Errorf("the same index: exit %d\n%s%s", code, out, errOut)
+	}
+}

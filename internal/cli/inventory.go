@@ -110,16 +110,28 @@ func classifyImageErr(arg string, err error) error {
 	return withCode(ExitFailure, err)
 }
 
-// baseLayers finds how many bottom layers of im are its base image's: from
-// --base, or from the base annotations when the base can be fetched.
+// baseLayers is checkedBaseLayers with a scanner of its own, without the
+// layer cache.
 func (a *app) baseLayers(ctx context.Context, im *image.Image, base string, o image.Options) (int, error) {
+	return a.checkedBaseLayers(ctx, inventory.NewScanner(inventory.Options{Logger: a.logger}), im, base, o)
+}
+
+// checkedBaseLayers finds how many bottom layers of im are its base
+// image's: from --base, or from the base annotations when the base can be
+// fetched. The layers are compared by content, checked with s (reading
+// layers that are not known to hold the DiffID their config claims).
+func (a *app) checkedBaseLayers(ctx context.Context, s *inventory.Scanner, im *image.Image, base string, o image.Options) (int, error) {
 	if base != "" {
 		o.Platform = im.Platform
 		b, err := openImage(ctx, base, o)
 		if err != nil {
 			return 0, fmt.Errorf("--base: %w", err)
 		}
-		return imagediff.BaseLayers(im, b), nil
+		n, err := imagediff.CheckBaseLayers(ctx, s, im, b)
+		if err != nil {
+			return 0, withCode(ExitFailure, fmt.Errorf("--base %s: %w", base, err))
+		}
+		return n, nil
 	}
 	bn, bd := im.BaseName(), im.BaseDigest()
 	if bn == "" || bd == "" {
@@ -136,7 +148,11 @@ func (a *app) baseLayers(ctx context.Context, im *image.Image, base string, o im
 		return 0, nil
 	}
 	// The annotation may name the base's index; Open picked the platform.
-	return imagediff.BaseLayers(im, b), nil
+	n, err := imagediff.CheckBaseLayers(ctx, s, im, b)
+	if err != nil {
+		return 0, withCode(ExitFailure, fmt.Errorf("base image %s@%s of %s: %w", ref, bd, im.Name, err))
+	}
+	return n, nil
 }
 
 func newInventoryCmd(a *app) *cobra.Command {
@@ -173,11 +189,12 @@ be read.`,
 			if err != nil {
 				return err
 			}
-			env.inv.BaseLayers, err = a.baseLayers(ctx, im, f.base, env.open)
+			scanner := inventory.NewScanner(env.inv)
+			baseLayers, err := a.checkedBaseLayers(ctx, scanner, im, f.base, env.open)
 			if err != nil {
 				return err
 			}
-			inv, err := inventory.Take(ctx, im, env.inv)
+			inv, err := scanner.Take(ctx, im, baseLayers)
 			env.stop()
 			if err != nil {
 				return withCode(ExitFailure, fmt.Errorf("inventory of %s: %w", args[0], err))
