@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -294,5 +295,56 @@ func TestCheckInvalidLiteralReference(t *testing.T) {
 	}
 	if got := readTree(t, dir)["Dockerfile"]; got != src {
 		t.Errorf("pin changed the file:\n%s", got)
+	}
+}
+
+// TestPinSharedArgDefaultInInstructions: a default re-declared in a stage
+// and read there by RUN, a RUN heredoc or LABEL inside a longer value is
+// left alone, with a warning naming that line; read whole, it is pinned.
+func TestPinSharedArgDefaultInInstructions(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	host := testregistry.New(t)
+	base := testregistry.Push(t, host+"/t/base:1", testregistry.Image(t, ""))
+	head := "ARG B2=" + host + "/t/base:1\nFROM ${B2}\nARG B2\n"
+	files := map[string]string{
+		".stet.yaml":         mirrorConfig(host),
+		"run/Dockerfile":     head + "RUN docker pull \"${B2}-alpine\"\n",
+		"heredoc/Dockerfile": head + "RUN <<EOF\nset -e\necho ${B2}-alpine\nEOF\n",
+		"label/Dockerfile":   head + "LABEL desc=\"built on ${B2}-alpine\"\n",
+		"quoted/Dockerfile":  head + "RUN sh -c 'docker pull $B2-alpine'\n",
+		"whole/Dockerfile":   head + "RUN docker pull \"$B2\"\nLABEL base=${B2}\n",
+	}
+	dir := writeTree(t, files)
+	t.Chdir(dir)
+
+	code, out, errOut := stetRun(t, ctx, "pin", ".")
+	if code != ExitOK {
+		t.Fatalf("stet pin = %d\n%s%s", code, out, errOut)
+	}
+	want := maps.Clone(files)
+	want["whole/Dockerfile"] = "ARG B2=" + host + "/t/base:1@" + base + "\nFROM ${B2}\nARG B2\nRUN docker pull \"$B2\"\nLABEL base=${B2}\n"
+	if diff := cmp.Diff(want, readTree(t, dir)); diff != "" {
+		t.Errorf("files after pin (-want +got):\n%s", diff)
+	}
+	const because = ", which a digest appended to it would break; give this reference a variable of its own to pin it"
+	for _, w := range []string{
+		"run/Dockerfile:2: skipping " + host + "/t/base:1: its value, the default at line 1, is also used at line 4 in \"${B2}-alpine\"" + because,
+		"heredoc/Dockerfile:2: skipping " + host + "/t/base:1: its value, the default at line 1, is also used at line 6 in ${B2}-alpine" + because,
+		"label/Dockerfile:2: skipping " + host + "/t/base:1: its value, the default at line 1, is also used at line 4 in \"built on ${B2}-alpine\"" + because,
+		"quoted/Dockerfile:2: skipping " + host + "/t/base:1: its value, the default at line 1, is also used at line 4 in 'docker pull $B2-alpine'" + because,
+	} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("pin's warnings lack %q:\n%s", w, errOut)
+		}
+	}
+
+	// A second pin finds nothing more to do.
+	before := readTree(t, dir)
+	if code, out, errOut := stetRun(t, ctx, "pin", "."); code != ExitOK {
+		t.Fatalf("second pin = %d\n%s%s", code, out, errOut)
+	}
+	if diff := cmp.Diff(before, readTree(t, dir)); diff != "" {
+		t.Errorf("second pin changed files:\n%s", diff)
 	}
 }

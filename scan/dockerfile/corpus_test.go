@@ -154,6 +154,8 @@ func FuzzScan(f *testing.F) {
 		"", "\ufeffFROM a", "FROM a\\\n\n#c\n  b", "# escape=`\nFROM a`\n b", "RUN <<EOF\nFROM x\nEOF\n",
 		"ONBUILD COPY --from=x a b", "ARG A=\"x:1\" B='y'\nFROM ${A:-z}", "FROM \"$X\"", "RUN --mount=\"from=a\",\"type=bind\" x",
 		"ARG B=nginx:1\nFROM ${B} AS a\nFROM ${B}-alpine\nFROM b\nARG B\nCOPY --from=$B / /\n",
+		"ARG B=nginx:1\nFROM ${B}\nARG B\nENV E=$B\nRUN docker pull \"${B}-alpine\" '$E'x\nLABEL d=\"on ${B}\" ${B}k=v\n" +
+			"RUN <<EOF\necho ${B%:*} \"a\\\"b $B\"\nEOF\nCMD [\"sh\", \"-c\", \"$B-x\"]\nONBUILD RUN x $E-y\n",
 	} {
 		f.Add([]byte(s))
 	}

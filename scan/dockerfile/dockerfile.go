@@ -72,9 +72,14 @@ var _ scan.Scanner = Scan
 //
 // For the same reason an ARG default is an edit span only when no other line
 // reads it as part of a larger value or as a stage name (ARG B=${BASE}-slim,
-// COPY --from=${BASE}-alpine in a stage that re-declares BASE): the digest
-// would land there too. NotEditable then names that line, and says why
-// wherever else Edit is nil and Text or Dynamic does not show it.
+// COPY --from=${BASE}-alpine, LABEL desc="on ${BASE}", RUN docker pull
+// ${BASE}-alpine in a stage that re-declares BASE): the digest would land
+// there too. Every instruction BuildKit substitutes counts, and RUN, CMD,
+// ENTRYPOINT, HEALTHCHECK and heredoc bodies count as shell text, where
+// any $BASE other than a whole word blocks, quoted or not; ONBUILD triggers
+// count only through the ENVs the image carries. NotEditable then
+// names that line, and says why wherever else Edit is nil and Text or
+// Dynamic does not show it.
 //
 // ONBUILD triggers run in a downstream build whose variables are unknown, so
 // every variable in them is dynamic.
@@ -256,11 +261,22 @@ func usesStageVars(n *parser.Node) bool {
 }
 
 // readsGlobal reports whether n is an ARG or ENV that may read one of the
-// global ARGs: inside a stage, its value may then carry a global default,
-// whose uses count (see shared.go).
+// global ARGs, or an ARG that may re-declare one: inside a stage, a value
+// may then carry a global default, whose uses count (see shared.go and
+// uses.go).
 func readsGlobal(n *parser.Node, globals []string) bool {
 	k := keyword(n.Value)
-	if (k != "arg" && k != "env") || strings.IndexByte(n.Original, '$') < 0 {
+	if k != "arg" && k != "env" {
+		return false
+	}
+	if k == "arg" {
+		for _, g := range globals {
+			if declares(n.Original, g) {
+				return true
+			}
+		}
+	}
+	if strings.IndexByte(n.Original, '$') < 0 {
 		return false
 	}
 	for _, g := range globals {
@@ -269,6 +285,22 @@ func readsGlobal(n *parser.Node, globals []string) bool {
 		}
 	}
 	return false
+}
+
+// declares reports whether the ARG line may declare name: whether name
+// stands there as a word of its own or before an "=".
+func declares(line, name string) bool {
+	for i := 0; ; {
+		k := strings.Index(line[i:], name)
+		if k < 0 || name == "" {
+			return false
+		}
+		a, b := i+k, i+k+len(name)
+		if a > 0 && isASCIISpace(line[a-1]) && (b == len(line) || line[b] == '=' || isASCIISpace(line[b])) {
+			return true
+		}
+		i = a + 1
+	}
 }
 
 // scope is the scope of instructions inside the current stage; before the
@@ -307,6 +339,9 @@ func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int,
 		}
 	}
 	sc := s.scope()
+	if !onbuild && sc.shared && len(s.stages) > 0 {
+		s.instructionUses(n, l, in, endLine, sc)
+	}
 	if onbuild {
 		sc = s.onbuild
 	}
@@ -332,6 +367,9 @@ func (s *scanner) instruction(n *parser.Node, l *logical, in instr, endLine int,
 	case "onbuild":
 		if n.Next == nil || len(n.Next.Children) == 0 {
 			return nil
+		}
+		if st := s.scope(); st.shared && len(s.stages) > 0 {
+			s.onbuildUses(n, l, in, endLine, st)
 		}
 		child := n.Next.Children[0]
 		sub := split(l, in.args, in.argStart, s.src.escape)
@@ -396,7 +434,7 @@ func (s *scanner) from(l *logical, in instr, onbuild bool) {
 	if parent != nil {
 		for k, v := range parent.scope.vars {
 			if v.env {
-				st.scope.vars[k] = v
+				st.scope.set(k, v)
 			}
 		}
 	}
@@ -699,7 +737,7 @@ func (s *scanner) arg(l *logical, in instr) {
 			case stageScope:
 				if g, ok := s.global.vars[name]; ok {
 					cp := *g
-					sc.vars[name] = &cp
+					sc.set(name, &cp)
 				} else {
 					sc.vars[name] = &variable{state: unset}
 				}
@@ -715,7 +753,7 @@ func (s *scanner) arg(l *logical, in instr) {
 		if platformArgs[name] {
 			v.state, v.origin, v.src = dynamic, nil, nil
 		}
-		sc.vars[name] = v
+		sc.set(name, v)
 	}
 }
 
@@ -739,7 +777,7 @@ func (s *scanner) env(l *logical, in instr) {
 		}
 		v := s.assign(sc, name, s.word(l, in.argStart+i, in.argStart+len(args)))
 		v.env = true
-		sc.vars[name] = v
+		sc.set(name, v)
 		return
 	}
 	for _, wd := range ws {
@@ -747,7 +785,7 @@ func (s *scanner) env(l *logical, in instr) {
 		name, _, _ := strings.Cut(raw, "=")
 		v := s.assign(sc, name, s.word(l, wd[0]+len(name)+1, wd[1]))
 		v.env = true
-		sc.vars[name] = v
+		sc.set(name, v)
 	}
 }
 

@@ -76,6 +76,17 @@ type scope struct {
 	// the global scope, dynamic inside a stage (the base image's
 	// environment is unknown) and in ONBUILD triggers.
 	undeclared state
+	// shared is set once a variable holds a literal default (src): only
+	// then can an instruction's use of it matter.
+	shared bool
+}
+
+// set binds name to v.
+func (sc *scope) set(name string, v *variable) {
+	sc.vars[name] = v
+	if v.src != nil {
+		sc.shared = true
+	}
 }
 
 func newScope(undeclared state) *scope {

@@ -287,7 +287,7 @@ func (noEnv) Get(string) (string, bool) { return "", false }
 func (noEnv) Keys() []string            { return nil }
 
 // keywords are the instructions whose handling differs.
-var keywords = []string{"add", "arg", "cmd", "copy", "entrypoint", "env", "from", "healthcheck", "label", "onbuild", "run", "shell", "volume"}
+var keywords = []string{"add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir"}
 
 // keyword is the lower-case form of a known instruction name, without the
 // allocation of strings.ToLower; other names give "".

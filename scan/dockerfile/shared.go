@@ -16,13 +16,16 @@ import (
 // DESC="on ${BASE}" would change. So a default is an edit span only when
 // every use of it in the file takes it whole, as an image reference; the
 // uses are followed through ARG and ENV values that copy it and through
-// ARGs re-declared in a stage.
+// ARGs re-declared in a stage. The other instructions that read it are in
+// uses.go.
 
 // sharedUse is a use of a literal default that a digest appended to the
 // default would change.
 type sharedUse struct {
 	line int
-	how  string
+	// stage is set when the use names a stage; word is where it is read.
+	stage bool
+	word  string
 }
 
 // defaultEdit is a reported reference (index i into the result) whose edit
@@ -44,6 +47,10 @@ const (
 	useStage
 	// useValue: the word is the value of an ARG or ENV.
 	useValue
+	// useText: the word is substituted into some other instruction
+	// (LABEL, WORKDIR, a COPY source…): used whole, it takes the digest
+	// along; only a use inside a longer value counts.
+	useText
 )
 
 // trackUses records how the word w, read in scope sc, uses the literal
@@ -72,9 +79,9 @@ func (s *scanner) trackUses(sc *scope, w located, use useKind) *[2]int {
 			}
 			switch {
 			case !alone:
-				s.block(v.src, w, "in "+w.s)
+				s.block(v.src, w, false)
 			case use == useStage:
-				s.block(v.src, w, "as the stage name "+w.s)
+				s.block(v.src, w, true)
 			case use == useValue:
 				whole = v.src
 			}
@@ -83,7 +90,7 @@ func (s *scanner) trackUses(sc *scope, w located, use useKind) *[2]int {
 		default:
 			// Pattern removal and replacement read the value's bytes.
 			if v.src != nil {
-				s.block(v.src, w, "in "+w.s)
+				s.block(v.src, w, false)
 			}
 		}
 		if r.op != "?" && r.op != ":?" {
@@ -106,7 +113,7 @@ func (s *scanner) blockNested(sc *scope, p *varParser, i, j int, w located) {
 	}
 	for _, r := range refs {
 		if v := sc.lookup(r.name); v.src != nil && r.op != "+" && r.op != ":+" {
-			s.block(v.src, w, "in "+w.s)
+			s.block(v.src, w, false)
 		}
 		s.blockNested(sc, p, r.argStart, r.argEnd, w)
 	}
@@ -117,16 +124,24 @@ func onlyQuotes(s string) bool {
 }
 
 // block records the first use of the default src that a digest would change.
-func (s *scanner) block(src *[2]int, w located, how string) {
+// stage says it names a stage.
+func (s *scanner) block(src *[2]int, w located, stage bool) {
+	if _, ok := s.blocked[src]; ok {
+		return
+	}
+	s.blockAt(src, w.l.fileOff(w.at(0)), sharedUse{stage: stage, word: w.s})
+}
+
+// blockAt is block for the use u at file offset off.
+func (s *scanner) blockAt(src *[2]int, off int, u sharedUse) {
 	if _, ok := s.blocked[src]; ok {
 		return
 	}
 	if s.blocked == nil {
 		s.blocked = map[*[2]int]sharedUse{}
 	}
-	a, _ := w.span()
-	line, _ := s.src.pos(a)
-	s.blocked[src] = sharedUse{line: line, how: how}
+	u.line, _ = s.src.pos(off)
+	s.blocked[src] = u
 }
 
 // finish takes the edit span away from every reference whose default
@@ -143,8 +158,12 @@ func (s *scanner) finish() error {
 		}
 		r.Edit = nil
 		argLine, _ := s.src.pos(d.src[0])
-		r.NotEditable = fmt.Sprintf("its value, the default at line %d, is also used at line %d %s, which a digest appended to it would break; "+
-			"give this reference a variable of its own to pin it", argLine, u.line, u.how)
+		how := "in"
+		if u.stage {
+			how = "as the stage name"
+		}
+		r.NotEditable = fmt.Sprintf("its value, the default at line %d, is also used at line %d %s %s, which a digest appended to it would break; "+
+			"give this reference a variable of its own to pin it", argLine, u.line, how, u.word)
 	}
 	if len(s.invalid) == 0 {
 		return nil

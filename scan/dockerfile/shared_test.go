@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
@@ -270,6 +273,97 @@ func TestSharedDefaults(t *testing.T) {
 	}
 }
 
+// TestSharedDefaultsInstructions: every instruction that reads a default
+// re-declared in a stage, as BuildKit substitutes it or as a shell expands
+// it, keeps the default unpinned when it reads it inside a longer value,
+// and leaves it pinnable when it takes it whole.
+func TestSharedDefaultsInstructions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		// use is the line and word the reason names; "" when the
+		// default stays pinnable.
+		use string
+	}{
+		{"RUN, quoted suffix", `RUN docker pull "${B}-alpine"`, `5 in "${B}-alpine"`},
+		{"RUN, whole word in quotes", `RUN docker pull "${B}" && echo $B`, ""},
+		{"RUN, inside a longer quoted string", `RUN echo "FROM $B" > Dockerfile`, `5 in "FROM $B"`},
+		{"RUN, in an assignment", `RUN X=$B; docker pull $X-alpine`, `5 in X=$B`},
+		{"RUN, single quotes may reach another shell", `RUN sh -c 'docker pull $B-alpine'`, `5 in 'docker pull $B-alpine'`},
+		{"RUN, escaped", `RUN sh -c "docker pull \$B"`, `5 in "docker pull \$B"`},
+		{"RUN, pattern operator", `RUN echo ${B%:*}`, `5 in ${B%:*}`},
+		{"RUN, default operator", `RUN echo ${B:-x}`, `5 in ${B:-x}`},
+		{"RUN, length", `RUN echo ${#B}`, `5 in ${#B}`},
+		{"RUN, alternative value only asks whether it is set", `RUN echo ${B:+set} ${B+set}`, ""},
+		{"RUN, a variable with a longer name", `RUN echo $BB-x ${B_X}-y`, ""},
+		{"RUN continued over lines", "RUN true && \\\n  docker pull ${B}-alpine", `6 in ${B}-alpine`},
+		{"RUN heredoc", "RUN <<EOF\necho hi\necho ${B}-alpine\nEOF", `7 in ${B}-alpine`},
+		{"RUN heredoc, quoted delimiter", "RUN <<'EOF'\necho $B-alpine\nEOF", `6 in $B-alpine`},
+		{"RUN heredoc, whole", "RUN <<EOF\ndocker pull $B\nEOF", ""},
+		{"RUN exec form", `RUN ["sh", "-c", "docker pull $B-alpine"]`, `5 in $B-alpine`},
+		{"RUN exec form, whole", `RUN ["docker", "pull", "$B"]`, ""},
+		{"RUN --mount field", `RUN --mount=type=cache,id=${B}-c,target=/c true`, `5 in ${B}-c`},
+		{"RUN --network", `RUN --network=${B}x true`, `5 in ${B}x`},
+		{"LABEL value", `LABEL desc="built on ${B}-alpine"`, `5 in "built on ${B}-alpine"`},
+		{"LABEL value, whole", `LABEL base=${B} other="$B"`, ""},
+		{"LABEL key", `LABEL ${B}x=1`, `5 in ${B}x`},
+		{"LABEL, old form", `LABEL desc built on $B`, `5 in built on $B`},
+		{"LABEL, single quotes do not expand", `LABEL desc='on ${B}-x' e=\$B-y`, ""},
+		{"ENV", `ENV X=${B}-slim`, `5 in ${B}-slim`},
+		{"ADD source", `ADD ${B}.tar /`, `5 in ${B}.tar`},
+		{"COPY source, exec form", `COPY ["${B}-x", "/d"]`, `5 in ${B}-x`},
+		{"COPY destination, whole", `COPY a ${B}`, ""},
+		{"COPY --chown", `COPY --chown=${B}x a /`, `5 in ${B}x`},
+		{"COPY heredoc", "COPY <<EOF /f\nimage=$B-x\nEOF", `6 in image=$B-x`},
+		{"WORKDIR", `WORKDIR /w/${B}`, `5 in /w/${B}`},
+		{"USER", `USER ${B}:x`, `5 in ${B}:x`},
+		{"EXPOSE", `EXPOSE ${B}0`, `5 in ${B}0`},
+		{"VOLUME", `VOLUME /v/$B`, `5 in /v/$B`},
+		{"STOPSIGNAL", `STOPSIGNAL SIG${B}`, `5 in SIG${B}`},
+		{"HEALTHCHECK", `HEALTHCHECK CMD check ${B}-x`, `5 in ${B}-x`},
+		{"CMD, shell form", `CMD docker run $B-x`, `5 in $B-x`},
+		{"CMD, exec form", `CMD ["sh", "-c", "echo $B-x"]`, `5 in $B-x`},
+		{"ENTRYPOINT", `ENTRYPOINT exec run "$B"x`, `5 in "$B"x`},
+		{"ONBUILD: the downstream build sees no ARG", `ONBUILD RUN docker pull $B-x`, ""},
+		{"ONBUILD: but the image's ENV", "ENV E=$B\nONBUILD LABEL d=$E-x", `6 in d=$E-x`},
+		{"ONBUILD heredoc: no ARG either", "ONBUILD RUN <<EOF\ndocker pull $B-x\nEOF", ""},
+		{"ONBUILD heredoc: the image's ENV", "ENV E=$B\nONBUILD RUN <<EOF\ndocker pull $E-x\nEOF", `7 in $E-x`},
+		{"RUN through ENV", "ENV E=$B\nRUN docker pull \"$E\"-x", `6 in "$E"-x`},
+		{"before the stage re-declares it", "RUN echo $B-x\nARG B", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := "ARG B=nginx:1\nFROM ${B} AS a\nFROM alpine:3\nARG B\n" + tt.body + "\n"
+			if strings.HasPrefix(tt.name, "before") {
+				in = "ARG B=nginx:1\nFROM ${B} AS a\nFROM alpine:3\n" + tt.body + "\n"
+			}
+			data := []byte(in)
+			res, err := Scan("Dockerfile", data)
+			if err != nil {
+				t.Fatalf("Scan: %v", err)
+			}
+			checkResult(t, data, res)
+			checkPinKeepsReferences(t, data, res)
+			r := res.Refs[0]
+			want := sharedView{Line: 2, Text: "${B}", Edit: "nginx:1"}
+			got := sharedView{Line: r.Line, Text: r.Text}
+			if r.Edit != nil {
+				got.Edit = string(data[r.Edit.Start:r.Edit.End])
+			}
+			if tt.use != "" {
+				want.Edit = ""
+				want.Note = "its value, the default at line 1, is also used at line " + tt.use +
+					", which a digest appended to it would break; give this reference a variable of its own to pin it"
+				got.Note = r.NotEditable
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s(-want +got):\n%s", in, diff)
+			}
+		})
+	}
+}
+
 // TestNotEditable: where the scanner knows why a reference has no edit
 // span and neither Text nor Dynamic shows it, NotEditable says so.
 func TestNotEditable(t *testing.T) {
@@ -474,6 +568,18 @@ func TestPinKeepsReferences(t *testing.T) {
 		func(u string) string {
 			return "FROM alpine:3\nARG B\nARG S=" + u + "\nRUN --mount=from=${S}-q,target=/m true\n"
 		},
+		func(u string) string { return "FROM alpine:3\nARG B\nRUN docker pull " + u + "\n" },
+		func(u string) string { return "FROM alpine:3\nARG B\nRUN <<EOF\ndocker pull " + u + "\nEOF\n" },
+		func(u string) string { return "FROM alpine:3\nARG B\nLABEL l=" + u + "\n" },
+		func(u string) string { return "FROM alpine:3\nARG B\nENV E=" + u + "\nRUN echo $E-x\n" },
+	}
+	// read is the word whose value a pin must leave alone or only extend
+	// by the digest, for the places that read the use as text.
+	read := map[int]func(use string) string{
+		5: func(u string) string { return u },
+		6: func(u string) string { return u },
+		7: func(u string) string { return u },
+		8: func(u string) string { return u + "-x" },
 	}
 	globals := []func(use string) string{
 		func(u string) string { return "" },
@@ -501,10 +607,37 @@ func TestPinKeepsReferences(t *testing.T) {
 					t.Run(name, func(t *testing.T) {
 						checkResult(t, data, res)
 						checkPinKeepsReferences(t, data, res)
+						if word, ok := read[pi]; ok {
+							checkTextKept(t, data, res, def, word(use))
+						}
 					})
 				}
 			}
 		}
+	}
+}
+
+// checkTextKept checks that when the default def of B (line 2) is pinned,
+// the value of word, an instruction's use of B, is unchanged or only gains
+// the digest.
+func checkTextKept(t *testing.T, data []byte, res *scan.Result, def, word string) {
+	t.Helper()
+	pinned := slices.ContainsFunc(res.Refs, func(r ref.Ref) bool { return r.Edit != nil && r.Edit.Line == 2 && r.Digest == "" })
+	if !pinned {
+		return
+	}
+	lex := shell.NewLex('\\')
+	expand := func(v string) (string, bool) {
+		sc := newScope(unset)
+		sc.vars["B"] = &variable{state: static, value: v}
+		out, _, err := lex.ProcessWord(word, sc)
+		return out, err == nil
+	}
+	v := strings.Trim(def, `"'`)
+	before, ok1 := expand(v)
+	after, ok2 := expand(v + "@" + digest)
+	if ok1 && ok2 && after != before && after != before+"@"+digest {
+		t.Errorf("the default is pinned, but %s reads %q for %q:\n%s", word, after, before, data)
 	}
 }
 
