@@ -317,3 +317,34 @@ func TestWrongArtifactType(t *testing.T) {
 		}
 	})
 }
+
+// TestForksAreForks: Forks lists only records that racing or stopped
+// writers left beside the history, at the place their record names; a
+// moved tag is a break, and no fork is reported at a place past the head.
+func TestForksAreForks(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	for _, from := range []int64{1, 2} {
+		t.Run(fmt.Sprintf("e-production-000003 moved to event %d", from), func(t *testing.T) {
+			l, rs, _ := twoEvents(t)
+			h, err := l.History(ctx, "production", release.ListOptions{Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.AppendEvent(ctx, release.NewEvent("production", release.Promote, rs[0], h[0], release.Creator{User: "ci"}, "")); err != nil {
+				t.Fatal(err)
+			}
+			retag(t, l, EventTag("production", from), EventTag("production", 3))
+			if err := release.Verify(ctx, l); !errors.Is(err, release.ErrBroken) || !strings.Contains(err.Error(), "history of production breaks at event 3") {
+				t.Errorf("Verify = %v; want a break at event 3", err)
+			}
+			forks, err := l.Forks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(forks) != 0 {
+				t.Errorf("Forks = %+v, want none: no writer raced", forks)
+			}
+		})
+	}
+}
