@@ -94,6 +94,21 @@ func (e *ChainError) Error() string {
 // Is matches ErrBroken.
 func (e *ChainError) Is(target error) bool { return target == ErrBroken }
 
+// RecordError is a stored release record that does not read or verify.
+type RecordError struct {
+	// ID is the ID the record is stored under.
+	ID  string
+	Err error
+}
+
+func (e *RecordError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the problem.
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// Is matches ErrBroken.
+func (e *RecordError) Is(target error) bool { return target == ErrBroken }
+
 func orNone(s string) string {
 	if s == "" {
 		return "none"

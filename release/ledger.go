@@ -76,6 +76,24 @@ type ForkLister interface {
 	Forks(ctx context.Context) ([]Fork, error)
 }
 
+// Auditor is implemented by ledgers that can read every stored record even
+// when some of them do not verify, so that Audit reports each problem
+// instead of stopping a listing at the first (the SQLite ledger).
+type Auditor interface {
+	// AuditReleases returns app's releases whose records read, hash to
+	// their IDs and agree with the backend's index, newest first, and a
+	// *RecordError for each other one. Releases sharing a number are all
+	// returned.
+	AuditReleases(ctx context.Context, app string) ([]Release, []error, error)
+	// AuditHistory returns the events the backend files under env as
+	// recorded, oldest first by their records' sequence, each with its
+	// stored ID, and a problem matching ErrBroken for every one whose index
+	// disagrees with its record or whose record cannot be read, and for an
+	// event filed elsewhere that names env's newest event as its previous
+	// one.
+	AuditHistory(ctx context.Context, env string) ([]Event, []error, error)
+}
+
 // ListOptions bound a listing.
 type ListOptions struct {
 	// Limit is the most entries returned; 0 means all.

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,80 +9,155 @@ import (
 	"strings"
 )
 
-// Verify checks a whole ledger: every release's content matches its ID
-// and is valid, every environment's history is an unbroken chain, and
-// every event names a release the ledger holds, with its app and number.
-// It returns every problem found, joined; each matches ErrBroken (or is
-// the I/O error that stopped it).
+// Report is what Audit found in a ledger.
+type Report struct {
+	// Releases holds every release whose record verifies, newest first
+	// (by creation time, then app and number, as ListReleases of every app).
+	Releases []Release
+	// Deployed holds the IDs of the releases in Releases that some event
+	// names, each once, in the order the environments' events were read.
+	Deployed []string
+	// Envs counts the environments with events.
+	Envs int
+	// Problems lists every break found; each matches ErrBroken.
+	Problems []error
+}
+
+// Verify checks a whole ledger (see Audit) and returns every problem
+// found, joined; each matches ErrBroken. Any other error is the I/O error
+// that stopped it.
 func Verify(ctx context.Context, l Ledger) error {
-	var errs []error
+	rep, err := Audit(ctx, l)
+	if err != nil {
+		return err
+	}
+	return errors.Join(rep.Problems...)
+}
+
+// Audit checks a whole ledger: every release's content matches its ID and
+// is valid, no two releases of an app share a number, every environment's
+// history is an unbroken chain, and every event names a release the
+// ledger holds, with its app and number. It reports every problem it can
+// find: a record that does not verify is reported and the others are
+// still checked (fully when l is an Auditor), and the events of a broken
+// history are still checked against their releases. The error is set
+// only when the ledger could not be read.
+func Audit(ctx context.Context, l Ledger) (Report, error) {
+	var rep Report
 	apps, err := l.Apps(ctx)
 	if err != nil {
-		return fmt.Errorf("listing apps: %w", err)
+		return rep, fmt.Errorf("listing apps: %w", err)
 	}
 	known := map[string]Release{}
-	// unreadable holds the apps whose releases could not be read: events
-	// naming them are not reported again as naming a missing release.
+	// Events naming a release reported as unreadable, or a release of an
+	// app whose listing failed as a whole, are not reported again as
+	// naming a release the ledger does not hold.
 	unreadable := map[string]bool{}
+	unreadableApps := map[string]bool{}
 	for _, app := range apps {
-		rels, err := l.ListReleases(ctx, app, ListOptions{})
+		rels, problems, err := auditReleases(ctx, l, app)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrBroken) {
-				return fmt.Errorf("listing releases of %s: %w", app, err)
-			}
-			unreadable[app] = true
-			errs = append(errs, fmt.Errorf("%w: reading releases of %s: %w", ErrBroken, app, err))
-			continue
+			return rep, fmt.Errorf("listing releases of %s: %w", app, err)
 		}
-		errs = append(errs, duplicateNumbers(rels)...)
+		for _, p := range problems {
+			if re, ok := errors.AsType[*RecordError](p); ok {
+				unreadable[re.ID] = true
+			} else {
+				unreadableApps[app] = true
+			}
+			if errors.Is(p, ErrBroken) {
+				p = fmt.Errorf("reading releases of %s: %w", app, p)
+			} else {
+				p = fmt.Errorf("%w: reading releases of %s: %w", ErrBroken, app, p)
+			}
+			rep.Problems = append(rep.Problems, p)
+		}
+		var good []Release
 		for _, r := range rels {
 			if r.ID != r.ComputeID() {
-				errs = append(errs, fmt.Errorf("%w: %s: content does not match its ID %s", ErrBroken, r.Label(), ShortID(r.ID)))
+				unreadable[r.ID] = true
+				rep.Problems = append(rep.Problems, fmt.Errorf("%w: %s: content does not match its ID %s", ErrBroken, r.Label(), ShortID(r.ID)))
 				continue
 			}
 			known[r.ID] = r
+			good = append(good, r)
 		}
+		rep.Problems = append(rep.Problems, duplicateNumbers(good)...)
+		rep.Releases = append(rep.Releases, good...)
 	}
+	slices.SortStableFunc(rep.Releases, func(a, b Release) int {
+		return cmp.Or(b.Created.Compare(a.Created), strings.Compare(b.App, a.App), cmp.Compare(b.Number, a.Number))
+	})
 	envs, err := l.Envs(ctx)
 	if err != nil {
-		return fmt.Errorf("listing environments: %w", err)
+		return rep, fmt.Errorf("listing environments: %w", err)
 	}
+	rep.Envs = len(envs)
+	deployed := map[string]bool{}
 	for _, env := range envs {
-		h, err := l.History(ctx, env, ListOptions{})
+		h, problems, err := auditHistory(ctx, l, env)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrBroken) {
-				return fmt.Errorf("reading history of %s: %w", env, err)
-			}
-			var ce *ChainError
-			if errors.As(err, &ce) {
-				// A backend that checks its own index against the
-				// events (SQLite columns, OCI tags) names the event itself.
-				errs = append(errs, ce)
-			} else {
-				errs = append(errs, fmt.Errorf("%w: reading history of %s: %w", ErrBroken, env, err))
-			}
-			continue
+			return rep, fmt.Errorf("reading history of %s: %w", env, err)
 		}
-		slices.Reverse(h)
+		for _, p := range problems {
+			if _, ok := errors.AsType[*ChainError](p); !ok {
+				// A backend that checks its own index against the events
+				// (SQLite columns, OCI tags) names the event itself.
+				p = fmt.Errorf("%w: reading history of %s: %w", ErrBroken, env, p)
+			}
+			rep.Problems = append(rep.Problems, p)
+		}
 		if err := VerifyChain(env, h); err != nil {
-			errs = append(errs, err)
-			continue
+			rep.Problems = append(rep.Problems, err)
 		}
 		for _, e := range h {
 			r, ok := known[e.Release]
-			if !ok && unreadable[e.App] {
-				continue
-			}
 			if !ok {
-				errs = append(errs, &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: "names release " + ShortID(e.Release) + ", which the ledger does not hold"})
+				if !unreadable[e.Release] && !unreadableApps[e.App] {
+					rep.Problems = append(rep.Problems, &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: "names release " + ShortID(e.Release) + ", which the ledger does not hold"})
+				}
 				continue
 			}
 			if err := CheckEventRelease(e, r); err != nil {
-				errs = append(errs, &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: err.Error()})
+				rep.Problems = append(rep.Problems, &ChainError{Env: env, Sequence: e.Sequence, ID: e.ID, Reason: err.Error()})
+			}
+			if !deployed[r.ID] {
+				deployed[r.ID] = true
+				rep.Deployed = append(rep.Deployed, r.ID)
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return rep, nil
+}
+
+// auditReleases lists app's releases through AuditReleases when l is an
+// Auditor; otherwise a listing that fails as a whole is one problem.
+func auditReleases(ctx context.Context, l Ledger, app string) ([]Release, []error, error) {
+	if a, ok := l.(Auditor); ok {
+		return a.AuditReleases(ctx, app)
+	}
+	rels, err := l.ListReleases(ctx, app, ListOptions{})
+	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrBroken) {
+		return nil, []error{err}, nil
+	}
+	return rels, nil, err
+}
+
+// auditHistory reads env's events oldest first, through AuditHistory when
+// l is an Auditor; otherwise a history that cannot be read is one problem.
+func auditHistory(ctx context.Context, l Ledger, env string) ([]Event, []error, error) {
+	if a, ok := l.(Auditor); ok {
+		return a.AuditHistory(ctx, env)
+	}
+	h, err := l.History(ctx, env, ListOptions{})
+	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrBroken) {
+		return nil, []error{err}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.Reverse(h)
+	return h, nil, nil
 }
 
 // duplicateNumbers reports every number that several of one app's

@@ -245,3 +245,55 @@ func TestReleaseDuplicateNumber(t *testing.T) {
 		t.Errorf("sync copied a shop r2: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestReleaseVerifyKeepsGoing: verify reports every break and still
+// checks the digests of every release it can read: one release whose
+// record was edited does not stop the others' checks (with -n too), and
+// the releases of a broken history are checked.
+func TestReleaseVerifyKeepsGoing(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		sql    []string
+		args   []string
+		broken []string
+		// checked is the stderr summary's release count.
+		checked string
+	}{{
+		name:    "edited release, newest",
+		sql:     []string{`UPDATE releases SET body = replace(body, 'registry.example.com/shop:1', 'registry.example.com/shop:2') WHERE number = 2`},
+		args:    []string{"-n", "5"},
+		broken:  []string{"its content no longer matches its ID"},
+		checked: "checked 1 release(s)",
+	}, {
+		name:    "edited release, deployed",
+		sql:     []string{`UPDATE releases SET body = replace(body, 'registry.example.com/shop:1', 'registry.example.com/shop:2') WHERE number = 2`},
+		broken:  []string{"its content no longer matches its ID"},
+		checked: "checked 1 release(s)",
+	}, {
+		// Every release was deployed only to production, whose rows
+		// were edited.
+		name: "broken history",
+		sql: []string{
+			`UPDATE events SET sequence = 10 WHERE env = 'production' AND sequence = 3`,
+			`UPDATE events SET sequence = 3 WHERE env = 'production' AND sequence = 2`,
+			`UPDATE events SET sequence = 2 WHERE env = 'production' AND sequence = 10`,
+		},
+		broken:  []string{"history of production breaks at event 2", "history of production breaks at event 3"},
+		checked: "checked 2 release(s)",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tamperedStory(t, append([]string{
+				`DROP TRIGGER events_append_only_update`, `DROP TRIGGER releases_append_only_update`,
+			}, tc.sql...)...)
+			code, out, errOut := s.stet(append([]string{"release", "verify"}, tc.args...)...)
+			if code != ExitFindings || !strings.Contains(errOut, tc.checked) {
+				t.Errorf("release verify %s: exit %d, want %d and %q\n%s%s", strings.Join(tc.args, " "), code, ExitFindings, tc.checked, out, errOut)
+			}
+			for _, want := range tc.broken {
+				if !strings.Contains(out, want) {
+					t.Errorf("release verify does not report %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}

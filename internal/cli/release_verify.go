@@ -50,11 +50,12 @@ a registry or the ledger could not be read.`,
 						rep.Broken = append(rep.Broken, err.Error())
 					}
 				}
-				if err := release.Verify(ctx, env.ledger); err != nil {
-					if !errors.Is(err, release.ErrBroken) {
-						return ledgerErr(err)
-					}
-					rep.Broken = append(rep.Broken, strings.Split(err.Error(), "\n")...)
+				audit, err := release.Audit(ctx, env.ledger)
+				if err != nil {
+					return ledgerErr(err)
+				}
+				for _, p := range audit.Problems {
+					rep.Broken = append(rep.Broken, strings.Split(p.Error(), "\n")...)
 				}
 				if fk, ok := env.ledger.(release.ForkLister); ok {
 					forks, err := fk.Forks(ctx)
@@ -63,41 +64,20 @@ a registry or the ledger could not be read.`,
 					}
 					rep.Forks = forks
 				}
-				envs, err := env.ledger.Envs(ctx)
-				if err != nil {
-					return ledgerErr(err)
-				}
-				rep.Environments = len(envs)
+				rep.Environments = audit.Envs
+				// Every release whose record verifies is digest-checked,
+				// whatever else is broken: the releases deployed anywhere
+				// (a broken history's events included), or the newest N.
 				var rels []release.Release
 				if last > 0 {
-					rels, err = env.ledger.ListReleases(ctx, "", release.ListOptions{Limit: last})
-					if errors.Is(err, release.ErrBroken) || errors.Is(err, release.ErrInvalid) {
-						rels = nil // reported by release.Verify above
-					} else if err != nil {
-						return ledgerErr(err)
-					}
+					rels = audit.Releases[:min(last, len(audit.Releases))]
 				} else {
-					seen := map[string]bool{}
-					for _, e := range envs {
-						h, err := env.ledger.History(ctx, e, release.ListOptions{})
-						if errors.Is(err, release.ErrBroken) || errors.Is(err, release.ErrInvalid) {
-							continue // reported by release.Verify above
-						}
-						if err != nil {
-							return ledgerErr(err)
-						}
-						for _, ev := range h {
-							if seen[ev.Release] {
-								continue
-							}
-							seen[ev.Release] = true
-							r, err := env.ledger.GetRelease(ctx, "", ev.Release)
-							if err != nil {
-								rep.Broken = append(rep.Broken, fmt.Sprintf("%s #%d names release %s: %v", e, ev.Sequence, release.ShortID(ev.Release), err))
-								continue
-							}
-							rels = append(rels, r)
-						}
+					byID := make(map[string]release.Release, len(audit.Releases))
+					for _, r := range audit.Releases {
+						byID[r.ID] = r
+					}
+					for _, id := range audit.Deployed {
+						rels = append(rels, byID[id])
 					}
 				}
 				rep.Releases = len(rels)

@@ -19,6 +19,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -427,6 +428,80 @@ func (l *Ledger) Current(ctx context.Context, env string) (release.Release, erro
 	return r, nil
 }
 
+var _ release.Auditor = (*Ledger)(nil)
+
+// AuditReleases reads every release row of app, newest first, for
+// release.Audit: the records that verify, and a *release.RecordError for
+// each other row. Rows sharing a number are all returned; Audit reports
+// them.
+func (l *Ledger) AuditReleases(ctx context.Context, app string) ([]release.Release, []error, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+releaseCols+` FROM releases WHERE app = ? ORDER BY number DESC`, app)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing releases: %w", err)
+	}
+	defer rows.Close()
+	var rels []release.Release
+	var problems []error
+	for rows.Next() {
+		var row releaseRow
+		if err := row.scan(rows); err != nil {
+			return nil, nil, fmt.Errorf("listing releases: %w", err)
+		}
+		r, err := row.record()
+		if err != nil {
+			problems = append(problems, &release.RecordError{ID: row.id, Err: err})
+			continue
+		}
+		rels = append(rels, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("listing releases: %w", err)
+	}
+	return rels, problems, nil
+}
+
+// AuditHistory reads every event row filed under env, for release.Audit:
+// the events whose records read, oldest first by their records'
+// sequence, and a *release.ChainError for each row whose columns disagree
+// with its record, whose record cannot be read, and for a row elsewhere
+// naming the newest event as its previous one.
+func (l *Ledger) AuditHistory(ctx context.Context, env string) ([]release.Event, []error, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, env, sequence, prev, release, time, body FROM events WHERE env = ? ORDER BY sequence`, env)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading history of %s: %w", env, err)
+	}
+	defer rows.Close()
+	var out []release.Event
+	var problems []error
+	for rows.Next() {
+		var row eventRow
+		if err := rows.Scan(&row.id, &row.env, &row.sequence, &row.prev, &row.release, &row.time, &row.body); err != nil {
+			return nil, nil, fmt.Errorf("reading history of %s: %w", env, err)
+		}
+		e, read, err := row.audit(env)
+		if !read {
+			problems = append(problems, &release.ChainError{Env: env, Sequence: row.sequence, ID: row.id, Reason: err.Error()})
+			continue
+		}
+		if err != nil {
+			problems = append(problems, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading history of %s: %w", env, err)
+	}
+	slices.SortStableFunc(out, func(a, b release.Event) int { return cmp.Compare(a.Sequence, b.Sequence) })
+	if len(out) > 0 {
+		if err := checkNoSuccessor(ctx, l.db, env, out[len(out)-1]); errors.Is(err, release.ErrBroken) {
+			problems = append(problems, err)
+		} else if err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, problems, nil
+}
+
 // querier is what reads need of *sql.DB and *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -506,9 +581,20 @@ type eventRow struct {
 // event keeps the stored ID; whether the record hashes to it is the
 // chain's check (release.VerifyChain, release.VerifyHead).
 func (row eventRow) decode(env string) (release.Event, error) {
-	e, err := release.ParseEvent(row.body)
+	e, _, err := row.audit(env)
 	if err != nil {
-		return release.Event{}, fmt.Errorf("reading history of %s: event %s: %w", env, release.ShortID(row.id), err)
+		return release.Event{}, err
+	}
+	return e, nil
+}
+
+// audit is decode that hands out the event even when a column disagrees
+// with it: read says whether the record could be read at all, err is the
+// first disagreement.
+func (row eventRow) audit(env string) (e release.Event, read bool, err error) {
+	e, err = release.ParseEvent(row.body)
+	if err != nil {
+		return release.Event{}, false, fmt.Errorf("reading history of %s: event %s: %w", env, release.ShortID(row.id), err)
 	}
 	e.ID = row.id
 	mismatch := func(col string, stored, recorded any) error {
@@ -524,17 +610,17 @@ func (row eventRow) decode(env string) (release.Event, error) {
 	}
 	switch {
 	case row.env != e.Env:
-		return release.Event{}, mismatch("env", row.env, e.Env)
+		err = mismatch("env", row.env, e.Env)
 	case row.sequence != e.Sequence:
-		return release.Event{}, mismatch("sequence", row.sequence, e.Sequence)
+		err = mismatch("sequence", row.sequence, e.Sequence)
 	case row.release != e.Release:
-		return release.Event{}, mismatch("release", release.ShortID(row.release), fmt.Sprintf("%s (%s r%d)", release.ShortID(e.Release), e.App, e.Number))
+		err = mismatch("release", release.ShortID(row.release), fmt.Sprintf("%s (%s r%d)", release.ShortID(e.Release), e.App, e.Number))
 	case prev != e.Prev:
-		return release.Event{}, mismatch("prev", orNull(prev), orNull(e.Prev))
+		err = mismatch("prev", orNull(prev), orNull(e.Prev))
 	case row.time != e.Time.Format(release.TimeFormat):
-		return release.Event{}, mismatch("time", row.time, e.Time.Format(release.TimeFormat))
+		err = mismatch("time", row.time, e.Time.Format(release.TimeFormat))
 	}
-	return e, nil
+	return e, true, err
 }
 
 func orNull(s string) string {

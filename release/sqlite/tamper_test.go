@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/stet-dev/stet/release"
 	"github.com/stet-dev/stet/release/releasetest"
 )
@@ -317,5 +319,65 @@ func TestDuplicateReleaseNumber(t *testing.T) {
 	}
 	if rels, err := to.ListReleases(ctx, "", release.ListOptions{}); err != nil || len(rels) != 0 {
 		t.Errorf("Sync copied %d release(s), %v; want none", len(rels), err)
+	}
+}
+
+// TestAuditKeepsGoing edits several records at once: Audit reports each
+// edit, and still hands out every release that verifies and the releases
+// the events name, a broken history's included.
+func TestAuditKeepsGoing(t *testing.T) {
+	ctx := context.Background()
+	tl := newTamperLedger(t)
+	r3, err := tl.l.PutRelease(ctx, releasetest.Fixture("web", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tl.l.AppendEvent(ctx, release.NewEvent("prod", release.Promote, r3, release.Event{}, release.Creator{User: "ci"}, "")); err != nil {
+		t.Fatal(err)
+	}
+	tl.exec(t, dropGuards,
+		// r1's record no longer matches its ID.
+		`UPDATE releases SET body = replace(body, 'ghcr.io/acme/api:v1.1', 'ghcr.io/acme/api:v1.9') WHERE number = 1`,
+		// prod's only event is filed at another position.
+		`UPDATE events SET sequence = 7 WHERE env = 'prod'`,
+		// staging's #2 and #3 are filed in each other's place.
+		`UPDATE events SET sequence = 10 WHERE env = 'staging' AND sequence = 3`,
+		`UPDATE events SET sequence = 3 WHERE env = 'staging' AND sequence = 2`,
+		`UPDATE events SET sequence = 2 WHERE env = 'staging' AND sequence = 10`)
+
+	rep, err := release.Audit(ctx, tl.l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var problems []string
+	for _, p := range rep.Problems {
+		if !errors.Is(p, release.ErrBroken) {
+			t.Errorf("problem %v does not match ErrBroken", p)
+		}
+		problems = append(problems, p.Error())
+	}
+	all := strings.Join(problems, "\n")
+	for _, want := range []string{
+		"release " + release.ShortID(tl.r1.ID) + ": its content no longer matches its ID",
+		"history of prod breaks at event 1",
+		"history of staging breaks at event 2",
+		"history of staging breaks at event 3",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("Audit reports\n%s\nwant it to mention %q", all, want)
+		}
+	}
+	if strings.Contains(all, "does not hold") {
+		t.Errorf("Audit reports r1, which it could not read, as missing:\n%s", all)
+	}
+	var got []string
+	for _, r := range rep.Releases {
+		got = append(got, r.Label())
+	}
+	if diff := cmp.Diff([]string{"web r3", "web r2"}, got); diff != "" {
+		t.Errorf("Audit releases (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{r3.ID, tl.r2.ID}, rep.Deployed); diff != "" {
+		t.Errorf("Audit deployed (-want +got):\n%s", diff)
 	}
 }
