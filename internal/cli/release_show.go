@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -211,6 +212,11 @@ sequence number, time, action, release, who and why.`,
 				} else {
 					broken = release.VerifySegment(evs)
 				}
+				if broken == nil {
+					if broken, err = eventReleases(ctx, env.ledger, evs); err != nil {
+						return ledgerErr(err)
+					}
+				}
 				if broken != nil {
 					broken = withCode(ExitFindings, fmt.Errorf("%w\nrun stet release verify", broken))
 				}
@@ -238,6 +244,34 @@ sequence number, time, action, release, who and why.`,
 	}
 	cmd.Flags().IntVarP(&limit, "limit", "n", 0, "at most this many events (0: all)")
 	return cmd
+}
+
+// eventReleases checks that every event names a release the ledger holds,
+// with its app and number, as show ENV checks the newest one: broken is
+// the first event that does not (a *release.ChainError, or the error
+// matching release.ErrBroken that reading its release gave); err is set
+// when the ledger could not be read.
+func eventReleases(ctx context.Context, l release.Ledger, evs []release.Event) (broken, err error) {
+	checked := map[string]release.Release{}
+	for _, ev := range evs {
+		r, ok := checked[ev.Release]
+		if !ok {
+			r, err = l.GetRelease(ctx, "", ev.Release)
+			switch {
+			case errors.Is(err, release.ErrNotFound):
+				return &release.ChainError{Env: ev.Env, Sequence: ev.Sequence, ID: ev.ID, Reason: "names release " + release.ShortID(ev.Release) + ", which the ledger does not hold"}, nil
+			case errors.Is(err, release.ErrBroken), errors.Is(err, release.ErrInvalid), errors.Is(err, release.ErrAmbiguous):
+				return &release.ChainError{Env: ev.Env, Sequence: ev.Sequence, ID: ev.ID, Reason: "names release " + release.ShortID(ev.Release) + ": " + err.Error()}, nil
+			case err != nil:
+				return nil, err
+			}
+			checked[ev.Release] = r
+		}
+		if err := release.CheckEventRelease(ev, r); err != nil {
+			return &release.ChainError{Env: ev.Env, Sequence: ev.Sequence, ID: ev.ID, Reason: err.Error()}, nil
+		}
+	}
+	return nil, nil
 }
 
 func printEvents(w io.Writer, evs []release.Event) {

@@ -297,3 +297,27 @@ func TestReleaseVerifyKeepsGoing(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseHistoryMissingRelease deletes r2, which production's #2
+// deployed: history prints the events as recorded and, like show and
+// verify, names the break and exits 1 — when the events it shows include
+// #2.
+func TestReleaseHistoryMissingRelease(t *testing.T) {
+	s := tamperedStory(t, `DROP TRIGGER releases_append_only_delete`, `DELETE FROM releases WHERE number = 2`)
+	brk := "history of production breaks at event 2"
+	for _, args := range [][]string{
+		{"release", "history", "production"},
+		{"release", "history", "production", "--format", "json"},
+		{"release", "history", "production", "-n", "2"},
+	} {
+		code, out, errOut := s.stet(args...)
+		if code != ExitFindings || !strings.Contains(out, "#3") && !strings.Contains(out, `"sequence": 3`) || !strings.Contains(errOut, brk) || !strings.Contains(errOut, "which the ledger does not hold") {
+			t.Errorf("stet %s: exit %d, want %d, the events and %q\n%s%s", strings.Join(args, " "), code, ExitFindings, brk, out, errOut)
+		}
+	}
+	// The newest event names r1, which is held.
+	s.must("release", "history", "production", "-n", "1")
+	if code, out, errOut := s.stet("release", "verify"); code != ExitFindings || !strings.Contains(out, brk) {
+		t.Errorf("release verify: exit %d\n%s%s", code, out, errOut)
+	}
+}
