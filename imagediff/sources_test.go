@@ -309,3 +309,27 @@ func TestCheckBaseLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossSourceReadOnce: the same image stored as different blobs (gzip
+// in a registry, plain tars in an OCI layout) is identical; the first
+// comparison reads both sides to check the DiffIDs, and once the cache
+// records both blobs, the next reads nothing.
+func TestCrossSourceReadOnce(t *testing.T) {
+	gz, plain := storedTwice(t, storyTars(t, "1.17.1-r0")...)
+	reg := it.Sources(t, gz)[0]
+	dir := it.Layout(t, t.TempDir(), map[string]v1.Image{"1": plain})
+	cache := inventory.NewCache(t.TempDir())
+	for run, want := range []int{4, 0} {
+		var reads layerReads
+		d, err := Compare(context.Background(), open(t, reg), open(t, "oci:"+dir+":1"), Options{Files: true, Inventory: inventory.Options{Cache: cache, Progress: reads.progress}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Identical || !strings.HasPrefix(d.Verdict, "identical content") {
+			t.Errorf("run %d: verdict %q", run, d.Verdict)
+		}
+		if len(reads.read) != want {
+			t.Errorf("run %d: layers %v read, want %d", run, reads.read, want)
+		}
+	}
+}
