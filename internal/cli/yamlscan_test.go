@@ -71,3 +71,37 @@ func TestCheckBlockNotOneImage(t *testing.T) {
 		t.Errorf("pin changed files (-want +got):\n%s", diff)
 	}
 }
+
+// TestCheckInvalidYAMLReference: a value in an image or uses: field that is
+// no reference is an input error at its place; the rest of the file is
+// still judged, and pin changes nothing there.
+func TestCheckInvalidYAMLReference(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	files := map[string]string{
+		"compose.yaml":             "services:\n  a:\n    image: node:20@sha256:abc\n  b:\n    image: redis:7\n",
+		".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout\n",
+	}
+	dir := writeTree(t, files)
+	t.Chdir(dir)
+	code, out, errOut := stetRun(t, ctx, "check", ".")
+	if code != ExitUsage {
+		t.Errorf("stet check = %d, want %d\n%s%s", code, ExitUsage, out, errOut)
+	}
+	for _, w := range []string{
+		`compose.yaml:3:12: error: services.a.image node:20@sha256:abc: its digest "sha256:abc" is invalid`,
+		".github/workflows/ci.yml:6:15: error: jobs.a.steps[0].uses actions/checkout: it has no @ref",
+		"compose.yaml:5:12: STET001 image redis:7 is not pinned by digest",
+	} {
+		if !strings.Contains(out+errOut, w) {
+			t.Errorf("check output lacks %q:\n%s%s", w, out, errOut)
+		}
+	}
+	code, out, errOut = stetRun(t, ctx, "pin", ".")
+	if code != ExitUsage {
+		t.Errorf("stet pin = %d, want %d\n%s%s", code, ExitUsage, out, errOut)
+	}
+	if diff := cmp.Diff(files, readTree(t, dir)); diff != "" {
+		t.Errorf("pin changed files (-want +got):\n%s", diff)
+	}
+}

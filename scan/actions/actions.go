@@ -50,9 +50,12 @@
 // as its one content line and edited there when its YAML value is exactly
 // that line; a block of several lines, which no image name is, or one
 // whose value is not its line (a line break that | keeps, a blank line or
-// extra indentation before it) is reported Dynamic at its content. Values that are not references at all
-// (uses: actions/checkout without @ref, an image name that does not parse)
-// are left out: GitHub rejects them before anything runs.
+// extra indentation before it) is reported Dynamic at its content. A value
+// written out in full that is no reference (uses: actions/checkout without
+// @ref, container: node:20@sha256:abc, a matrix value Node:22 that one of
+// them takes) is a *scan.Error at its place, wrapping ref.ErrNotImage or
+// yamlref.ErrNotAction, returned with the other references: GitHub rejects
+// the workflow, or the job fails, there.
 //
 // A value written once behind a YAML anchor and reused by alias is reported
 // once, where it is written.
@@ -76,7 +79,8 @@ import (
 const dockerPrefix = "docker://"
 
 // Scan reads a workflow or an action metadata file. It satisfies scan.Scanner.
-// A file that is not valid YAML is a *scan.Error with the line of the problem.
+// A file that is not valid YAML is a *scan.Error with the line of the
+// problem; so is a value that is no reference, returned with the others.
 func Scan(path string, data []byte) (*scan.Result, error) {
 	f := yamlref.New(path, ref.SourceActions, data)
 	docs, err := f.MappingDocuments()
@@ -96,7 +100,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 	}
 	s.protectMatrix(docs)
 	s.res.Sort()
-	return s.res, nil
+	return s.res, f.Err()
 }
 
 type scanner struct {
@@ -257,6 +261,7 @@ func (s *scanner) optionRef(n *yaml.Node, ctx, img string, at int) {
 		return
 	}
 	if err := r.SetImage(img); err != nil {
+		s.f.InvalidImage(r, img, false)
 		return
 	}
 	r.Edit = s.f.Edit(yamlpos.Span{Start: at, End: at + len(img), Exact: true}, ref.FormReference)
@@ -308,6 +313,7 @@ func (s *scanner) uses(key, n *yaml.Node, ctx string, flow *yaml.Node) {
 		return
 	}
 	if err := r.SetAction(value); err != nil {
+		s.f.InvalidAction(r, value)
 		return
 	}
 	if r.Digest != "" {
@@ -354,6 +360,7 @@ func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 		return
 	}
 	if err := r.SetImage(value); err != nil {
+		s.f.InvalidImage(r, value, false)
 		return
 	}
 	r.Edit = s.f.Edit(sp, ref.FormReference)

@@ -317,8 +317,6 @@ runs:
 			name: "not references",
 			in: `jobs:
   a:
-    uses: actions/checkout
-    container: {image: "Not An Image"}
     steps:
       - uses: ''
       - uses: [a, b]
@@ -560,5 +558,41 @@ func TestScanValueStart(t *testing.T) {
 				t.Errorf("pinned (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestScanInvalid checks that a value written out in full that is no
+// reference, where an image or an action belongs, is an error at its place,
+// returned with the other references.
+func TestScanInvalid(t *testing.T) {
+	t.Parallel()
+	const rest = "  ok:\n    container: redis:7\n"
+	for _, tt := range []struct {
+		in        string
+		line, col int
+		msg       string
+	}{
+		{"jobs:\n  a:\n    container: node:20@sha256:abc\n", 3, 16, `jobs.a.container node:20@sha256:abc: its digest "sha256:abc" is invalid`},
+		{"jobs:\n  a:\n    container: {image: \"Not An Image\"}\n", 3, 25, "it holds blanks: not an image reference"},
+		{"jobs:\n  a:\n    services: {db: Postgres:16}\n", 3, 20, "jobs.a.services.db Postgres:16: its repository name must be lowercase"},
+		{"jobs:\n  a:\n    steps:\n      - uses: actions/checkout\n", 4, 15, "jobs.a.steps[0].uses actions/checkout: it has no @ref (a tag, a branch or a commit): not an action reference"},
+		{"jobs:\n  a:\n    steps:\n      - uses: actions/checkout@\n", 4, 15, "its @ref is empty"},
+		{"jobs:\n  a:\n    uses: checkout@v4\n", 3, 11, "it names no repository"},
+		{"jobs:\n  a:\n    steps:\n      - uses: docker://Node:20\n", 4, 24, "jobs.a.steps[0].uses Node:20: its repository name must be lowercase"},
+		{"jobs:\n  a:\n    steps:\n      - uses: docker/setup-qemu-action@v3\n        with: {image: 'binfmt:'}\n", 5, 24, "its tag is empty"},
+		{"jobs:\n  a:\n    steps:\n      - uses: docker/setup-buildx-action@v3\n        with: {driver-opts: 'network=host,image=Moby/buildkit:1'}\n", 5, 49, "must be lowercase"},
+		{"jobs:\n  a:\n    strategy: {matrix: {image: [node:20, Node:22]}}\n    container: ${{ matrix.image }}\n", 3, 42, "jobs.a.container ← matrix.image[1] Node:22: its repository name must be lowercase"},
+	} {
+		res := yamlreftest.ExpectInvalid(t, Scan, "wf.yml", []byte(tt.in+rest), tt.line, tt.col, tt.msg)
+		checkPositions(t, []byte(tt.in+rest), res)
+		var texts []string
+		for _, r := range res.Refs {
+			if r.Kind == ref.Image {
+				texts = append(texts, r.Text)
+			}
+		}
+		if n := len(texts); n == 0 || texts[n-1] != "redis:7" {
+			t.Errorf("%q: images %q, want redis:7 last", tt.in, texts)
+		}
 	}
 }

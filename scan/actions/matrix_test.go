@@ -176,7 +176,6 @@ jobs:
           - >-
             node:22
           - "node:\x32\x30"
-          - Not An Image
     container: ${{ matrix.image }}
 `,
 			want: []string{

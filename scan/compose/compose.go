@@ -52,7 +52,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		s.document(doc)
 	}
 	slices.SortStableFunc(s.res.Refs, ref.Compare)
-	return s.res, nil
+	return s.res, f.Err()
 }
 
 type scanner struct {
@@ -185,6 +185,7 @@ func (s *scanner) image(n *yaml.Node, ctx string, skip int) {
 	case strings.Contains(expanded, yamlref.Unknown):
 		yamlref.SetPartial(&r, expanded)
 	case yamlref.SetImage(&r, expanded) != nil:
+		s.f.InvalidImage(r, expanded, expanded != val)
 		return
 	case !strings.Contains(val, "$"):
 		r.Edit = s.f.Edit(sp, ref.FormReference)

@@ -117,10 +117,6 @@ func TestScan(t *testing.T) {
 			want: []got{{3, 12, "app${SUFFIX:+-$SUFFIX}:1", "docker.io/library/app", "1", "", false, "services.db.image", "-"}},
 		},
 		{
-			name: "dollar escape is not an image",
-			in:   "services:\n  db:\n    image: a$$b\n",
-		},
-		{
 			name: "image beside build is the build output",
 			in:   "services:\n  app:\n    build: .\n    image: me/app:dev\n",
 		},
@@ -173,8 +169,7 @@ func TestScan(t *testing.T) {
 		},
 		{
 			name: "extension fields and odd values",
-			in: "x-image: nginx:1\nservices:\n  a:\n    image: 12\n  b:\n    image:\n  c:\n  d: [1]\n" +
-				"  f:\n    image: Not/Valid\n",
+			in:   "x-image: nginx:1\nservices:\n  a:\n    image: 12\n  b:\n    image:\n  c:\n  d: [1]\n",
 		},
 		{
 			name: "block scalars: a stripped line is the value, several lines are no image",
@@ -462,5 +457,38 @@ func TestScanBlockNotImage(t *testing.T) {
 		if !r.Dynamic || r.Edit != nil || !strings.Contains(r.NotEditable, value) {
 			t.Errorf("%q: dynamic %v, edit %v, notEditable %q; want dynamic without an edit, the value %s in the reason", in, r.Dynamic, r.Edit, r.NotEditable, value)
 		}
+	}
+}
+
+// TestScanInvalidImage checks that a value in an image field that is no
+// image reference is an error at its place, returned with the references
+// the rest of the file holds.
+func TestScanInvalidImage(t *testing.T) {
+	t.Parallel()
+	const rest = "  ok:\n    image: redis:7\n"
+	tests := []struct {
+		name, in  string
+		line, col int
+		msg       string
+	}{
+		{"short digest", "services:\n  a:\n    image: node:20@sha256:abc\n", 3, 12, `services.a.image node:20@sha256:abc: its digest "sha256:abc" is invalid`},
+		{"upper case", "services:\n  a:\n    image: \"Node:20\"\n", 3, 13, "services.a.image Node:20: its repository name must be lowercase: not an image reference"},
+		{"upper case path", "services:\n  a:\n    image: Not/Valid\n", 3, 12, "its repository name must be lowercase"},
+		{"empty tag", "services:\n  a:\n    image: 'node:'\n", 3, 13, "its tag is empty"},
+		{"dollar escape", "services:\n  db:\n    image: a$$b\n", 3, 12, `services.db.image a$$b reads as "a$b" with the defaults in this file: its name is invalid`},
+		{"default", "services:\n  db:\n    image: ${IMG:-Node}:1\n", 3, 12, `reads as "Node:1"`},
+		{"build context", "services:\n  a:\n    build:\n      context: .\n      additional_contexts:\n        base: docker-image://Alpine:3\n", 6, 30, "must be lowercase"},
+		{"two", "services:\n  a:\n    image: A\n  b:\n    image: B\n", 3, 12, "(and 1 more in this file)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := yamlreftest.ExpectInvalid(t, Scan, "compose.yaml", []byte(tt.in+rest), tt.line, tt.col, tt.msg)
+			yamlreftest.Check(t, []byte(tt.in+rest), res)
+			yamlreftest.RoundTrip(t, "compose.yaml", []byte(tt.in+rest), res, Scan)
+			if len(res.Refs) != 1 || res.Refs[0].Text != "redis:7" {
+				t.Errorf("refs %+v, want redis:7 alone", res.Refs)
+			}
+		})
 	}
 }

@@ -19,6 +19,10 @@
 // parallel:matrix values) and any $[[ inputs.x ]] interpolation make the
 // reference Dynamic: nothing is guessed and it has no Edit.
 //
+// A value written without variables that is no image reference
+// (node:20@sha256:abc, Alpine:3) is a *scan.Error at its place, returned
+// with the other references.
+//
 // Only a reference written without variables has an Edit. A substituted one
 // is not edited, not even at its variables: entry: top-level variables reach
 // every included file, and a pin written into the value would also change
@@ -73,7 +77,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		s.document(doc)
 	}
 	s.res.Sort()
-	return s.res, nil
+	return s.res, s.f.Err()
 }
 
 type scanner struct {
@@ -202,6 +206,11 @@ func (s *scanner) image(n *yaml.Node, ctx string, sc *scope) {
 		return
 	}
 	if err := r.SetImage(expanded); err != nil {
+		if !strings.Contains(value, "$") {
+			// Written out in full, and the runner cannot pull it. What
+			// variables make of a value is left to GitLab.
+			s.f.InvalidImage(r, value, false)
+		}
 		return
 	}
 	if !used {

@@ -399,8 +399,6 @@ b:
   services: [{alias: x}, ~, [nested]]
 b: [x]
 c: text
-d:
-  image: "Not An Image"
 `,
 			want: nil,
 		},
@@ -702,5 +700,33 @@ func TestScanValueStart(t *testing.T) {
 			}
 			yamlreftest.RoundTrip(t, ".gitlab-ci.yml", data, res, Scan)
 		})
+	}
+}
+
+// TestScanInvalidImage checks that an image written without variables that
+// is no image reference is an error at its place, returned with the other
+// references, and that values with variables are left to GitLab.
+func TestScanInvalidImage(t *testing.T) {
+	t.Parallel()
+	const rest = "ok:\n  image: redis:7\nvars:\n  variables: {RAW: {value: 'alpine:$TAG', expand: false}}\n  image: $RAW\n"
+	for _, tt := range []struct {
+		in        string
+		line, col int
+		msg       string
+	}{
+		{"a:\n  image: node:20@sha256:abc\n", 2, 10, `a.image node:20@sha256:abc: its digest "sha256:abc" is invalid`},
+		{"a:\n  image: {name: Alpine:3}\n", 2, 17, "a.image.name Alpine:3: its repository name must be lowercase"},
+		{"a:\n  services: [\"Not An Image\"]\n", 2, 15, "it holds blanks"},
+	} {
+		res := yamlreftest.ExpectInvalid(t, Scan, ".gitlab-ci.yml", []byte(tt.in+rest), tt.line, tt.col, tt.msg)
+		yamlreftest.CheckCommands(t, []byte(tt.in+rest), res, ref.SourceGitLab, "script")
+		yamlreftest.RoundTrip(t, ".gitlab-ci.yml", []byte(tt.in+rest), res, Scan)
+		var texts []string
+		for _, r := range res.Refs {
+			texts = append(texts, r.Text)
+		}
+		if diff := cmp.Diff([]string{"redis:7"}, texts); diff != "" {
+			t.Errorf("refs (-want +got):\n%s", diff)
+		}
 	}
 }

@@ -27,6 +27,12 @@
 //   - a map whose digest lives in a sha key (rendered as @sha256:{{ sha }},
 //     the hex alone) while it is empty: the tag, as above. A set sha, a
 //     missing or null tag, and dynamic references are not editable.
+//
+// A string under the key image that is written as a reference, with a tag
+// or a digest, but is none (node:20@sha256:abc, Nginx:1) is a *scan.Error
+// at its place, returned with the other references. Other values that do
+// not parse are left out: under other keys, and without a tag or digest,
+// a value may well be something else (a URL, a VM image name).
 package helm
 
 import (
@@ -68,7 +74,7 @@ func ScanWithAppVersion(path string, data []byte, appVersion string) (*scan.Resu
 		s.walk(doc, "", 0)
 	}
 	slices.SortStableFunc(s.res.Refs, ref.Compare)
-	return s.res, nil
+	return s.res, f.Err()
 }
 
 type scanner struct {
@@ -157,6 +163,11 @@ func (s *scanner) stringImage(parent, k, v *yaml.Node, ctx string) {
 	}
 	im, err := ref.ParseImage(val)
 	if err != nil {
+		if k.Value == "image" && strings.ContainsAny(val, ":@") && !strings.Contains(val, "://") {
+			// A string image: with a tag or a digest is meant as a
+			// reference, and renders as one that cannot be pulled.
+			s.f.InvalidImage(r, val, false)
+		}
 		return
 	}
 	if im.Tag == "" && im.Digest == "" {

@@ -283,3 +283,27 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+// TestScanInvalidImage checks that a string image: written as a reference
+// that is none is an error at its place, returned with the other
+// references, and that values under other keys or without a tag are left
+// out.
+func TestScanInvalidImage(t *testing.T) {
+	t.Parallel()
+	const rest = "ok:\n  image: redis:7\nvm:\n  image: Windows-2022\n  baseImage: https://example.com/disk:1\n  bootImage: Disk:1\n"
+	for _, tt := range []struct {
+		in        string
+		line, col int
+		msg       string
+	}{
+		{"a:\n  image: node:20@sha256:abc\n", 2, 10, `a.image node:20@sha256:abc: its digest "sha256:abc" is invalid`},
+		{"a:\n  image: Node:20\n", 2, 10, "a.image Node:20: its repository name must be lowercase: not an image reference"},
+	} {
+		res := yamlreftest.ExpectInvalid(t, Scan, "values.yaml", []byte(tt.in+rest), tt.line, tt.col, tt.msg)
+		yamlreftest.Check(t, []byte(tt.in+rest), res)
+		yamlreftest.RoundTrip(t, "values.yaml", []byte(tt.in+rest), res, Scan)
+		if len(res.Refs) != 1 || res.Refs[0].Text != "redis:7" {
+			t.Errorf("refs %+v, want redis:7 alone", res.Refs)
+		}
+	}
+}

@@ -32,6 +32,12 @@
 // not a manifest: it yields nothing and no error. A pin rewrites the image
 // scalar (ref.FormReference).
 //
+// A container's image (and an image volume's reference) that is no image
+// reference (node:20@sha256:abc, Nginx:1) is a *scan.Error at its place,
+// returned with the other references: the kubelet cannot pull it. A custom
+// resource's image field may hold anything, so there such a value is only
+// left out.
+//
 // In a container, and in a custom resource's image field when the rest of
 // the value reads as an image, an image written with envsubst-style or
 // Tekton variables (${VAR}, $VAR, $(params.x)) is reported as Dynamic; one
@@ -80,7 +86,7 @@ func Scan(path string, data []byte) (*scan.Result, error) {
 		s.object(doc, "", 0)
 	}
 	slices.SortStableFunc(s.res.Refs, ref.Compare)
-	return s.res, nil
+	return s.res, f.Err()
 }
 
 // mayHoldRefs reports whether data has the words every reference needs: an
@@ -268,7 +274,8 @@ func (s *scanner) container(n *yaml.Node, ctx string) {
 // no edit: only the file's renderer knows what it becomes. A custom
 // resource's image field is looser than a container's, so there such a
 // value is reported only when its expansion still reads as an image
-// (mustParse). Any other value must parse as a reference to be reported.
+// (mustParse), and any other value that does not parse is left out; in a
+// container it is an error at its place (see yamlref.File.InvalidImage).
 func (s *scanner) add(r ref.Ref, sp yamlpos.Span, val string, mustParse bool) {
 	if strings.Contains(val, "$") && !strings.Contains(val, "{{") {
 		expanded := varRE.ReplaceAllLiteralString(val, yamlref.Unknown)
@@ -285,6 +292,10 @@ func (s *scanner) add(r ref.Ref, sp yamlpos.Span, val string, mustParse bool) {
 		return
 	}
 	if yamlref.SetImage(&r, val) != nil {
+		if !mustParse {
+			// A container's image: the kubelet cannot pull it.
+			s.f.InvalidImage(r, val, false)
+		}
 		return
 	}
 	r.Edit = s.f.Edit(sp, ref.FormReference)

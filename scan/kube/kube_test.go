@@ -83,7 +83,7 @@ func TestScan(t *testing.T) {
 		},
 		{
 			name: "template expressions and junk are skipped",
-			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n  - image: Bad Image\n  - image: 7\n  - image:\n",
+			in:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n  - image: 7\n  - image:\n",
 		},
 		{
 			name: "block scalars: one line is the value, several lines are no image",
@@ -347,5 +347,40 @@ func BenchmarkScanOtherYAML(b *testing.B) {
 		if _, err := Scan("pnpm-lock.yaml", data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestScanInvalidImage checks that a container image that is no image
+// reference is an error at its place, returned with the other references,
+// and that a custom resource's image field holding one is left out.
+func TestScanInvalidImage(t *testing.T) {
+	t.Parallel()
+	const pod = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: redis:7\n"
+	tests := []struct {
+		name, in  string
+		line, col int
+		msg       string
+	}{
+		{"short digest", pod + "  - image: node:20@sha256:abc\n", 6, 12, `spec.containers[1].image node:20@sha256:abc: its digest "sha256:abc" is invalid`},
+		{"upper case", pod + "  initContainers:\n  - {image: Node:20}\n", 7, 13, "must be lowercase"},
+		{"blanks", pod + "  - image: Bad Image\n", 6, 12, "it holds blanks"},
+		{"image volume", pod + "  volumes:\n  - name: v\n    image: {reference: 'x@'}\n", 8, 25, "its digest is empty"},
+		{"deployment", "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - image: redis:7\n      - image: Nginx\n", 8, 16, "must be lowercase"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := yamlreftest.ExpectInvalid(t, Scan, "pod.yaml", []byte(tt.in), tt.line, tt.col, tt.msg)
+			yamlreftest.Check(t, []byte(tt.in), res)
+			yamlreftest.RoundTrip(t, "pod.yaml", []byte(tt.in), res, Scan)
+			if len(res.Refs) != 1 || res.Refs[0].Text != "redis:7" {
+				t.Errorf("refs %+v, want redis:7 alone", res.Refs)
+			}
+		})
+	}
+	cr := "apiVersion: example.com/v1\nkind: Thing\nspec:\n  image: Ubuntu 22.04\n  other:\n    image: Not:valid:at all\n  vm: {image: Windows}\n"
+	res, err := Scan("cr.yaml", []byte(cr))
+	if err != nil || len(res.Refs) != 0 {
+		t.Errorf("custom resource: refs %+v, error %v; want neither", res.Refs, err)
 	}
 }

@@ -43,6 +43,9 @@ type File struct {
 	// bom is set when the file starts with a UTF-8 byte order mark: yaml.v3
 	// does not count it as a column, so line 1 is shifted by one character.
 	bom bool
+	// invalid holds the values that are no references in fields that hold
+	// them (see InvalidImage).
+	invalid []*scan.Error
 }
 
 // New indexes data for scanning.

@@ -8,6 +8,7 @@ package yamlreftest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/stet-dev/stet/internal/corpus"
 	"github.com/stet-dev/stet/ref"
 	"github.com/stet-dev/stet/scan"
+	"github.com/stet-dev/stet/scan/internal/yamlref"
 )
 
 // Check reports every ref whose position does not hold its Text, or whose
@@ -421,7 +423,9 @@ func RoundTrip(t testing.TB, path string, data []byte, res *scan.Result, scanner
 	}
 	pinned := Pin(data, res)
 	after, err := scanner(path, pinned)
-	if err != nil {
+	if err != nil && (after == nil || !invalidValue(err)) {
+		// A value that is no reference stays one after a pin, which
+		// leaves it alone.
 		t.Errorf("%s: pinned file does not scan: %v\n%s", path, err, pinned)
 		return
 	}
@@ -440,4 +444,31 @@ func RoundTrip(t testing.TB, path string, data []byte, res *scan.Result, scanner
 				path, b.Text, b.Name, b.Tag, b.Digest, a.Name, a.Tag, a.Digest, want)
 		}
 	}
+}
+
+// invalidValue reports whether err is a value that is no reference, which a
+// scanner returns with the rest of what it found.
+func invalidValue(err error) bool {
+	return errors.Is(err, ref.ErrNotImage) || errors.Is(err, yamlref.ErrNotAction)
+}
+
+// ExpectInvalid checks that scanning data returns the references found
+// with a *scan.Error at path:line:col that says msg, for a value that is no
+// reference in a field that holds one. It returns the result, for the
+// caller to check as any other (see Check and RoundTrip, which accept such
+// an error from the pinned file).
+func ExpectInvalid(t *testing.T, scanner scan.Scanner, path string, data []byte, line, col int, msg string) *scan.Result {
+	t.Helper()
+	res, err := scanner(path, data)
+	var se *scan.Error
+	if !errors.As(err, &se) || !invalidValue(err) {
+		t.Fatalf("error %v, want a *scan.Error for a value that is no reference", err)
+	}
+	if se.File != path || se.Line != line || se.Column != col || !strings.Contains(se.Error(), msg) {
+		t.Errorf("error %q, want it at %s:%d:%d saying %q", se, path, line, col, msg)
+	}
+	if res == nil {
+		t.Fatal("no result beside the error")
+	}
+	return res
 }
