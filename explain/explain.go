@@ -286,8 +286,9 @@ func (e *Explainer) explainImage(ctx context.Context, m Move) ImageMove {
 			out.Platforms = append(out.Platforms, p)
 			continue
 		}
-		opts := imagediff.Options{Inventory: e.o.Inventory,
-			BaseA: e.baseLayers(ctx, a), BaseB: e.baseLayers(ctx, b)}
+		scanner := inventory.NewScanner(e.o.Inventory)
+		opts := imagediff.Options{Inventory: e.o.Inventory, Scanner: scanner,
+			BaseA: e.baseLayers(ctx, scanner, a), BaseB: e.baseLayers(ctx, scanner, b)}
 		d, err := imagediff.Compare(ctx, a, b, opts)
 		if err != nil {
 			p.Err = err
@@ -357,8 +358,9 @@ func (e *Explainer) openUncached(ctx context.Context, arg, platform string) (*im
 }
 
 // baseLayers finds how many bottom layers of im belong to the base image
-// its annotations name, when that base can be read; 0 otherwise.
-func (e *Explainer) baseLayers(ctx context.Context, im *image.Image) int {
+// its annotations name, when that base can be read and its layers check out
+// (imagediff.CheckBaseLayers); 0 otherwise.
+func (e *Explainer) baseLayers(ctx context.Context, s *inventory.Scanner, im *image.Image) int {
 	bn, bd := im.BaseName(), im.BaseDigest()
 	if bn == "" || bd == "" {
 		return 0
@@ -374,7 +376,12 @@ func (e *Explainer) baseLayers(ctx context.Context, im *image.Image) int {
 		e.o.Logger.Debug("base image from annotations not available", "image", im.Name, "base", bn+"@"+bd, "err", err)
 		return 0
 	}
-	return imagediff.BaseLayers(im, b)
+	n, err := imagediff.CheckBaseLayers(ctx, s, im, b)
+	if err != nil {
+		e.o.Logger.Debug("base image from annotations does not check out", "image", im.Name, "base", bn+"@"+bd, "err", err)
+		return 0
+	}
+	return n
 }
 
 // gone reports whether err says the registry does not have the manifest.

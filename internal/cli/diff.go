@@ -31,12 +31,19 @@ added, removed and changed (size, mode, owner, content).
 Images are registry/name:tag[@digest], oci:DIR[:tag] or docker-archive:FILE,
 in any pairing: layers are compared by content (their DiffID, the digest of
 the uncompressed layer), so an image and its docker save archive are
-"identical content" even though their digests differ. Layers both images
-share are not read unless a package database lies in them; results are
-cached per layer content (--no-cache to bypass).
+"identical content" even though their digests differ. A DiffID is trusted
+only once checked: layers both images store as the same blob are not read
+(unless a package database lies in them), and a layer stored differently is
+read to check that its content is what its config says; one that is not is
+an error, never a result. Results are cached per checked layer (--no-cache
+to bypass).
+
+--all-platforms diffs every platform of two multi-platform images and names
+the platforms only one of them has (which makes them differ).
 
 Exit status 0 when the images are identical (same digest, or same content),
-1 when they differ, 2 for a bad argument, 3 when an image could not be read.`,
+1 when they differ, 2 for a bad argument, 3 when an image could not be read
+or does not match its digests.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
@@ -134,7 +141,7 @@ Exit status 0 when the images are identical (same digest, or same content),
 	}
 	addImageFlags(cmd, &f)
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or markdown")
-	cmd.Flags().BoolVar(&allPlatforms, "all-platforms", false, "diff every platform present in both images")
+	cmd.Flags().BoolVar(&allPlatforms, "all-platforms", false, "diff every platform present in both images, and name those only one has")
 	cmd.Flags().BoolVar(&files, "files", false, "also list files added, removed and changed")
 	return cmd
 }
