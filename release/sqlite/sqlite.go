@@ -15,7 +15,11 @@
 // other columns (app, number, created; env, sequence, prev, release, time)
 // are an index that lets SQLite find and order records, and every read
 // checks the columns it used against the record it returns. A row whose
-// columns were edited is reported as a break, never answered from.
+// columns were edited is reported as a break, never answered from. Two
+// edits leave every row agreeing with its record, and reads look for
+// them through an index: a row naming an environment's newest event as
+// its previous one (an event moved out of that history), and a second
+// release under an app and number another already has.
 package sqlite
 
 import (
