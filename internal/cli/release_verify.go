@@ -102,11 +102,11 @@ a registry or the ledger could not be read.`,
 						fmt.Fprintf(out, "broken   %s\n", b)
 					}
 					for _, f := range rep.Forks {
-						state := "withdrawn"
+						why := "withdrawn by a writer that lost a race"
 						if !f.Withdrawn {
-							state = "abandoned"
+							why = "claimed, neither taken nor withdrawn: a writer at work, or one that stopped"
 						}
-						fmt.Fprintf(out, "fork     %s: %s (%s by a writer that lost a race; kept for audit)\n", f.Place, f.ID, state)
+						fmt.Fprintf(out, "fork     %s: %s (%s; kept for audit)\n", f.Place, f.ID, why)
 					}
 					fmt.Fprintf(a.stderr, "checked %d release(s), %d image digest(s), %d environment history(ies): %d missing, %d broken\n",
 						rep.Releases, rep.Images, rep.Environments, len(rep.Missing), len(rep.Broken))
