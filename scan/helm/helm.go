@@ -144,7 +144,9 @@ func (s *scanner) walk(n *yaml.Node, ctx string, depth int) {
 // stringImage reports image: name:tag, taking a missing tag from a sibling
 // <key>Tag when the map has one.
 func (s *scanner) stringImage(parent, k, v *yaml.Node, ctx string) {
-	if r, ok := s.f.BlockLines(v, ctx); ok && k.Value == "image" {
+	// A block of several lines is an image only under image itself; one
+	// line shaped like a reference whose value holds more is one anywhere.
+	if r, ok := s.f.BlockLines(v, ctx); ok && (k.Value == "image" || r.NotEditable != "" && strings.ContainsAny(r.Text, "/:@")) {
 		s.res.Refs = append(s.res.Refs, r)
 		return
 	}

@@ -66,11 +66,13 @@ func TestScan(t *testing.T) {
 			// is part of the value: no image, tag or repository.
 			name: "block scalars whose value is not the word on their line",
 			in: "a:\n  image:\n    repository: bitnami/redis\n    tag: |\n      7.4\nb:\n  image: |\n    nginx:1\n" +
-				"c:\n  image:\n    repository: >-\n\n      bitnami/redis\n    tag: \"7\"\n",
+				"c:\n  image:\n    repository: >-\n\n      bitnami/redis\n    tag: \"7\"\n" +
+				"d:\n  initImage: |\n    busybox:1\n  vmImage: |\n    windows\n",
 			want: []brief{
 				b(3, 17, "bitnami/redis", "docker.io/bitnami/redis", "", "", true, "a.image", ""),
 				b(8, 5, "nginx:1", "", "", "", true, "b.image", ""),
 				b(13, 7, "bitnami/redis", "", "", "", true, "c.image", ""),
+				b(17, 5, "busybox:1", "", "", "", true, "d.initImage", ""),
 			},
 		},
 		{
