@@ -128,9 +128,12 @@ func newReleaseRollbackCmd(a *app, fl *releaseFlags) *cobra.Command {
 		Use:   "rollback --env ENV [--to REL] [--render PATH...] [--dry-run]",
 		Short: "Redeploy an earlier release's exact digests; never rebuild",
 		Long: `Rollback redeploys the release an environment ran before the current one (or
---to REL): the newest earlier release of the same app that differs from the
-current one and that no later rollback moved away from, so rolling back
-twice does not return to what the first rollback removed.
+--to REL): the newest earlier release of the same app whose image digests
+differ from the current one's and from every release a rollback in this
+history removed, so rolling back twice never returns to what the first
+rollback removed. Releases are compared by their digests, not their numbers:
+a rebuild with the same digests is the same release. --to refuses a release
+with the current digests.
 
 Before recording anything it checks that every digest of that release still
 exists in its registry: a missing one means the rollback cannot be
