@@ -118,10 +118,7 @@ func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileLi
 				s.verified(im, i, nil)
 			}
 			if blob != "" {
-				fl.Blobs = withBlob(fl.Blobs, blob)
-				if err := s.opts.Cache.putNS(filesVersion, id, &fl); err != nil {
-					s.log.Debug("cache write failed", "err", err)
-				}
+				s.addFileListBlob(id, &fl, blob)
 			}
 		}
 		return &fl, nil
@@ -145,11 +142,28 @@ func (s *Scanner) FileList(ctx context.Context, im *image.Image, i int) (*FileLi
 	}
 	s.verified(im, i, nil)
 	got.Digest = id
-	got.Blobs = withBlob(nil, blob)
-	if err := s.opts.Cache.putNS(filesVersion, id, got); err != nil {
+	s.addFileListBlob(id, got, blob)
+	return got, nil
+}
+
+// addFileListBlob files fl under id with blob listed, keeping the blobs an
+// entry written meanwhile (by another source of the layer) lists.
+func (s *Scanner) addFileListBlob(id string, fl *FileList, blob string) {
+	if s.opts.Cache == nil {
+		return
+	}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	var cur FileList
+	if s.opts.Cache.getNS(filesVersion, id, &cur) && cur.Digest == id {
+		for _, b := range cur.Blobs {
+			fl.Blobs = withBlob(fl.Blobs, b)
+		}
+	}
+	fl.Blobs = withBlob(fl.Blobs, blob)
+	if err := s.opts.Cache.putNS(filesVersion, id, fl); err != nil {
 		s.log.Debug("cache write failed", "err", err)
 	}
-	return got, nil
 }
 
 // MergeFiles applies file lists bottom-up with overlay rules and returns the

@@ -34,6 +34,9 @@ type Scanner struct {
 	ok map[string]bool
 	// flight are the reads in progress, by pair.
 	flight map[string]*flight
+	// cacheMu serialises read-modify-write of cache entries, so that two
+	// sources of one layer checked at once both end up listed.
+	cacheMu sync.Mutex
 }
 
 type flight struct {
@@ -226,6 +229,8 @@ func (s *Scanner) verified(im *image.Image, i int, sc *LayerScan) {
 	if sc == nil || sc.limited || s.opts.Cache == nil {
 		return
 	}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
 	if cached := s.opts.Cache.get(id); cached != nil {
 		if blob == "" || slices.Contains(cached.Blobs, blob) {
 			return
