@@ -121,6 +121,10 @@ func checkRef(r ref.Ref) []Finding {
 		}
 	}
 	if r.Dynamic {
+		if r.NotEditable != "" {
+			// The scanner knows why it cannot read the value.
+			return []Finding{at("STET004", string(r.Kind)+" "+oneLineText(r.Text)+" cannot be read as one reference: "+r.NotEditable, oneLineText(r.Text))}
+		}
 		if text := strings.TrimSpace(r.Text); strings.Contains(text, "\n") {
 			// A YAML block of several lines: no single reference to read.
 			first, _, _ := strings.Cut(text, "\n")
@@ -306,3 +310,6 @@ func remoteSource(src string) (kind string, pinned bool) {
 	}
 	return kind, false
 }
+
+// oneLineText is a reference's text on one line, however it was written.
+func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -484,6 +484,8 @@ var oneVariableRE = regexp.MustCompile(`^\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_]
 // unpinned image for unpin).
 func precheck(r ref.Ref, op rewriteOp) (reason string, ok bool) {
 	switch {
+	case r.Dynamic && r.NotEditable != "":
+		return r.NotEditable, false
 	case r.Dynamic:
 		return "built from a variable with no static value", false
 	case r.Edit == nil:
