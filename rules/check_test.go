@@ -286,7 +286,7 @@ func TestSTET004Block(t *testing.T) {
 	if len(got) != 1 || got[0].Rule != "STET004" || strings.Contains(got[0].Message, "\n") ||
 		!strings.Contains(got[0].Message, "written over several lines (mysql:8 …)") {
 		t.Errorf("findings = %+v", got)
-	}	// A reason the scanner gave comes first.
+	} // A reason the scanner gave comes first.
 	r.Text, r.NotEditable = "redis:7\n", `the YAML block's value is "redis:7\n", not one image`
 	got = Check([]scan.File{{Path: "compose.yaml", Refs: []ref.Ref{r}}}, Config{})
 	if len(got) != 1 || got[0].Message != `image redis:7 cannot be read as one reference: the YAML block's value is "redis:7\n", not one image` {
