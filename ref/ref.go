@@ -64,10 +64,11 @@ type Ref struct {
 	// Edit is the byte range a pin rewrites; nil when the reference cannot be
 	// edited in place (dynamic, or not representable).
 	Edit *Span `json:"-"`
-	// NotEditable says why Edit is nil when neither Dynamic nor Text shows
-	// it: the ARG default a pin would rewrite is also read elsewhere as part
-	// of a larger value, say. Scanners set it where they know the reason;
-	// it is empty otherwise, and always when Edit is set.
+	// NotEditable says why Edit is nil when the scanner knows a reason Text
+	// does not show: the ARG default a pin would rewrite is also read
+	// elsewhere as part of a larger value, a matrix value is also compared,
+	// or (with Dynamic) a YAML block is not one reference. It is empty
+	// otherwise, and always when Edit is set.
 	NotEditable string `json:"notEditable,omitempty"`
 }
 

@@ -30,7 +30,7 @@ var catalogue = []Rule{
 		Summary: "image without tag, or `latest`",
 		Help: "An image written without a tag means `latest`, and `latest` carries no version at all: nobody reading the file can tell what runs, " +
 			"and every pull may bring a new major release. Name the version you mean, then pin it (STET001).\n\n" +
-			"The rule looks at the reference as written, before variable defaults are applied: `image: redis` and `image: redis:latest` are both reported. " +
+			"The rule looks at the tag after static variable defaults are applied: `image: redis`, `image: redis:latest` and `FROM redis:${T}` with `ARG T=latest` are all reported. " +
 			"A reference pinned by digest alone (`redis@sha256:…`) is immutable and is not reported.",
 		Bad:  Example{File: "compose.yaml", Lang: "yaml", Code: "services:\n  cache:\n    image: redis\n"},
 		Good: Example{File: "compose.yaml", Lang: "yaml", Code: "services:\n  cache:\n    image: redis:7.4.1-alpine@sha256:c35af3bbcef51a62c8bae5a9a563c6f1b60d7ebaea4cb5a3ccbcc157580ae098\n"},
@@ -51,7 +51,7 @@ var catalogue = []Rule{
 		Summary: "reference built from a variable with no static value",
 		Help: "When an image or action is built from a variable that has no value in the file (`FROM ${BASE}` without a default, `container: ${{ inputs.image }}`, " +
 			"`container: ${{ matrix.image }}` with a matrix from `fromJSON(…)`), what runs is decided outside the repository and cannot be checked or pinned here. " +
-			"A matrix whose values are all written in the workflow is read instead: each value is a reference of its own, pinned where the matrix writes it. " +
+			"A matrix whose values are all written in the workflow is read instead: each value is a reference of its own, pinned where the matrix writes it when every use of that property is such an image; one also compared, or used in a script, a name or a key, is reported but left as written. " +
 			"An image field holding a YAML block of several lines is reported here too: no image name spans lines, so the file does not say what runs; " +
 			"and so is a block whose value is not exactly the image on its line (the line break that `|` and `>` keep, a blank line or extra indentation before it): write it as a plain value or with `|-`.\n\n" +
 			"Give the variable a default in the file (an `ARG` default, `${VAR:-default}` in Compose), so stet can read it; a reference that is the variable alone is then pinned at its default (see STET001), " +
@@ -180,7 +180,7 @@ var catalogue = []Rule{
 		Summary: "git clone of a branch/default head without a commit",
 		Help: "`git clone` checks out the default branch, and `--branch v1.2` a branch or a tag: all can move. " +
 			"Check out a commit after cloning (`git checkout <sha>` or `git reset --hard <sha>`, or `git -C dir checkout <sha>`), so the build always gets the same tree.\n\n" +
-			"A later checkout of a hexadecimal commit, of `FETCH_HEAD`, or of a shell variable (assumed to hold a commit) in the same command satisfies the rule. A warning by default.",
+			"A later checkout of a hexadecimal commit, of `FETCH_HEAD`, or of a shell variable (assumed to hold a commit) in the same command, or in a later command of the file, satisfies the rule. A warning by default.",
 		Bad:  Example{File: "Dockerfile", Lang: "dockerfile", Code: "RUN git clone --depth 1 --branch v1.2.0 https://github.com/example/tool.git /src/tool\n"},
 		Good: Example{File: "Dockerfile", Lang: "dockerfile", Code: "RUN git clone https://github.com/example/tool.git /src/tool \\\n && git -C /src/tool checkout 3f1c8e9d6b2a4c7e8f9a0b1c2d3e4f5a6b7c8d9e\n"},
 		Tags: []string{"reproducibility", "supply-chain"},

@@ -53,14 +53,18 @@ several lines (a ` + "`RUN`" + ` with continuations, a ` + "`run: |`" + ` block)
 above the whole command silences findings anywhere in it; inside a YAML
 block, a comment line silences the line below it.
 
-STET010–STET013 are found by comparing the files with stet.lock and the lock
-with the registries (` + "`stet verify`" + `); they are suppressed and configured
-the same way.
+STET010–STET013 are found by comparing the files with stet.lock (STET010,
+also by ` + "`stet check`" + ` whenever a stet.lock exists) and the lock with the
+registries (` + "`stet verify`" + `); they are suppressed and configured the same way.
 `)
 	for _, r := range catalogue {
 		fmt.Fprintf(&b, "\n## %s %s\n\n", r.ID, r.Name)
 		fmt.Fprintf(&b, "%s. Default severity: `%s`.", capitalise(r.Summary), r.Severity)
-		if r.Owner == ownerVerify {
+		switch {
+		case r.ID == "STET010":
+			// The files-vs-lock half needs no network: check runs it too.
+			b.WriteString(" Reported by `stet check` and `stet verify` (an entry no file uses, by `stet verify` only).")
+		case r.Owner == ownerVerify:
 			b.WriteString(" Reported by `stet verify`.")
 		}
 		b.WriteString("\n\n")

@@ -36,7 +36,7 @@ func newDemoCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Replay the nginx story end to end, offline, in a temporary directory",
-		Long: `Demo replays the story stet exists for, in a few seconds and without the
+		Long: `Demo replays the story stet exists for, in under a second and without the
 network: a registry runs in-process on 127.0.0.1 standing in for Docker Hub
 and the team's registry, and every step runs the real stet commands.
 

@@ -41,8 +41,8 @@ to bypass).
 --all-platforms diffs every platform of two multi-platform images and names
 the platforms only one of them has (which makes them differ).
 
-Exit status 0 when the images are identical (same digest, or same content),
-1 when they differ, 2 for a bad argument, 3 when an image could not be read
+Exit status 0 when the images are identical (same digest, same content, or
+no difference in packages, config or layers), 1 when they differ, 2 for a bad argument, 3 when an image could not be read
 or does not match its digests.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {

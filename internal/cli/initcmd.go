@@ -52,7 +52,9 @@ files, and shows every other setting commented with its default.
 With --ci github it also writes .github/workflows/stet.yml, a workflow that
 runs the stet GitHub Action on pull requests; with --ci gitlab,
 .gitlab/ci/stet.yml, a job to include from .gitlab-ci.yml. Every action and
-image they use is pinned.
+image they use is pinned, except the stet action itself when this stet was
+built without a version: it is written as stet-dev/stet@main with a comment
+to pin it (stet pin does).
 
 DIR should be the root of the repository: that is where stet looks for
 .stet.yaml and where GitHub and GitLab look for CI files.
